@@ -1,0 +1,52 @@
+package rl
+
+import "fmt"
+
+// Algorithm names an RL algorithm for a weight update.
+type Algorithm string
+
+// The six algorithms.
+const (
+	PPO         Algorithm = "ppo"          // PPO-clip with GAE and a value head
+	Entropic    Algorithm = "entropic"     // entropic advantage weighting, weights ∝ exp(β·r)
+	GRPO        Algorithm = "grpo"         // group-normalised advantages over K samples per item
+	ReinforceKL Algorithm = "reinforce_kl" // REINFORCE with a baseline and a KL-to-base penalty
+	DPO         Algorithm = "dpo"          // direct preference optimisation on best/worst pairs
+	BestOfN     Algorithm = "best_of_n"    // behavioural cloning of the top samples
+)
+
+// Algorithms lists all algorithms in a stable order.
+var Algorithms = []Algorithm{PPO, Entropic, GRPO, ReinforceKL, DPO, BestOfN}
+
+// ParseAlgorithm validates a name.
+func ParseAlgorithm(s string) (Algorithm, error) {
+	for _, a := range Algorithms {
+		if string(a) == s {
+			return a, nil
+		}
+	}
+	return "", fmt.Errorf("unknown algorithm %q (want ppo, entropic, grpo, reinforce_kl, dpo or best_of_n)", s)
+}
+
+// Stats describes the shape of a generation's rewards. It is what the
+// Feedback-Agent sees and what Select reads.
+type Stats struct {
+	N              int     `json:"n"`     // samples
+	Items          int     `json:"items"` // distinct items
+	SamplesPerItem float64 `json:"samples_per_item"`
+	SuccessRate    float64 `json:"success_rate"` // fraction with reward ≥ success threshold
+	Mean           float64 `json:"mean"`
+	Variance       float64 `json:"variance"`
+	WithinItemVar  float64 `json:"within_item_var"` // mean over items of the reward variance across samples
+	MixedItems     float64 `json:"mixed_items"`     // fraction of items whose samples disagree
+	FailedFrac     float64 `json:"failed_frac"`     // status error/invalid/missing
+	Binary         bool    `json:"binary"`          // every reward is 0 or 1
+	HeavyTail      bool    `json:"heavy_tail"`
+	Skewness       float64 `json:"skewness"`
+	// KLToBase is the mean per-token KL of the current adapter's sampling
+	// distribution to the base, from the sampled logprobs; 0 for the base.
+	KLToBase float64 `json:"kl_to_base"`
+	// TokenSamples counts samples that carry token ids and logprobs: only
+	// those can be trained on.
+	TokenSamples int `json:"token_samples"`
+}

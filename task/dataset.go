@@ -1,0 +1,348 @@
+package task
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Dataset is a task's loaded splits. Gold labels are kept apart from items.
+type Dataset struct {
+	Train []Example
+	items map[string][]Item
+	gold  map[string]map[string]string
+}
+
+// Items returns the unlabelled items of a split (train items too, without
+// their labels).
+func (d *Dataset) Items(split string) []Item {
+	if split == Train {
+		out := make([]Item, len(d.Train))
+		for i, e := range d.Train {
+			out[i] = e.Item
+		}
+		return out
+	}
+	return d.items[split]
+}
+
+// Gold returns the labels of a split by id. Only the verify step may call
+// it; nothing it returns may reach a harness, an agent or a file.
+func (d *Dataset) Gold(split string) map[string]string { return d.gold[split] }
+
+// row is an item with its label while splits are being formed.
+type row struct {
+	item     Item
+	label    string
+	hasLabel bool
+}
+
+// Load reads and forms the splits as the spec says.
+func (t *Task) Load(ctx context.Context) (*Dataset, error) {
+	if t.Data == nil {
+		return nil, fmt.Errorf("task %q: data is missing (%s); run `sia data pull %s` or set SIA_DATA_DIR",
+			t.Spec.Name, strings.Join(t.MissingData(), ", "), t.Spec.Name)
+	}
+	rows := map[string][]row{}
+	// Files first, then carves (a carve takes from a formed split).
+	order := []string{Train, Val, Test}
+	for _, name := range order {
+		sp, ok := t.Spec.Splits[name]
+		if !ok || sp.File == "" {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		rs, err := t.readRows(sp.File)
+		if err != nil {
+			return nil, fmt.Errorf("task %q split %s: %w", t.Spec.Name, name, err)
+		}
+		if sp.Gold != nil {
+			if err := t.attachGold(rs, *sp.Gold); err != nil {
+				return nil, fmt.Errorf("task %q split %s gold: %w", t.Spec.Name, name, err)
+			}
+		}
+		rows[name] = rs
+	}
+	for _, name := range order {
+		sp, ok := t.Spec.Splits[name]
+		if !ok || sp.CarveFrom == "" {
+			continue
+		}
+		src := rows[sp.CarveFrom]
+		n := sp.Count
+		if n <= 0 {
+			n = int(float64(len(src))*sp.Fraction + 0.5)
+		}
+		if n >= len(src) {
+			return nil, fmt.Errorf("task %q split %s: carving %d of %d items leaves %s empty", t.Spec.Name, name, n, len(src), sp.CarveFrom)
+		}
+		idx := rand.New(rand.NewPCG(uint64(sp.Seed), 0x51a)).Perm(len(src))
+		take := map[int]bool{}
+		for _, i := range idx[:n] {
+			take[i] = true
+		}
+		var carved, kept []row
+		for i, r := range src { // keep file order within each side
+			if take[i] {
+				carved = append(carved, r)
+			} else {
+				kept = append(kept, r)
+			}
+		}
+		rows[name], rows[sp.CarveFrom] = carved, kept
+	}
+	d := &Dataset{items: map[string][]Item{}, gold: map[string]map[string]string{}}
+	for _, name := range order {
+		sp, ok := t.Spec.Splits[name]
+		if !ok {
+			continue
+		}
+		rs := rows[name]
+		if sp.Max > 0 && len(rs) > sp.Max {
+			idx := rand.New(rand.NewPCG(uint64(sp.Seed), 0x3a7)).Perm(len(rs))[:sp.Max]
+			sort.Ints(idx)
+			sub := make([]row, len(idx))
+			for i, j := range idx {
+				sub[i] = rs[j]
+			}
+			rs = sub
+		}
+		if name == Train {
+			for _, r := range rs {
+				if !r.hasLabel {
+					return nil, fmt.Errorf("task %q: train item %s has no label", t.Spec.Name, r.item.ID)
+				}
+				d.Train = append(d.Train, Example{Item: r.item, Label: r.label})
+			}
+			continue
+		}
+		gold := map[string]string{}
+		items := make([]Item, 0, len(rs))
+		for _, r := range rs {
+			items = append(items, r.item)
+			if r.hasLabel {
+				gold[r.item.ID] = r.label
+			}
+		}
+		d.items[name] = items
+		d.gold[name] = gold
+	}
+	return d, nil
+}
+
+// readRows reads one data file into rows, splitting off the label.
+func (t *Task) readRows(file string) ([]row, error) {
+	recs, err := ReadRecords(t.Data, file, t.Spec.Items.Format)
+	if err != nil {
+		return nil, err
+	}
+	idKey, labelKey := t.Spec.Items.ID, t.Spec.Items.Label
+	out := make([]row, 0, len(recs))
+	seen := map[string]bool{}
+	for i, rec := range recs {
+		id, ok := rec[idKey]
+		if !ok {
+			return nil, fmt.Errorf("%s: record %d has no %q field", file, i+1, idKey)
+		}
+		sid := scalarString(id)
+		if sid == "" {
+			return nil, fmt.Errorf("%s: record %d has an empty id", file, i+1)
+		}
+		if seen[sid] {
+			return nil, fmt.Errorf("%s: duplicate id %q", file, sid)
+		}
+		seen[sid] = true
+		r := row{item: Item{ID: sid, Fields: map[string]any{}}}
+		for k, v := range rec {
+			if k == labelKey {
+				r.label, r.hasLabel = scalarString(v), true
+				continue
+			}
+			r.item.Fields[k] = v
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func (t *Task) attachGold(rs []row, g GoldSpec) error {
+	recs, err := ReadRecords(t.Data, g.File, "")
+	if err != nil {
+		return err
+	}
+	idKey, labelKey := g.ID, g.Label
+	if idKey == "" {
+		idKey = t.Spec.Items.ID
+	}
+	if labelKey == "" {
+		labelKey = t.Spec.Items.Label
+	}
+	labels := make(map[string]string, len(recs))
+	for i, rec := range recs {
+		id, ok1 := rec[idKey]
+		lab, ok2 := rec[labelKey]
+		if !ok1 || !ok2 {
+			return fmt.Errorf("%s: record %d lacks %q or %q", g.File, i+1, idKey, labelKey)
+		}
+		labels[scalarString(id)] = scalarString(lab)
+	}
+	for i := range rs {
+		if l, ok := labels[rs[i].item.ID]; ok {
+			rs[i].label, rs[i].hasLabel = l, true
+		}
+	}
+	return nil
+}
+
+// ReadRecords reads a CSV, JSON or JSONL file into records. JSON may be an
+// array of objects or an object mapping id → object (the key becomes "id"
+// unless the object has one) or id → scalar (becomes {"id", "label"}).
+// Errors name the file and the line or record.
+func ReadRecords(fsys fs.FS, file, format string) ([]map[string]any, error) {
+	b, err := fs.ReadFile(fsys, file)
+	if err != nil {
+		return nil, err
+	}
+	if format == "" {
+		format = strings.TrimPrefix(path.Ext(file), ".")
+	}
+	switch format {
+	case "csv":
+		return parseCSV(file, b)
+	case "json":
+		return parseJSON(file, b)
+	case "jsonl":
+		var out []map[string]any
+		for i, line := range bytes.Split(b, []byte("\n")) {
+			if len(bytes.TrimSpace(line)) == 0 {
+				continue
+			}
+			var m map[string]any
+			if err := json.Unmarshal(line, &m); err != nil {
+				return nil, fmt.Errorf("%s line %d: %w", file, i+1, err)
+			}
+			out = append(out, m)
+		}
+		return out, nil
+	default:
+		return nil, fmt.Errorf("%s: unknown format %q (want csv, json or jsonl)", file, format)
+	}
+}
+
+func parseCSV(file string, b []byte) ([]map[string]any, error) {
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")) // BOM
+	r := csv.NewReader(bytes.NewReader(b))
+	r.FieldsPerRecord = 0
+	recs, err := r.ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	if len(recs) == 0 {
+		return nil, fmt.Errorf("%s: empty CSV (no header)", file)
+	}
+	head := recs[0]
+	out := make([]map[string]any, 0, len(recs)-1)
+	for _, rec := range recs[1:] {
+		m := make(map[string]any, len(head))
+		for i, h := range head {
+			m[h] = rec[i]
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+func parseJSON(file string, b []byte) ([]map[string]any, error) {
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	v = normalizeNumbers(v)
+	switch x := v.(type) {
+	case []any:
+		out := make([]map[string]any, 0, len(x))
+		for i, e := range x {
+			m, ok := e.(map[string]any)
+			if !ok {
+				return nil, fmt.Errorf("%s: element %d is not an object", file, i)
+			}
+			out = append(out, m)
+		}
+		return out, nil
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		out := make([]map[string]any, 0, len(x))
+		for _, k := range keys {
+			switch e := x[k].(type) {
+			case map[string]any:
+				if _, ok := e["id"]; !ok {
+					e["id"] = k
+				}
+				out = append(out, e)
+			default:
+				out = append(out, map[string]any{"id": k, "label": e})
+			}
+		}
+		return out, nil
+	default:
+		return nil, fmt.Errorf("%s: want a JSON array or object", file)
+	}
+}
+
+// normalizeNumbers turns json.Number into float64, or int-valued strings'
+// exact text where float64 would lose precision.
+func normalizeNumbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if f, err := x.Float64(); err == nil {
+			return f
+		}
+		return x.String()
+	case []any:
+		for i := range x {
+			x[i] = normalizeNumbers(x[i])
+		}
+	case map[string]any:
+		for k := range x {
+			x[k] = normalizeNumbers(x[k])
+		}
+	}
+	return v
+}
+
+// scalarString renders an id or label as text: strings as-is, integral
+// numbers without a decimal point, other values as JSON.
+func scalarString(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case float64:
+		if x == float64(int64(x)) {
+			return strconv.FormatInt(int64(x), 10)
+		}
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case bool:
+		return strconv.FormatBool(x)
+	case nil:
+		return ""
+	default:
+		b, _ := json.Marshal(x)
+		return string(b)
+	}
+}

@@ -1,0 +1,280 @@
+package task
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/sia-agent/sia/verify"
+)
+
+// Item is one thing to solve. Fields hold JSON-compatible values (string,
+// float64, bool, nil, []any, map[string]any); CSV columns are strings. An
+// Item never carries its label.
+type Item struct {
+	ID     string         `json:"id"`
+	Fields map[string]any `json:"fields"`
+}
+
+// Example is a labelled item of the train split.
+type Example struct {
+	Item
+	Label string `json:"label"`
+}
+
+// Bundle is a task shipped inside the binary: its folder (task.yaml,
+// task.md, reference/) and the Go code that scores or generates it.
+type Bundle struct {
+	Name  string
+	Files fs.FS
+	// Scorer and Aggregator implement the task's verifier; nil means the
+	// spec's generic verifier.
+	Scorer     verify.Scorer
+	Aggregator verify.Aggregator
+	// ParseSubmission reads a SIA-style submission file into answers by id;
+	// nil means the generic CSV/JSON reader (ParseSubmission).
+	ParseSubmission func(filename string, data []byte) (map[string]string, error)
+	// Generate makes the task's data folder (public/, private/) from a seed;
+	// nil for tasks whose data is downloaded.
+	Generate func(seed int64) (fs.FS, error)
+}
+
+// Registry holds the bundled tasks. It is built once by the caller (see
+// task/bundled) and never mutated after.
+type Registry struct {
+	byName map[string]*Bundle
+	names  []string
+}
+
+// NewRegistry builds a registry; duplicate names are an error.
+func NewRegistry(bundles ...*Bundle) (*Registry, error) {
+	r := &Registry{byName: map[string]*Bundle{}}
+	for _, b := range bundles {
+		if _, dup := r.byName[b.Name]; dup {
+			return nil, fmt.Errorf("task %q registered twice", b.Name)
+		}
+		r.byName[b.Name] = b
+		r.names = append(r.names, b.Name)
+	}
+	sort.Strings(r.names)
+	return r, nil
+}
+
+// Names lists the bundled tasks in order.
+func (r *Registry) Names() []string { return append([]string(nil), r.names...) }
+
+// Bundle returns the named bundle.
+func (r *Registry) Bundle(name string) (*Bundle, bool) {
+	b, ok := r.byName[name]
+	return b, ok
+}
+
+// ErrNotFound is returned for an unknown task name.
+var ErrNotFound = errors.New("no such task")
+
+// Task is an opened task: its spec, its files, and where its data lives.
+type Task struct {
+	Spec Spec
+	// Files is the task folder: task.yaml, task.md, reference/, evaluate.py.
+	Files fs.FS
+	// Data is the data folder holding public/ and private/. Nil when the
+	// data is missing (see MissingData).
+	Data fs.FS
+	// DataDir is Data's path on disk, "" when Data lives in memory.
+	DataDir string
+	// Dir is the task folder on disk for --task-dir tasks, "" for bundled.
+	Dir    string
+	Bundle *Bundle // nil for folder tasks
+}
+
+// Options for opening a task.
+type Options struct {
+	// DataRoot is SIA_DATA_DIR: bundled task data lives in DataRoot/<name>.
+	DataRoot string
+	// Seed feeds generated tasks.
+	Seed int64
+}
+
+// Open opens a bundled task by name.
+func (r *Registry) Open(name string, opt Options) (*Task, error) {
+	b, ok := r.byName[name]
+	if !ok {
+		return nil, fmt.Errorf("task %q: %w (bundled: %s)", name, ErrNotFound, strings.Join(r.names, ", "))
+	}
+	spec, err := loadSpec(b.Files, name)
+	if err != nil {
+		return nil, fmt.Errorf("task %q: %w", name, err)
+	}
+	t := &Task{Spec: spec, Files: b.Files, Bundle: b}
+	switch {
+	case b.Generate != nil:
+		data, err := b.Generate(opt.Seed)
+		if err != nil {
+			return nil, fmt.Errorf("generate task %q data: %w", name, err)
+		}
+		t.Data = data
+	case opt.DataRoot != "":
+		dir := filepath.Join(opt.DataRoot, name)
+		if st, err := os.Stat(dir); err == nil && st.IsDir() {
+			t.Data, t.DataDir = os.DirFS(dir), dir
+		}
+	}
+	return t, nil
+}
+
+// OpenDir opens a task folder in SIA's layout. A bundled verifier named in
+// its task.yaml is looked up in r (which may be nil).
+func OpenDir(dir string, r *Registry) (*Task, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("task dir: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("task dir %s: not a folder", dir)
+	}
+	files := os.DirFS(dir)
+	spec, err := loadSpec(files, filepath.Base(dir))
+	if err != nil {
+		return nil, fmt.Errorf("task dir %s: %w", dir, err)
+	}
+	t := &Task{Spec: spec, Files: files, Dir: dir}
+	if d := filepath.Join(dir, "data"); isDir(d) {
+		t.Data, t.DataDir = os.DirFS(d), d
+	}
+	if r != nil {
+		if b, ok := r.byName[spec.Verifier]; ok {
+			t.Bundle = &Bundle{Name: b.Name, Scorer: b.Scorer, Aggregator: b.Aggregator, ParseSubmission: b.ParseSubmission}
+		}
+	}
+	return t, nil
+}
+
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
+
+// loadSpec reads task.yaml, or infers SIA defaults when it is absent.
+func loadSpec(files fs.FS, fallbackName string) (Spec, error) {
+	var spec Spec
+	b, err := fs.ReadFile(files, "task.yaml")
+	switch {
+	case err == nil:
+		if spec, err = ParseSpec(b); err != nil {
+			return Spec{}, err
+		}
+	case errors.Is(err, fs.ErrNotExist):
+		spec = inferSIASpec(files, fallbackName)
+	default:
+		return Spec{}, err
+	}
+	if spec.Name == "" {
+		spec.Name = fallbackName
+	}
+	if spec.Harness == "" {
+		for _, p := range []string{"reference/harness.star", "reference/target_agent.py"} {
+			if _, err := fs.Stat(files, p); err == nil {
+				spec.Harness = p
+				break
+			}
+		}
+	}
+	if spec.Runtime == "" {
+		spec.Runtime = "starlark"
+		if strings.HasSuffix(spec.Harness, ".py") {
+			spec.Runtime = "python"
+		}
+	}
+	spec.applyDefaults()
+	if err := spec.validate(); err != nil {
+		return Spec{}, err
+	}
+	return spec, nil
+}
+
+// inferSIASpec describes a bare SIA task folder: its harness processes the
+// whole public folder and evaluate.py scores the result. SIA selects and
+// reports on the same split; we say so rather than hide it.
+func inferSIASpec(files fs.FS, name string) Spec {
+	s := Spec{Name: name, Verifier: "evaluate.py", Runtime: "python"}
+	s.Splits = map[string]SplitSpec{
+		Val:  {File: "public", Note: "no task.yaml: the whole public folder, scored by evaluate.py (as SIA does)"},
+		Test: {File: "public", Note: "no task.yaml: same as val — add a task.yaml to hold data out"},
+	}
+	return s
+}
+
+// Doc returns the task description (task.md) harnesses and agents read:
+// data/public/task.md, else task.md in the task folder.
+func (t *Task) Doc() (string, error) {
+	if t.Data != nil {
+		if b, err := fs.ReadFile(t.Data, "public/task.md"); err == nil {
+			return string(b), nil
+		}
+	}
+	b, err := fs.ReadFile(t.Files, "task.md")
+	if err != nil {
+		return "", fmt.Errorf("task %q has no task.md: %w", t.Spec.Name, err)
+	}
+	return string(b), nil
+}
+
+// ReferenceHarness returns the reference harness file name and source.
+func (t *Task) ReferenceHarness() (string, []byte, error) {
+	if t.Spec.Harness == "" {
+		return "", nil, fmt.Errorf("task %q has no reference harness", t.Spec.Name)
+	}
+	b, err := fs.ReadFile(t.Files, t.Spec.Harness)
+	if err != nil {
+		return "", nil, fmt.Errorf("task %q reference harness: %w", t.Spec.Name, err)
+	}
+	return path.Base(t.Spec.Harness), b, nil
+}
+
+// Public returns the public data folder (nil when data is missing). This is
+// everything a harness or an agent may read.
+func (t *Task) Public() fs.FS {
+	if t.Data == nil {
+		return nil
+	}
+	sub, err := fs.Sub(t.Data, "public")
+	if err != nil {
+		return nil
+	}
+	return sub
+}
+
+// MissingData lists the data files the task needs that are absent.
+func (t *Task) MissingData() []string {
+	need := t.Spec.DataFiles
+	if len(need) == 0 {
+		for _, sp := range t.Spec.Splits {
+			if sp.File != "" {
+				need = append(need, sp.File)
+			}
+			if sp.Gold != nil {
+				need = append(need, sp.Gold.File)
+			}
+		}
+	}
+	sort.Strings(need)
+	var missing []string
+	for i, p := range need {
+		if i > 0 && need[i-1] == p {
+			continue
+		}
+		if t.Data == nil {
+			missing = append(missing, p)
+			continue
+		}
+		if _, err := fs.Stat(t.Data, p); err != nil {
+			missing = append(missing, p)
+		}
+	}
+	return missing
+}

@@ -1,0 +1,121 @@
+package task
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/sia-agent/sia/verify"
+)
+
+// Verifier returns the verifier for a split: the bundle's Go scorer, or the
+// spec's generic one.
+func (t *Task) Verifier(split string) (verify.Verifier, error) {
+	spec := verify.Spec{Task: t.Spec.Name, Split: split, Metric: t.Spec.Metric, Higher: t.Spec.HigherIsBetter()}
+	if t.Bundle != nil && t.Bundle.Scorer != nil {
+		return verify.ScorerVerifier{Spec: spec, Scorer: t.Bundle.Scorer, Aggregator: t.Bundle.Aggregator}, nil
+	}
+	if t.Spec.Verifier == "evaluate.py" {
+		return nil, fmt.Errorf("task %q is scored by evaluate.py, which needs the python runtime's output folder", t.Spec.Name)
+	}
+	sc, err := verify.Generic(t.Spec.Verifier)
+	if err != nil {
+		return nil, fmt.Errorf("task %q: %w", t.Spec.Name, err)
+	}
+	return verify.ScorerVerifier{Spec: spec, Scorer: sc}, nil
+}
+
+// ParseSubmission reads a submission file into answers by id, with the
+// bundle's parser when it has one.
+func (t *Task) ParseSubmission(filename string, data []byte) (map[string]string, error) {
+	if t.Bundle != nil && t.Bundle.ParseSubmission != nil {
+		return t.Bundle.ParseSubmission(filename, data)
+	}
+	return ParseSubmission(filename, data, t.Spec.Items.ID, t.Spec.Items.Label)
+}
+
+// ParseSubmission is the generic reader: a CSV with an id column and an
+// answer column (the label column, else "answer", else the second column),
+// or JSON: an object id → answer, or an array of {id, answer|label}.
+func ParseSubmission(filename string, data []byte, idKey, labelKey string) (map[string]string, error) {
+	switch strings.ToLower(path.Ext(filename)) {
+	case ".csv":
+		recs, err := parseCSV(filename, data)
+		if err != nil {
+			return nil, err
+		}
+		if len(recs) == 0 {
+			return map[string]string{}, nil
+		}
+		col := ""
+		for _, c := range []string{labelKey, "answer", "prediction"} {
+			if _, ok := recs[0][c]; ok {
+				col = c
+				break
+			}
+		}
+		if col == "" {
+			return nil, fmt.Errorf("%s: no %q or \"answer\" column", filename, labelKey)
+		}
+		out := make(map[string]string, len(recs))
+		for i, r := range recs {
+			id, ok := r[idKey].(string)
+			if !ok {
+				return nil, fmt.Errorf("%s: row %d has no %q column", filename, i+2, idKey)
+			}
+			out[id] = r[col].(string)
+		}
+		return out, nil
+	case ".json", ".jsonl":
+		trimmed := bytes.TrimSpace(data)
+		if len(trimmed) > 0 && trimmed[0] == '{' {
+			var m map[string]any
+			if err := json.Unmarshal(trimmed, &m); err == nil {
+				out := make(map[string]string, len(m))
+				for k, v := range m {
+					out[k] = scalarString(v)
+				}
+				return out, nil
+			}
+		}
+		recs, err := ReadRecordsBytes(filename, data)
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[string]string, len(recs))
+		for i, r := range recs {
+			id, ok := r[idKey]
+			if !ok {
+				return nil, fmt.Errorf("%s: record %d has no %q", filename, i+1, idKey)
+			}
+			ans, ok := r["answer"]
+			if !ok {
+				ans = r[labelKey]
+			}
+			out[scalarString(id)] = scalarString(ans)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("%s: submission must be .csv or .json", filename)
+}
+
+// ReadRecordsBytes is ReadRecords over bytes already in memory.
+func ReadRecordsBytes(filename string, data []byte) ([]map[string]any, error) {
+	if strings.HasSuffix(filename, ".jsonl") {
+		var out []map[string]any
+		for i, line := range bytes.Split(data, []byte("\n")) {
+			if len(bytes.TrimSpace(line)) == 0 {
+				continue
+			}
+			var m map[string]any
+			if err := json.Unmarshal(line, &m); err != nil {
+				return nil, fmt.Errorf("%s line %d: %w", filename, i+1, err)
+			}
+			out = append(out, m)
+		}
+		return out, nil
+	}
+	return parseJSON(filename, data)
+}
