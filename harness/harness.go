@@ -66,12 +66,21 @@ type Decl struct {
 	Settings map[string]any `json:"settings"`
 }
 
+// Sample identifies one rollout sample of an item.
+type Sample struct {
+	Index int // 0..K-1
+	// Seed is derived from (run seed, generation, item, sample); the harness
+	// derives per-call sampling seeds from it so reruns are identical.
+	Seed int64
+	Rec  *trajectory.Recorder
+}
+
 // Harness is a loaded harness, ready to solve items. Solve is safe for
 // concurrent use.
 type Harness interface {
 	// Solve returns the answer to one item. Everything it does goes into
-	// rec. It must return promptly when ctx ends.
-	Solve(ctx context.Context, item task.Item, rec *trajectory.Recorder) (string, error)
+	// s.Rec. It must return promptly when ctx ends.
+	Solve(ctx context.Context, item task.Item, s Sample) (string, error)
 	Decl() Decl
 	Close() error
 }
