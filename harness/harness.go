@@ -62,6 +62,9 @@ type Env struct {
 type Decl struct {
 	// Knobs maps each tunable knob to its candidate values, as declared.
 	Knobs map[string][]any `json:"knobs"`
+	// Order lists the knob names in declaration order (the builtin
+	// feedback agent searches them in this order).
+	Order []string `json:"order"`
 	// Settings is the value each knob takes in this version.
 	Settings map[string]any `json:"settings"`
 }
