@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"io/fs"
 
 	"github.com/sia-agent/sia/harness"
 	"github.com/sia-agent/sia/rl"
@@ -67,6 +68,13 @@ type MetaInput struct {
 	// Try runs a candidate harness on n val items, gold-free (for LLM agents'
 	// run_harness tool); nil when not offered.
 	Try TryFunc
+	// Public is the task's public data folder, read-only to LLM agents; nil
+	// when absent. Pass an fs.FS that cannot follow symlinks out of the
+	// folder (os.Root.FS, fs.Sub of one, or an embed/MapFS).
+	Public fs.FS
+	// Docs is the docs/ folder (docs/harness.md is the harness API
+	// reference), read-only to LLM agents; nil when absent.
+	Docs fs.FS
 }
 
 // TryFunc runs a harness on n val items and returns gold-free verdicts.
@@ -101,6 +109,9 @@ type FeedbackInput struct {
 	GenDir        string
 	Try           TryFunc
 	Seed          int64
+	// Public and Docs are as in MetaInput.
+	Public fs.FS
+	Docs   fs.FS
 }
 
 // FeedbackOutput is a decision plus, for the harness action, the new harness.
