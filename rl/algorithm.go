@@ -39,10 +39,14 @@ type Stats struct {
 	Variance       float64 `json:"variance"`
 	WithinItemVar  float64 `json:"within_item_var"` // mean over items of the reward variance across samples
 	MixedItems     float64 `json:"mixed_items"`     // fraction of items whose samples disagree
-	FailedFrac     float64 `json:"failed_frac"`     // status error/invalid/missing
-	Binary         bool    `json:"binary"`          // every reward is 0 or 1
-	HeavyTail      bool    `json:"heavy_tail"`
-	Skewness       float64 `json:"skewness"`
+	// PairGap is the mean, over items whose samples disagree, of the gap
+	// between the item's best and worst reward: how clear a best-vs-worst
+	// preference pair is.
+	PairGap    float64 `json:"pair_gap"`
+	FailedFrac float64 `json:"failed_frac"` // status error/invalid/missing
+	Binary     bool    `json:"binary"`      // every reward is 0 or 1
+	HeavyTail  bool    `json:"heavy_tail"`
+	Skewness   float64 `json:"skewness"`
 	// KLToBase is the mean per-token KL of the current adapter's sampling
 	// distribution to the base, from the sampled logprobs; 0 for the base.
 	KLToBase float64 `json:"kl_to_base"`
