@@ -1,0 +1,141 @@
+package tinylm
+
+import (
+	"runtime"
+	"sync"
+
+	"github.com/viterin/vek/vek32"
+)
+
+// kernel.go is the one place where matrix products and the few vectorised
+// element-wise helpers live. All matrices are row-major float32 slices.
+//
+// vek32.MatMul_Into itself splits the rows of large products over the CPUs
+// (goroutines it owns and waits for), so products here are issued as large as
+// possible — over the whole batch's rows — and only the row-wise work around
+// them (norms, softmax, GELU, attention per head) is split by parallelFor.
+
+// matmul sets dst[m,n] = a[m,k] · b[k,n].
+func matmul(dst, a, b []float32, m, k, n int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		clear(dst[:m*n])
+		return
+	}
+	vek32.MatMul_Into(dst[:m*n], a[:m*k], b[:k*n], k)
+}
+
+// matmulAcc adds a[m,k] · b[k,n] to dst[m,n], using tmp (len ≥ m·n) as scratch.
+func matmulAcc(dst, a, b, tmp []float32, m, k, n int) {
+	if m == 0 || n == 0 || k == 0 {
+		return
+	}
+	t := tmp[:m*n]
+	vek32.MatMul_Into(t, a[:m*k], b[:k*n], k)
+	vek32.Add_Inplace(dst[:m*n], t)
+}
+
+// transpose sets dst[cols,rows] = src[rows,cols]ᵀ, in cache-sized tiles.
+func transpose(dst, src []float32, rows, cols int) {
+	const tile = 32
+	_ = dst[rows*cols-1]
+	_ = src[rows*cols-1]
+	for i0 := 0; i0 < rows; i0 += tile {
+		i1 := min(i0+tile, rows)
+		for j0 := 0; j0 < cols; j0 += tile {
+			j1 := min(j0+tile, cols)
+			for i := i0; i < i1; i++ {
+				row := src[i*cols : i*cols+cols]
+				for j := j0; j < j1; j++ {
+					dst[j*rows+i] = row[j]
+				}
+			}
+		}
+	}
+}
+
+// addRowVector adds v[n] to every row of x[m,n].
+func addRowVector(x, v []float32, m, n int) {
+	for i := 0; i < m; i++ {
+		vek32.Add_Inplace(x[i*n:i*n+n], v[:n])
+	}
+}
+
+// colSumAcc adds the column sums of x[m,n] to dst[n].
+func colSumAcc(dst, x []float32, m, n int) {
+	for i := 0; i < m; i++ {
+		vek32.Add_Inplace(dst[:n], x[i*n:i*n+n])
+	}
+}
+
+// axpy sets y += alpha·x.
+func axpy(y []float32, alpha float32, x []float32) {
+	for i, v := range x {
+		y[i] += alpha * v
+	}
+}
+
+// dot returns Σ x·y.
+func dot(x, y []float32) float32 {
+	if len(x) == 0 {
+		return 0
+	}
+	return vek32.Dot(x, y)
+}
+
+// workers is how many goroutines parallelFor uses: the CPUs the runtime may
+// use, bounded so that a large machine does not fan out on small work.
+func workers() int { return min(runtime.GOMAXPROCS(0), 8) }
+
+// parallelFor calls fn over [0,n) split into contiguous chunks, one per
+// worker, and waits for all of them. Small ranges (n < minChunk·2) run
+// inline. A panic in a worker is re-raised in the caller, where the API edge
+// turns it into an error.
+func parallelFor(n, minChunk int, fn func(lo, hi int)) {
+	w := workers()
+	if minChunk < 1 {
+		minChunk = 1
+	}
+	w = min(w, n/minChunk)
+	if w <= 1 {
+		if n > 0 {
+			fn(0, n)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	panics := make([]any, w)
+	chunk := (n + w - 1) / w
+	for g := 0; g < w; g++ {
+		lo, hi := g*chunk, min((g+1)*chunk, n)
+		if lo >= hi {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { panics[g] = recover() }()
+			fn(lo, hi)
+		}()
+	}
+	wg.Wait()
+	for _, p := range panics {
+		if p != nil {
+			panic(p)
+		}
+	}
+}
+
+// expInplace sets x[i] = e^x[i]. vek32's AVX2 exponential returns garbage
+// (large negative numbers) for inputs below about -88, so inputs are clamped
+// to [-87, 88] first; e^-87 ≈ 1.6e-38 is zero for every use here.
+func expInplace(x []float32) {
+	if len(x) == 0 {
+		return
+	}
+	vek32.MaximumNumber_Inplace(x, -87)
+	vek32.MinimumNumber_Inplace(x, 88)
+	vek32.Exp_Inplace(x)
+}

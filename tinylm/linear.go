@@ -1,0 +1,102 @@
+package tinylm
+
+// linear.go: y = x·Wᵀ + b with an optional LoRA term, forward and backward.
+
+// linear is a dense layer. w is [out,in] (PyTorch's layout, used by the
+// backward pass dx = dy·W); wT is its transpose [in,out], used by the
+// forward pass y = x·wT. wT is derived: refresh rebuilds it after w changes.
+type linear struct {
+	in, out int
+	w       *tensor // [out,in]
+	b       *tensor // [out]
+	wT      []float32
+}
+
+func newLinear(name string, in, out int) *linear {
+	return &linear{
+		in: in, out: out,
+		w:  newTensor(name+".weight", out, in),
+		b:  newTensor(name+".bias", out),
+		wT: make([]float32, in*out),
+	}
+}
+
+func (l *linear) refresh() { transpose(l.wT, l.w.w, l.out, l.in) }
+
+// linearScratch is reusable scratch for one linear call.
+type linearScratch struct{ buf, buf2 []float32 }
+
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+// linearForward sets y[M,out] = x[M,in]·Wᵀ + b (+ LoRA). With a LoRA pair,
+// u[M,r] receives x·Aᵀ for the backward pass. The LoRA down-projection is
+// fused into the base product ([Wᵀ | Aᵀ] is one [in,out+r] matrix), because a
+// product with only r output columns runs far below the kernel's peak.
+func linearForward(l *linear, lp *loraPair, x, y, u []float32, M int, sc *linearScratch) {
+	if lp == nil {
+		matmul(y, x, l.wT, M, l.in, l.out)
+		addRowVector(y, l.b.w, M, l.out)
+		return
+	}
+	n := l.out + lp.r
+	sc.buf = grow(sc.buf, M*n)
+	matmul(sc.buf, x, lp.fwd, M, l.in, n)
+	for i := 0; i < M; i++ {
+		row := sc.buf[i*n : i*n+n]
+		copy(y[i*l.out:(i+1)*l.out], row[:l.out])
+		copy(u[i*lp.r:(i+1)*lp.r], row[l.out:])
+	}
+	addRowVector(y, l.b.w, M, l.out)
+	sc.buf2 = grow(sc.buf2, M*l.out)
+	matmulAcc(y, u, lp.bTs, sc.buf2, M, lp.r, l.out)
+}
+
+// linearBackward adds dL/dx to dx (when dx is not nil) given dy, adds the
+// LoRA gradients to lp, and adds dL/dW, dL/db when the base is trainable.
+func linearBackward(l *linear, lp *loraPair, x, u, dy, dx []float32, M int, sc *linearScratch) {
+	if lp == nil {
+		if dx != nil {
+			sc.buf = grow(sc.buf, M*l.in)
+			matmulAcc(dx, dy, l.w.w, sc.buf, M, l.out, l.in)
+		}
+	} else {
+		// [dx | du] = dy · [W | s·B] in one product.
+		n := l.in + lp.r
+		sc.buf = grow(sc.buf, M*n)
+		matmul(sc.buf, dy, lp.bwd, M, l.out, n)
+		du := grow(sc.buf2, M*lp.r)
+		sc.buf2 = du
+		for i := 0; i < M; i++ {
+			row := sc.buf[i*n : i*n+n]
+			if dx != nil {
+				addTo(dx[i*l.in:(i+1)*l.in], row[:l.in])
+			}
+			copy(du[i*lp.r:(i+1)*lp.r], row[l.in:])
+		}
+		if dx != nil {
+			// dx += du·A (u = x·Aᵀ)
+			matmulAcc(dx, du, lp.a.w, sc.buf, M, lp.r, l.in)
+		}
+		lp.backward(x, u, dy, du, M)
+	}
+	if l.w.g != nil {
+		// dW[out,in] += dyᵀ·x, db += Σ dy.
+		dyT := make([]float32, M*l.out)
+		transpose(dyT, dy, M, l.out)
+		tmp := make([]float32, l.out*l.in)
+		matmulAcc(l.w.g, dyT, x, tmp, l.out, M, l.in)
+		colSumAcc(l.b.g, dy, M, l.out)
+	}
+}
+
+// addTo sets dst += src.
+func addTo(dst, src []float32) {
+	for i, v := range src {
+		dst[i] += v
+	}
+}

@@ -1,0 +1,81 @@
+package tinylm
+
+import "math"
+
+// mlp.go: the MLP's activation, exact GELU(x) = x·Φ(x), forward and backward.
+// The up and down projections are linear layers (linear.go).
+//
+// Φ(x) = ½(1 + erf(x/√2)) uses Abramowitz & Stegun 7.1.26 (absolute error
+// below 1.5e-7, i.e. float32 rounding) with the exponential e^(−x²/2)
+// computed vectorised; the same exponential gives the density
+// φ(x) = e^(−x²/2)/√(2π) for the backward pass.
+
+const (
+	asP  = 0.3275911
+	asA1 = 0.254829592
+	asA2 = -0.284496736
+	asA3 = 1.421413741
+	asA4 = -1.453152027
+	asA5 = 1.061405429
+)
+
+const geluChunk = 1024
+
+// geluPhi fills cdf[i] = Φ(x[i]) and pdf[i] = φ(x[i]).
+func geluPhi(cdf, pdf, x []float32) {
+	for i, v := range x {
+		pdf[i] = -0.5 * v * v
+	}
+	expInplace(pdf)
+	const invSqrt2 = 0.7071067811865476
+	const invSqrt2Pi = 0.3989422804014327
+	for i, v := range x {
+		z := v * invSqrt2
+		neg := z < 0
+		if neg {
+			z = -z
+		}
+		t := 1 / (1 + asP*z)
+		poly := t * (asA1 + t*(asA2+t*(asA3+t*(asA4+t*asA5))))
+		erf := 1 - poly*pdf[i]
+		if neg {
+			erf = -erf
+		}
+		cdf[i] = 0.5 * (1 + erf)
+		pdf[i] *= invSqrt2Pi
+	}
+}
+
+// geluForward sets act = GELU(pre).
+func geluForward(act, pre []float32) {
+	parallelFor((len(pre)+geluChunk-1)/geluChunk, 8, func(lo, hi int) {
+		var cdf, pdf [geluChunk]float32
+		for c := lo; c < hi; c++ {
+			x := pre[c*geluChunk : min((c+1)*geluChunk, len(pre))]
+			geluPhi(cdf[:len(x)], pdf[:len(x)], x)
+			a := act[c*geluChunk:]
+			for i, v := range x {
+				a[i] = v * cdf[i]
+			}
+		}
+	})
+}
+
+// geluBackward sets dpre = dact · GELU'(pre), GELU'(x) = Φ(x) + x·φ(x).
+func geluBackward(dpre, dact, pre []float32) {
+	parallelFor((len(pre)+geluChunk-1)/geluChunk, 8, func(lo, hi int) {
+		var cdf, pdf [geluChunk]float32
+		for c := lo; c < hi; c++ {
+			x := pre[c*geluChunk : min((c+1)*geluChunk, len(pre))]
+			geluPhi(cdf[:len(x)], pdf[:len(x)], x)
+			dp := dpre[c*geluChunk:]
+			da := dact[c*geluChunk:]
+			for i, v := range x {
+				dp[i] = da[i] * (cdf[i] + v*pdf[i])
+			}
+		}
+	})
+}
+
+// geluExact is the reference GELU, for tests.
+func geluExact(x float64) float64 { return 0.5 * x * (1 + math.Erf(x/math.Sqrt2)) }
