@@ -167,16 +167,16 @@ func recoverInto(err *error, op string) {
 
 // layerTape holds one layer's activations for the backward pass.
 type layerTape struct {
-	x              []float32 // layer input (residual stream) [M,d]
-	ln1            lnCache
-	h1, q, k, v    []float32 // [M,d]
-	att            []float32 // attention output before o_proj [M,d]
-	probs          []float32 // attention probabilities (attnLayout)
-	x1             []float32 // residual after attention [M,d]
-	ln2            lnCache
-	h2             []float32 // [M,d]
-	pre, act       []float32 // MLP pre-activation and GELU output [M,MLP]
-	u              [numTargets][]float32
+	x           []float32 // layer input (residual stream) [M,d]
+	ln1         lnCache
+	h1, q, k, v []float32 // [M,d]
+	att         []float32 // attention output before o_proj [M,d]
+	probs       []float32 // attention probabilities (attnLayout)
+	x1          []float32 // residual after attention [M,d]
+	ln2         lnCache
+	h2          []float32 // [M,d]
+	pre, act    []float32 // MLP pre-activation and GELU output [M,MLP]
+	u           [numTargets][]float32
 }
 
 // Tape is the result of Forward, kept for Backward. Logprobs[b][t] is the
