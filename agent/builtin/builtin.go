@@ -1,0 +1,271 @@
+package builtin
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/sia-agent/sia/agent"
+	"github.com/sia-agent/sia/harness"
+	"github.com/sia-agent/sia/verify"
+)
+
+// Meta returns the reference harness.
+type Meta struct{}
+
+var _ agent.Meta = Meta{}
+
+// Initial implements agent.Meta.
+func (Meta) Initial(_ context.Context, in agent.MetaInput) (harness.Source, error) {
+	if len(in.Reference.Code) == 0 {
+		return harness.Source{}, fmt.Errorf("task %q has no reference harness for the builtin meta-agent", in.TaskName)
+	}
+	return harness.Source{Name: in.Reference.Name, Code: in.Reference.Code}, nil
+}
+
+// Feedback is the knob-search agent (see the package doc).
+type Feedback struct {
+	// Plateau is how many harness edits in a row may fail to beat the
+	// incumbent before the weights lever is tried (default 2).
+	Plateau int
+}
+
+var _ agent.Feedback = Feedback{}
+
+// answerKnob matches knob names about answer handling.
+var answerKnob = regexp.MustCompile(`(?i)extract|format|parse|retry|retries|prompt|max_tokens`)
+
+// Decide implements agent.Feedback.
+func (f Feedback) Decide(_ context.Context, in agent.FeedbackInput) (agent.FeedbackOutput, error) {
+	plateau := f.Plateau
+	if plateau <= 0 {
+		plateau = 2
+	}
+	evidence := evidenceText(in)
+	canWeights := in.CanTrain && in.Mode != agent.ModeHarness && in.Stats.TokenSamples > 0
+	if in.Mode == agent.ModeWeights {
+		if !canWeights {
+			return stop("the weights lever cannot run: no trainer, or the harness made no model calls with token ids", evidence), nil
+		}
+		return weights(in, "weights mode: the harness stays fixed after gen 1", evidence), nil
+	}
+	moves := f.moves(in)
+	last := in.History[len(in.History)-1]
+	best := bestGen(in)
+	switch {
+	case canWeights && last.Action == agent.ActionWeights && last.Gen == best:
+		return weights(in, fmt.Sprintf("the last weight update made gen %d the incumbent; another update on its rollouts", last.Gen), evidence), nil
+	case canWeights && harnessPlateau(in, plateau):
+		return weights(in, fmt.Sprintf("the last %d harness edits did not beat the incumbent (plateau)", plateau), evidence), nil
+	case canWeights && len(moves) == 0:
+		return weights(in, "every single-knob change of the incumbent has been tried", evidence), nil
+	case len(moves) > 0:
+		return harnessMove(in, moves[0], evidence)
+	default:
+		return stop("no untried knob setting is left and the weights lever is unavailable", evidence), nil
+	}
+}
+
+// move is one knob change of the incumbent.
+type move struct {
+	knob     string
+	from, to any
+	settings map[string]any // the full effective settings after the move
+}
+
+// moves lists untried single-knob changes of the incumbent, in search order.
+func (f Feedback) moves(in agent.FeedbackInput) []move {
+	decl := in.Decl
+	if len(decl.Knobs) == 0 {
+		return nil
+	}
+	order := append([]string(nil), decl.Order...)
+	if len(order) == 0 {
+		for k := range decl.Knobs {
+			order = append(order, k)
+		}
+		sort.Strings(order)
+	}
+	if in.Stats.FailedFrac >= 0.2 {
+		sort.SliceStable(order, func(i, j int) bool {
+			return answerKnob.MatchString(order[i]) && !answerKnob.MatchString(order[j])
+		})
+	}
+	base := effective(decl, in.Incumbent.Knobs)
+	tried := map[string]bool{}
+	for _, h := range in.History {
+		tried[key(effective(decl, h.Knobs))] = true
+	}
+	var out []move
+	for _, k := range order {
+		for _, v := range decl.Knobs[k] {
+			if equal(v, base[k]) {
+				continue
+			}
+			s := clone(base)
+			s[k] = v
+			if tried[key(s)] {
+				continue
+			}
+			out = append(out, move{knob: k, from: base[k], to: v, settings: s})
+		}
+	}
+	return out
+}
+
+// effective overlays explicit settings on the knobs' first candidates.
+func effective(decl harness.Decl, set map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, vals := range decl.Knobs {
+		if len(vals) > 0 {
+			out[k] = vals[0]
+		}
+	}
+	for k, v := range set {
+		if _, declared := decl.Knobs[k]; declared {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func key(m map[string]any) string {
+	b, _ := json.Marshal(m) // map keys marshal sorted
+	return string(b)
+}
+
+func equal(a, b any) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y)
+}
+
+func clone(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func bestGen(in agent.FeedbackInput) int {
+	best, score := 0, 0.0
+	for _, h := range in.History {
+		if best == 0 || verify.Better(h.Score, score, in.Higher) {
+			best, score = h.Gen, h.Score
+		}
+	}
+	return best
+}
+
+// harnessPlateau reports whether the last n generations were harness edits
+// and none of them became the incumbent.
+func harnessPlateau(in agent.FeedbackInput, n int) bool {
+	if len(in.History) < n+1 {
+		return false
+	}
+	best := bestGen(in)
+	for _, h := range in.History[len(in.History)-n:] {
+		if h.Action != agent.ActionHarness || h.Gen == best {
+			return false
+		}
+	}
+	return true
+}
+
+func harnessMove(in agent.FeedbackInput, m move, evidence string) (agent.FeedbackOutput, error) {
+	src := harness.Source{Name: in.Incumbent.Name, Code: in.Incumbent.Code, Knobs: m.settings}
+	d := agent.Decision{
+		Action:     agent.ActionHarness,
+		Rationale:  fmt.Sprintf("knob search: try %s=%s on the incumbent (was %s)", m.knob, jsonText(m.to), jsonText(m.from)),
+		Hypothesis: fmt.Sprintf("Setting %s to %s improves the val %s of the incumbent harness.", m.knob, jsonText(m.to), metricName(in)),
+		Evidence:   evidence,
+		Change:     fmt.Sprintf("knobs.json: %s: %s → %s; the harness code is unchanged.", m.knob, jsonText(m.from), jsonText(m.to)),
+		Expected:   fmt.Sprintf("val %s above the incumbent's %s.", metricName(in), scoreText(in, bestGen(in))),
+		Risk:       "A single-knob change can interact with other knobs; if it does not help, the incumbent is kept and the next candidate is tried.",
+	}
+	return agent.FeedbackOutput{Decision: d, Harness: &src}, nil
+}
+
+func weights(in agent.FeedbackInput, why, evidence string) agent.FeedbackOutput {
+	alg := in.Recommended
+	if in.ForcedAlgorithm != "" {
+		alg = in.ForcedAlgorithm
+	}
+	return agent.FeedbackOutput{Decision: agent.Decision{
+		Action:     agent.ActionWeights,
+		Algorithm:  alg,
+		Rationale:  why + fmt.Sprintf("; algorithm %s from the reward shape", alg),
+		Hypothesis: "Training the adapter on the incumbent's own rollouts raises its success rate beyond what the harness settings reach.",
+		Evidence: evidence + fmt.Sprintf(" Reward shape: success %.2f, mean %.3f, within-item variance %.3f, failed %.2f, binary %v.",
+			in.Stats.SuccessRate, in.Stats.Mean, in.Stats.WithinItemVar, in.Stats.FailedFrac, in.Stats.Binary),
+		Change:   fmt.Sprintf("A new LoRA adapter version trained with %s on rollouts of the incumbent over train items; the harness is unchanged.", alg),
+		Expected: fmt.Sprintf("val %s above the incumbent's %s.", metricName(in), scoreText(in, bestGen(in))),
+		Risk:     "Few rollouts can overfit the adapter or drift it from the base; the incumbent is kept if val drops.",
+	}}
+}
+
+func stop(why, evidence string) agent.FeedbackOutput {
+	return agent.FeedbackOutput{Decision: agent.Decision{Action: agent.ActionStop, Rationale: why, Evidence: evidence}}
+}
+
+// evidenceText summarises the gen's gold-free results.
+func evidenceText(in agent.FeedbackInput) string {
+	var b strings.Builder
+	if in.Results != nil {
+		fmt.Fprintf(&b, "Gen %d val %s %.4f over %d items", in.Gen, in.Results.Metric, in.Results.Score, in.Results.N)
+		var parts []string
+		for _, st := range []string{verify.StatusCorrect, verify.StatusPartial, verify.StatusWrong, verify.StatusInvalid, verify.StatusMissing, verify.StatusError} {
+			if n := in.Results.Counts[st]; n > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", n, st))
+			}
+		}
+		if len(parts) > 0 {
+			fmt.Fprintf(&b, " (%s)", strings.Join(parts, ", "))
+		}
+		b.WriteString(".")
+		var fails []string
+		for _, it := range in.Results.Items {
+			if it.Status == verify.StatusInvalid || it.Status == verify.StatusError {
+				fails = append(fails, fmt.Sprintf("%s: %s", it.ID, verify.Truncate(it.Detail, 80)))
+				if len(fails) == 3 {
+					break
+				}
+			}
+		}
+		if len(fails) > 0 {
+			fmt.Fprintf(&b, " Sample failures: %s.", strings.Join(fails, "; "))
+		}
+	}
+	if best := bestGen(in); best > 0 {
+		fmt.Fprintf(&b, " Incumbent: gen %d at %s.", best, scoreText(in, best))
+	}
+	return b.String()
+}
+
+func metricName(in agent.FeedbackInput) string {
+	if in.Results != nil && in.Results.Metric != "" {
+		return in.Results.Metric
+	}
+	return "score"
+}
+
+func scoreText(in agent.FeedbackInput, gen int) string {
+	for _, h := range in.History {
+		if h.Gen == gen {
+			return fmt.Sprintf("%.4f", h.Score)
+		}
+	}
+	return "—"
+}
+
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}

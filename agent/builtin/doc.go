@@ -1,0 +1,25 @@
+// Package builtin holds the offline, deterministic agents.
+//
+// Meta instantiates the task's reference harness unchanged.
+//
+// Feedback searches the incumbent harness's declared KNOBS by coordinate
+// descent and picks the weights lever by a plateau rule. Each generation:
+//
+//  1. Moves are the incumbent's settings with one knob changed to one of its
+//     other candidates, never a setting already tried. Knobs are taken in
+//     declaration order, except that when at least 20 % of val answers
+//     failed (invalid, missing or error), knobs whose names speak of answer
+//     handling (extract, format, parse, retry, prompt, max_tokens) go first:
+//     failures point at the answer pipeline before the model.
+//  2. The weights lever is possible only when a trainer is available, the
+//     mode allows it, and the rollouts carry token ids and logprobs (the
+//     harness used the model). It is taken when the last generation was a
+//     weight update that became the incumbent (keep going while it pays),
+//     when the last two harness edits did not beat the incumbent (plateau),
+//     or when no untried move is left. --mode weights always takes it.
+//  3. Otherwise the first move is taken; with nothing left, stop.
+//
+// The algorithm for a weight update is the rule table's recommendation
+// (rl.Select) unless --algorithm forces one. Nothing here reads gold labels:
+// the agent sees only val scores, statuses and gold-free details.
+package builtin

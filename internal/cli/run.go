@@ -1,0 +1,239 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sia-agent/sia/agent"
+	"github.com/sia-agent/sia/loop"
+	"github.com/sia-agent/sia/report"
+	"github.com/sia-agent/sia/rl"
+	"github.com/sia-agent/sia/runstore"
+	"github.com/sia-agent/sia/task"
+)
+
+// runOptions are `sia run`'s flags.
+type runOptions struct {
+	Task          string
+	TaskDir       string
+	MaxGen        int
+	RunID         string
+	RunsDir       string
+	Mode          string
+	MetaProfile   string
+	TargetProfile string
+	Samples       int
+	Parallel      int
+	Seed          int64
+	Resume        bool
+	Algorithm     string
+	Trainer       string
+	ItemTimeout   time.Duration
+	TrainItems    int
+	TrainSamples  int
+	BudgetUSD     float64
+	BudgetTokens  int
+}
+
+func (o *runOptions) validate() error {
+	if (o.Task == "") == (o.TaskDir == "") {
+		return errors.New("give exactly one of --task NAME or --task-dir DIR (see `sia tasks`)")
+	}
+	switch o.Mode {
+	case agent.ModeAuto, agent.ModeHarness, agent.ModeWeights:
+	default:
+		return fmt.Errorf("--mode %q: want harness, weights or auto", o.Mode)
+	}
+	if o.MaxGen < 1 {
+		return fmt.Errorf("--max-gen %d: want at least 1", o.MaxGen)
+	}
+	if o.Samples < 1 {
+		return fmt.Errorf("--samples %d: want at least 1", o.Samples)
+	}
+	if o.Parallel < 0 {
+		return fmt.Errorf("--parallel %d: want 0 (= CPUs) or more", o.Parallel)
+	}
+	if o.Algorithm != "" {
+		if _, err := rl.ParseAlgorithm(o.Algorithm); err != nil {
+			return fmt.Errorf("--algorithm: %w", err)
+		}
+	}
+	switch o.Trainer {
+	case "auto", "none", "embedded", "command", "tinker":
+	default:
+		return fmt.Errorf("--trainer %q: want auto, none, embedded, command or tinker", o.Trainer)
+	}
+	if strings.ContainsAny(o.RunID, `/\`) || o.RunID == "" {
+		return fmt.Errorf("--run-id %q: want a plain name", o.RunID)
+	}
+	return nil
+}
+
+func newRunCmd(a *app) *cobra.Command {
+	o := &runOptions{}
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run (or resume) the self-improvement loop on a task",
+		Long: `Run the generation loop: the Meta-Agent writes the first harness, the task agent rolls it out
+on the val split, the verifier scores it, and the Feedback-Agent picks one lever per generation
+(rewrite the harness, or train the weights). The best generation on val is kept and scored once
+on the held-out test split at the end. Results go to RUNS_DIR/run_<id>/.`,
+		Example: `  sia run --task demo --max-gen 6
+  sia run --task spaceship-titanic --mode harness --max-gen 6
+  sia --task lawbench --max_gen 5 --run_id 1        # the reference system's spelling
+  sia run --task demo --run-id 1 --resume            # continue a killed run`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("runs-dir") {
+				o.RunsDir = a.env.RunsDir()
+			}
+			if err := o.validate(); err != nil {
+				return err
+			}
+			return a.run(cmd, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Task, "task", "", "bundled task name (see `sia tasks`)")
+	f.StringVar(&o.TaskDir, "task-dir", "", "task folder in SIA's layout (data/public, data/private, reference/, optional task.yaml)")
+	f.IntVar(&o.MaxGen, "max-gen", 3, "number of generations (the first is the Meta-Agent's harness)")
+	f.StringVar(&o.RunID, "run-id", "1", "run id: results go to RUNS_DIR/run_<id>")
+	f.StringVar(&o.RunsDir, "runs-dir", "runs", "folder holding run folders (env SIA_RUNS_DIR)")
+	f.StringVar(&o.Mode, "mode", agent.ModeAuto, "levers: harness (SIA-H), weights (after gen 1), or auto (SIA-W+H)")
+	f.StringVar(&o.MetaProfile, "meta-profile", "builtin", "Meta/Feedback-Agent profile: builtin (offline), or a profile name or JSON path")
+	f.StringVar(&o.TargetProfile, "target-profile", "embedded", "task model profile: embedded (offline tinylm), or a profile name or JSON path")
+	f.IntVar(&o.Samples, "samples", 1, "rollout samples per val item")
+	f.IntVar(&o.Parallel, "parallel", 0, "concurrent item solves (0 = number of CPUs)")
+	f.Int64Var(&o.Seed, "seed", 1, "seed for every random choice; a run with the same seed is reproducible")
+	f.BoolVar(&o.Resume, "resume", false, "continue an existing run folder from its last recorded step")
+	f.StringVar(&o.Algorithm, "algorithm", "", "force the RL algorithm: ppo, entropic, grpo, reinforce_kl, dpo, best_of_n")
+	f.StringVar(&o.Trainer, "trainer", "auto", "weights backend: auto (embedded for the embedded target, else none), none, embedded, command, tinker")
+	f.DurationVar(&o.ItemTimeout, "item-timeout", 0, "hard timeout per item solve (0 = the task's default)")
+	f.IntVar(&o.TrainItems, "train-items", 64, "train-split items a weight update rolls out on")
+	f.IntVar(&o.TrainSamples, "train-samples", 4, "samples per train item for a weight update")
+	f.Float64Var(&o.BudgetUSD, "budget-usd", 0, "stop model calls once the run has spent this many dollars (0 = no limit)")
+	f.IntVar(&o.BudgetTokens, "budget-tokens", 0, "stop model calls once the run has used this many tokens (0 = no limit)")
+	return cmd
+}
+
+// run opens the task and the run folder, builds the backends and runs the loop.
+func (a *app) run(cmd *cobra.Command, o *runOptions) error {
+	ctx := cmd.Context()
+	t, err := a.openTask(o.Task, o.TaskDir, o.Seed)
+	if err != nil {
+		return err
+	}
+	data, err := t.Load(ctx)
+	if err != nil {
+		return err
+	}
+	if len(data.Items(task.Val)) == 0 {
+		return fmt.Errorf("task %q has an empty val split", t.Spec.Name)
+	}
+	cfg := loop.Config{
+		RunID: o.RunID, Task: t.Spec.Name, TaskDir: o.TaskDir, MaxGen: o.MaxGen, Mode: o.Mode,
+		Samples: o.Samples, Parallel: o.Parallel, Seed: o.Seed, Algorithm: rl.Algorithm(o.Algorithm),
+		ItemTimeout: loop.Duration(o.ItemTimeout), TrainItems: o.TrainItems, TrainSamples: o.TrainSamples,
+		Metric: t.Spec.Metric, HigherIsBetter: t.Spec.HigherIsBetter(),
+		MetaProfile: o.MetaProfile, TargetProfile: o.TargetProfile, Trainer: o.Trainer,
+	}
+	if cfg.ItemTimeout == 0 {
+		cfg.ItemTimeout = loop.Duration(time.Duration(t.Spec.ItemTimeoutS * float64(time.Second)))
+	}
+	cfg.ApplyDefaults()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	dir := filepath.Join(o.RunsDir, "run_"+o.RunID)
+	var (
+		store  *runstore.Store
+		events []runstore.Event
+	)
+	if o.Resume {
+		var prev loop.Config
+		store, events, err = runstore.Open(dir)
+		if err != nil {
+			return err
+		}
+		if err := store.ReadJSON("run.json", &prev); err != nil {
+			return err
+		}
+		if err := sameRun(prev, cfg); err != nil {
+			store.Close()
+			return err
+		}
+	} else {
+		store, err = runstore.Create(dir, cfg)
+		if err != nil {
+			return err
+		}
+	}
+	defer store.Close()
+	// Fail on a bad profile or a missing API key before any work.
+	be, err := a.buildBackends(ctx, o, t, data)
+	if err != nil {
+		return err
+	}
+	defer be.close()
+	if o.Mode == agent.ModeWeights && be.trainer == nil {
+		return fmt.Errorf("--mode weights needs a trainer, and target profile %q has none (use --trainer, or --mode auto)", o.TargetProfile)
+	}
+	pr := newProgressPrinter(a.streams.Err, isTerminal(a.streams.Err))
+	fmt.Fprintf(a.streams.Err, "sia: task %s · mode %s · %d val items · run folder %s\n", t.Spec.Name, o.Mode, len(data.Items(task.Val)), dir)
+	st, err := loop.Run(ctx, cfg, loop.Deps{
+		Task: t, Data: data, Runtime: be.runtime, Meta: be.meta, Feedback: be.feedback,
+		Trainer: be.trainer, Policy: be.policy, Store: store, Progress: pr.report,
+	}, events)
+	pr.finish()
+	if err != nil {
+		return err
+	}
+	sum := report.FromState(cfg.RunID, cfg.Task, cfg.Mode, cfg.Metric, st)
+	fmt.Fprintln(a.streams.Out)
+	return sum.WriteText(a.streams.Out)
+}
+
+// sameRun refuses to resume a run folder with a different configuration:
+// the result would match neither run.
+func sameRun(prev, cur loop.Config) error {
+	type key struct {
+		Task, Mode string
+		MaxGen     int
+		Seed       int64
+		Samples    int
+		Algorithm  rl.Algorithm
+	}
+	p := key{prev.Task, prev.Mode, prev.MaxGen, prev.Seed, prev.Samples, prev.Algorithm}
+	c := key{cur.Task, cur.Mode, cur.MaxGen, cur.Seed, cur.Samples, cur.Algorithm}
+	if p != c {
+		return fmt.Errorf("--resume: run_%s was started with %+v, not %+v; pass the same flags", prev.RunID, p, c)
+	}
+	return nil
+}
+
+// openTask opens a bundled task or a task folder.
+func (a *app) openTask(name, dir string, seed int64) (*task.Task, error) {
+	reg, err := registry()
+	if err != nil {
+		return nil, err
+	}
+	if dir != "" {
+		return task.OpenDir(dir, reg)
+	}
+	// Generated tasks use a fixed data seed: runs with different --seed
+	// values then compare methods on the same items.
+	_ = seed
+	return reg.Open(name, task.Options{DataRoot: a.env.DataDir()})
+}
+
+// exists reports whether a path exists.
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}

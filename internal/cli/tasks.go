@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sia-agent/sia/task"
+)
+
+// taskRow is one line of `sia tasks`.
+type taskRow struct {
+	Name        string            `json:"name"`
+	Description string            `json:"description"`
+	Metric      string            `json:"metric"`
+	Direction   string            `json:"direction"`
+	Runtime     string            `json:"runtime"`
+	DataPresent bool              `json:"data_present"`
+	Generated   bool              `json:"generated"`
+	Missing     []string          `json:"missing"`
+	Splits      map[string]string `json:"splits"`
+}
+
+func newTasksCmd(a *app) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "tasks",
+		Short: "List the bundled tasks, their metric, and whether their data is present",
+		Args:  cobra.NoArgs,
+		RunE: func(_ *cobra.Command, _ []string) error {
+			reg, err := registry()
+			if err != nil {
+				return err
+			}
+			var rows []taskRow
+			for _, name := range reg.Names() {
+				t, err := reg.Open(name, task.Options{DataRoot: a.env.DataDir()})
+				if err != nil {
+					return err
+				}
+				missing := t.MissingData()
+				row := taskRow{Name: name, Description: t.Spec.Description, Metric: t.Spec.Metric,
+					Direction: t.Spec.Direction, Runtime: t.Spec.Runtime, DataPresent: len(missing) == 0,
+					Generated: t.Bundle != nil && t.Bundle.Generate != nil, Missing: missing, Splits: map[string]string{}}
+				if row.Missing == nil {
+					row.Missing = []string{}
+				}
+				for sn, sp := range t.Spec.Splits {
+					row.Splits[sn] = sp.Note
+				}
+				rows = append(rows, row)
+			}
+			if asJSON {
+				enc := json.NewEncoder(a.streams.Out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(struct {
+					FormatVersion int       `json:"format_version"`
+					DataDir       string    `json:"data_dir"`
+					Tasks         []taskRow `json:"tasks"`
+				}{1, a.env.DataDir(), rows})
+			}
+			tw := tabwriter.NewWriter(a.streams.Out, 0, 2, 2, ' ', 0)
+			fmt.Fprintln(tw, "task\tmetric\tdata\tdescription\t")
+			for _, r := range rows {
+				data := "present"
+				switch {
+				case r.Generated:
+					data = "generated"
+				case !r.DataPresent:
+					data = "missing: " + strings.Join(r.Missing, ", ") + " (sia data pull " + r.Name + ")"
+				}
+				fmt.Fprintf(tw, "%s\t%s (%s)\t%s\t%s\t\n", r.Name, r.Metric, r.Direction, data, r.Description)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.streams.Out, "\ndata dir: %s (SIA_DATA_DIR)\n", a.env.DataDir())
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}

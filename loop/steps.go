@@ -1,0 +1,736 @@
+package loop
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/sia-agent/sia/agent"
+	"github.com/sia-agent/sia/harness"
+	"github.com/sia-agent/sia/rl"
+	"github.com/sia-agent/sia/rollout"
+	"github.com/sia-agent/sia/runstore"
+	"github.com/sia-agent/sia/task"
+	"github.com/sia-agent/sia/train"
+	"github.com/sia-agent/sia/trajectory"
+	"github.com/sia-agent/sia/verify"
+)
+
+// Files of a generation folder.
+const (
+	fileKnobs       = "knobs.json"
+	fileRollouts    = "rollouts.jsonl"
+	fileResults     = "results.json"
+	fileDecision    = "decision.json"
+	fileFeedback    = "feedback.json"
+	fileImprovement = "improvement.md"
+	fileTrainRoll   = "train_rollouts.jsonl"
+	fileTrainLog    = "train.jsonl"
+	dirAdapter      = "adapter"
+)
+
+func genRel(gen int, name string) string { return filepath.Join(fmt.Sprintf("gen_%d", gen), name) }
+
+// meta asks the Meta-Agent for the first harness.
+func (r *runner) meta(ctx context.Context) error {
+	start := time.Now()
+	r.progress(Progress{Kind: "step", Gen: 1, Step: "meta"})
+	name, code, err := r.d.Task.ReferenceHarness()
+	if err != nil {
+		return err
+	}
+	doc, err := r.d.Task.Doc()
+	if err != nil {
+		return err
+	}
+	genDir := r.d.Store.GenDir(1)
+	if err := os.MkdirAll(genDir, 0o755); err != nil {
+		return err
+	}
+	src, err := r.d.Meta.Initial(ctx, agent.MetaInput{
+		TaskName:  r.d.Task.Spec.Name,
+		TaskDoc:   doc,
+		Reference: harness.Source{Name: name, Code: code},
+		Runtime:   r.d.Task.Spec.Runtime,
+		GenDir:    genDir,
+		Try:       r.tryFunc(),
+	})
+	if err != nil {
+		return fmt.Errorf("meta-agent: %w", err)
+	}
+	if err := r.writeHarness(1, src); err != nil {
+		return err
+	}
+	if err := r.d.Store.WriteJSON(genRel(1, fileDecision), agent.Decision{Action: "initial",
+		Rationale: fmt.Sprintf("meta-agent wrote the first harness (%.1fs)", since(start))}); err != nil {
+		return err
+	}
+	return r.emit(runstore.Event{Type: runstore.EvHarnessReady, Gen: 1, HarnessSHA: src.SHA(), Source: "meta"})
+}
+
+// announce records a harness the Feedback-Agent already wrote to disk (a
+// kill landed between the decision and its announcement).
+func (r *runner) announce(gen int) error {
+	src, err := r.readHarness(gen)
+	if err != nil {
+		return err
+	}
+	return r.emit(runstore.Event{Type: runstore.EvHarnessReady, Gen: gen, HarnessSHA: src.SHA(), Source: "feedback"})
+}
+
+// load loads gen's harness over the model serving its adapter. A harness
+// that fails to load is not fatal: the rollout records every item as an
+// error, and the loop moves on.
+func (r *runner) load(ctx context.Context, gen int) (harness.Harness, harness.Source, error) {
+	g := r.st.Gen(gen)
+	src, err := r.readHarness(gen)
+	if err != nil {
+		return nil, src, err
+	}
+	env, err := r.env(ctx, g.AdapterDir, g.AdapterVersion)
+	if err != nil {
+		return nil, src, err
+	}
+	h, err := r.d.Runtime.Load(ctx, src, env)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, src, ctx.Err()
+		}
+		return brokenHarness{err: fmt.Errorf("harness load: %w", err)}, src, nil
+	}
+	return h, src, nil
+}
+
+func (r *runner) env(ctx context.Context, adapterDir string, version int) (harness.Env, error) {
+	doc, _ := r.d.Task.Doc()
+	env := harness.Env{TaskDoc: doc, Train: r.d.Data.Train, Public: r.d.Task.Public(), Seed: r.cfg.Seed}
+	if r.d.Task.DataDir != "" {
+		env.PublicDir = filepath.Join(r.d.Task.DataDir, "public")
+	}
+	if r.d.Policy != nil {
+		if adapterDir != "" && !filepath.IsAbs(adapterDir) {
+			adapterDir = r.d.Store.Path(adapterDir)
+		}
+		m, err := r.d.Policy(ctx, adapterDir, version)
+		if err != nil {
+			return env, fmt.Errorf("task model: %w", err)
+		}
+		env.Model = m
+	}
+	return env, nil
+}
+
+// rollout runs gen's harness on val.
+func (r *runner) rollout(ctx context.Context, gen int) error {
+	start := time.Now()
+	g := r.st.Gen(gen)
+	items := r.d.Data.Items(task.Val)
+	r.progress(Progress{Kind: "step", Gen: gen, Step: "rollout", Total: len(items) * r.cfg.Samples})
+	h, _, err := r.load(ctx, gen)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	trajs, err := rollout.Run(ctx, h, items, r.rolloutConfig(gen, task.Val, g.HarnessSHA, g.AdapterVersion, r.cfg.Samples),
+		func(done, total int) {
+			r.progress(Progress{Kind: "items", Gen: gen, Step: "rollout", Done: done, Total: total})
+		})
+	if err != nil {
+		return err
+	}
+	if err := r.writeTrajectories(genRel(gen, fileRollouts), trajs); err != nil {
+		return err
+	}
+	tokens, cost := usage(trajs)
+	return r.emit(runstore.Event{Type: runstore.EvRolloutDone, Gen: gen, Samples: len(trajs),
+		Tokens: tokens, CostUSD: cost, DurationS: since(start)})
+}
+
+func (r *runner) rolloutConfig(gen int, split, sha string, version, samples int) rollout.Config {
+	return rollout.Config{
+		Run: r.cfg.RunID, Gen: gen, Split: split, HarnessSHA: sha, AdapterVersion: version,
+		Samples: samples, Parallel: r.cfg.Parallel, ItemTimeout: time.Duration(r.cfg.ItemTimeout), Seed: r.cfg.Seed,
+	}
+}
+
+func usage(ts []trajectory.Trajectory) (int, float64) {
+	tokens, cost := 0, 0.0
+	for i := range ts {
+		u := ts[i].Usage()
+		tokens += u.PromptTokens + u.CompletionTokens
+		cost += u.CostUSD
+	}
+	return tokens, cost
+}
+
+// verify scores gen's val rollouts and keeps the best.
+func (r *runner) verify(ctx context.Context, gen int) error {
+	start := time.Now()
+	r.progress(Progress{Kind: "step", Gen: gen, Step: "verify"})
+	trajs, err := r.readTrajectories(genRel(gen, fileRollouts))
+	if err != nil {
+		return err
+	}
+	res, err := r.score(ctx, task.Val, trajs, r.cfg.Samples)
+	if err != nil {
+		return err
+	}
+	if err := r.writeTrajectories(genRel(gen, fileRollouts), trajs); err != nil {
+		return err
+	}
+	if err := r.d.Store.WriteJSON(genRel(gen, fileResults), res); err != nil {
+		return err
+	}
+	score := res.Score
+	if err := r.emit(runstore.Event{Type: runstore.EvVerified, Gen: gen, Score: &score, DurationS: since(start)}); err != nil {
+		return err
+	}
+	r.progress(Progress{Kind: "gen_done", Gen: gen, Score: score})
+	if err := r.syncBest(); err != nil {
+		return err
+	}
+	return r.writeContext()
+}
+
+// score verifies trajectories of a split, sample by sample: each
+// trajectory gets its own reward and status; the split's score is the mean
+// over samples of each sample's metric, and items[] are sample 0's.
+func (r *runner) score(ctx context.Context, split string, trajs []trajectory.Trajectory, samples int) (*verify.Result, error) {
+	v, err := r.d.Task.Verifier(split)
+	if err != nil {
+		return nil, err
+	}
+	gold := r.gold(split, trajs)
+	index := map[string]int{}
+	for i, t := range trajs {
+		index[fmt.Sprintf("%s\x00%d", t.Item, t.Sample)] = i
+	}
+	var first *verify.Result
+	sum := 0.0
+	for k := 0; k < samples; k++ {
+		res, err := v.Verify(ctx, rollout.Answers(trajs, k), gold)
+		if err != nil {
+			return nil, err
+		}
+		for j := range res.Items {
+			it := &res.Items[j]
+			i, ok := index[fmt.Sprintf("%s\x00%d", it.ID, k)]
+			if !ok {
+				continue
+			}
+			if e := trajs[i].Error; e != "" {
+				it.Status, it.Reward, it.Detail = verify.StatusError, 0, verify.Truncate(e, 300)
+			}
+			trajs[i].Status, trajs[i].Reward = it.Status, it.Reward
+		}
+		res.Counts = map[string]int{}
+		for _, it := range res.Items {
+			res.Counts[it.Status]++
+		}
+		sum += res.Score
+		if k == 0 {
+			first = res
+		}
+	}
+	first.Score = sum / float64(samples)
+	if samples > 1 {
+		first.Metrics[first.Metric+"_sample0"] = first.Metrics[first.Metric]
+		first.Metrics[first.Metric] = first.Score
+	}
+	return first, nil
+}
+
+// gold returns the split's labels by id. For train it reads the examples'
+// labels for the items that were rolled out.
+func (r *runner) gold(split string, trajs []trajectory.Trajectory) map[string]string {
+	if split != task.Train {
+		return r.d.Data.Gold(split)
+	}
+	want := map[string]bool{}
+	for _, t := range trajs {
+		want[t.Item] = true
+	}
+	out := map[string]string{}
+	for _, e := range r.d.Data.Train {
+		if want[e.ID] {
+			out[e.ID] = e.Label
+		}
+	}
+	return out
+}
+
+// decide asks the Feedback-Agent what to do after gen.
+func (r *runner) decide(ctx context.Context, gen int) error {
+	start := time.Now()
+	r.progress(Progress{Kind: "step", Gen: gen, Step: "decide"})
+	in, err := r.feedbackInput(gen)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(in.GenDir, 0o755); err != nil {
+		return err
+	}
+	out, err := r.d.Feedback.Decide(ctx, in)
+	if err != nil {
+		return fmt.Errorf("feedback-agent: %w", err)
+	}
+	dec := out.Decision
+	if err := r.checkDecision(&dec, in, out.Harness); err != nil {
+		return err
+	}
+	if err := r.d.Store.WriteJSON(genRel(gen, fileFeedback), dec); err != nil {
+		return err
+	}
+	if dec.Action != agent.ActionStop {
+		if out.Harness != nil {
+			if err := r.writeHarness(gen+1, *out.Harness); err != nil {
+				return err
+			}
+		}
+		if err := r.d.Store.WriteJSON(genRel(gen+1, fileDecision), dec); err != nil {
+			return err
+		}
+		if err := r.d.Store.WriteFile(genRel(gen+1, fileImprovement), []byte(improvementMD(gen+1, dec))); err != nil {
+			return err
+		}
+	}
+	if err := r.emit(runstore.Event{Type: runstore.EvDecided, Gen: gen, Action: dec.Action, Algorithm: dec.Algorithm,
+		Rationale: dec.Rationale, DurationS: since(start)}); err != nil {
+		return err
+	}
+	if dec.Action == agent.ActionHarness {
+		return r.announce(gen + 1)
+	}
+	return nil
+}
+
+// checkDecision enforces the mode and fills the algorithm.
+func (r *runner) checkDecision(d *agent.Decision, in agent.FeedbackInput, h *harness.Source) error {
+	d.RewardStats, d.Recommended = in.Stats, in.Recommended
+	switch d.Action {
+	case agent.ActionStop:
+	case agent.ActionHarness:
+		if r.cfg.Mode == agent.ModeWeights {
+			return fmt.Errorf("feedback-agent chose the harness lever in --mode weights")
+		}
+		if h == nil {
+			return fmt.Errorf("feedback-agent chose the harness lever but wrote no harness")
+		}
+	case agent.ActionWeights:
+		if !in.CanTrain {
+			return fmt.Errorf("feedback-agent chose the weights lever, which is not available here (mode %s)", r.cfg.Mode)
+		}
+		switch {
+		case r.cfg.Algorithm != "":
+			d.Algorithm = r.cfg.Algorithm
+		case d.Algorithm == "":
+			d.Algorithm = in.Recommended
+		}
+		if _, err := rl.ParseAlgorithm(string(d.Algorithm)); err != nil {
+			return fmt.Errorf("feedback-agent: %w", err)
+		}
+	default:
+		return fmt.Errorf("feedback-agent chose unknown action %q", d.Action)
+	}
+	return nil
+}
+
+func (r *runner) feedbackInput(gen int) (agent.FeedbackInput, error) {
+	doc, _ := r.d.Task.Doc()
+	cur, err := r.readHarness(gen)
+	if err != nil {
+		return agent.FeedbackInput{}, err
+	}
+	inc, err := r.readHarness(r.st.BestGen)
+	if err != nil {
+		return agent.FeedbackInput{}, err
+	}
+	var decl harness.Decl
+	if ins, ok := r.d.Runtime.(harness.Inspector); ok {
+		if decl, err = ins.Inspect(inc); err != nil {
+			decl = harness.Decl{}
+		}
+	}
+	var res verify.Result
+	if err := r.d.Store.ReadJSON(genRel(gen, fileResults), &res); err != nil {
+		return agent.FeedbackInput{}, err
+	}
+	trajs, err := r.readTrajectories(genRel(gen, fileRollouts))
+	if err != nil {
+		return agent.FeedbackInput{}, err
+	}
+	stats := rl.ComputeStats(rewardSamples(trajs))
+	rec, _ := rl.Select(stats)
+	canTrain := r.d.Trainer != nil && r.cfg.Mode != agent.ModeHarness && r.d.Policy != nil
+	return agent.FeedbackInput{
+		TaskName: r.d.Task.Spec.Name, TaskDoc: doc, Mode: r.cfg.Mode, Gen: gen,
+		Current: cur, Incumbent: inc, Decl: decl, History: r.history(),
+		Higher: r.higher, Results: &res, Rollouts: trajs, Stats: stats, Recommended: rec,
+		ForcedAlgorithm: r.cfg.Algorithm, CanTrain: canTrain, RemainingGens: r.cfg.MaxGen - gen,
+		GenDir: r.d.Store.GenDir(gen + 1), Try: r.tryFunc(), Seed: r.cfg.Seed + int64(gen),
+	}, nil
+}
+
+// rewardSamples turns trajectories into rl's gold-free view.
+func rewardSamples(ts []trajectory.Trajectory) []rl.Sample {
+	out := make([]rl.Sample, len(ts))
+	for i, t := range ts {
+		s := rl.Sample{Item: t.Item, Reward: t.Reward,
+			Failed: t.Status == verify.StatusError || t.Status == verify.StatusInvalid || t.Status == verify.StatusMissing}
+		for _, st := range t.Steps {
+			if st.Kind == trajectory.KindModel && len(st.CompletionTokenIDs) > 0 && len(st.Logprobs) == len(st.CompletionTokenIDs) {
+				s.HasTokens = true
+				break
+			}
+		}
+		out[i] = s
+	}
+	return out
+}
+
+func (r *runner) history() []agent.GenSummary {
+	var out []agent.GenSummary
+	for _, g := range r.st.Gens {
+		if !g.Verified {
+			continue
+		}
+		src, _ := r.readHarness(g.Gen)
+		out = append(out, agent.GenSummary{Gen: g.Gen, Action: g.Action, Algorithm: g.Algorithm, Score: g.Score,
+			HarnessSHA: g.HarnessSHA, Knobs: src.Knobs, AdapterVersion: g.AdapterVersion, Rationale: g.Rationale})
+	}
+	return out
+}
+
+// tryFunc lets LLM agents run a candidate harness on a few val items. It
+// returns gold-free verdicts only.
+func (r *runner) tryFunc() agent.TryFunc {
+	return func(ctx context.Context, src harness.Source, n int) ([]verify.ItemResult, error) {
+		items := r.d.Data.Items(task.Val)
+		if n <= 0 || n > len(items) {
+			n = len(items)
+		}
+		items = items[:n]
+		base := r.st.Gen(r.st.BestGen)
+		dir, ver := "", 0
+		if base != nil {
+			dir, ver = base.AdapterDir, base.AdapterVersion
+		}
+		env, err := r.env(ctx, dir, ver)
+		if err != nil {
+			return nil, err
+		}
+		h, err := r.d.Runtime.Load(ctx, src, env)
+		if err != nil {
+			return nil, err
+		}
+		defer h.Close()
+		trajs, err := rollout.Run(ctx, h, items, r.rolloutConfig(0, task.Val, src.SHA(), ver, 1), nil)
+		if err != nil {
+			return nil, err
+		}
+		res, err := r.score(ctx, task.Val, trajs, 1)
+		if err != nil {
+			return nil, err
+		}
+		want := map[string]bool{}
+		for _, it := range items {
+			want[it.ID] = true
+		}
+		var out []verify.ItemResult
+		for _, it := range res.Items {
+			if want[it.ID] {
+				out = append(out, it)
+			}
+		}
+		return out, nil
+	}
+}
+
+// train rolls the incumbent out on train items and trains an adapter.
+func (r *runner) train(ctx context.Context, gen int) error {
+	start := time.Now()
+	g := r.st.Gen(gen)
+	if r.d.Trainer == nil {
+		return fmt.Errorf("no trainer is available")
+	}
+	items := r.trainItems(gen)
+	r.progress(Progress{Kind: "step", Gen: gen, Step: "train", Total: len(items) * r.cfg.TrainSamples})
+	h, _, err := r.load(ctx, gen) // the weights gen shares its parent's harness and adapter
+	if err != nil {
+		return err
+	}
+	trajs, err := rollout.Run(ctx, h, items, r.rolloutConfig(gen, task.Train, g.HarnessSHA, g.AdapterVersion, r.cfg.TrainSamples),
+		func(done, total int) {
+			r.progress(Progress{Kind: "items", Gen: gen, Step: "train", Done: done, Total: total})
+		})
+	h.Close()
+	if err != nil {
+		return err
+	}
+	if _, err := r.score(ctx, task.Train, trajs, r.cfg.TrainSamples); err != nil {
+		return err
+	}
+	if err := r.writeTrajectories(genRel(gen, fileTrainRoll), trajs); err != nil {
+		return err
+	}
+	version := 1
+	for _, x := range r.st.Gens {
+		if x.AdapterVersion >= version {
+			version = x.AdapterVersion + 1
+		}
+	}
+	parent := ""
+	if g.AdapterDir != "" {
+		parent = r.d.Store.Path(g.AdapterDir)
+	}
+	out := r.d.Store.Path(genRel(gen, dirAdapter))
+	_ = os.RemoveAll(out) // a half-written adapter from a killed run
+	r.progress(Progress{Kind: "step", Gen: gen, Step: "update", Text: string(g.Algorithm)})
+	res, err := r.d.Trainer.Train(ctx, train.Request{
+		Run: r.cfg.RunID, Gen: gen, Algorithm: g.Algorithm, Rollouts: trajs,
+		Parent: parent, ParentVersion: g.AdapterVersion, Version: version,
+		OutDir: out, MetricsPath: r.d.Store.Path(genRel(gen, fileTrainLog)), Seed: r.cfg.Seed + int64(gen)*7919,
+	})
+	if err != nil {
+		return fmt.Errorf("train %s: %w", g.Algorithm, err)
+	}
+	rel := genRel(gen, dirAdapter)
+	if res.AdapterDir != "" && res.AdapterDir != out {
+		rel = res.AdapterDir // a remote trainer's reference (e.g. a tinker:// path)
+	}
+	return r.emit(runstore.Event{Type: runstore.EvAdapterTrained, Gen: gen, AdapterVersion: version,
+		AdapterDir: rel, DurationS: since(start)})
+}
+
+// trainItems picks the train items a weight update rolls out on: a seeded
+// sample, different for each generation.
+func (r *runner) trainItems(gen int) []task.Item {
+	all := r.d.Data.Items(task.Train)
+	n := min(r.cfg.TrainItems, len(all))
+	idx := rand.New(rand.NewPCG(uint64(r.cfg.Seed), uint64(gen))).Perm(len(all))[:n]
+	sort.Ints(idx)
+	out := make([]task.Item, n)
+	for i, j := range idx {
+		out[i] = all[j]
+	}
+	return out
+}
+
+// test scores the incumbent once on the held-out split.
+func (r *runner) test(ctx context.Context) error {
+	start := time.Now()
+	best := r.st.Gen(r.st.BestGen)
+	gold := r.d.Data.Gold(task.Test)
+	items := r.d.Data.Items(task.Test)
+	if len(gold) == 0 || len(items) == 0 {
+		r.progress(Progress{Kind: "notice", Text: "the test split has no labels here: no held-out score"})
+		return r.finish()
+	}
+	r.progress(Progress{Kind: "step", Gen: best.Gen, Step: "test", Total: len(items)})
+	h, _, err := r.load(ctx, best.Gen)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	trajs, err := rollout.Run(ctx, h, items, r.rolloutConfig(best.Gen, task.Test, best.HarnessSHA, best.AdapterVersion, 1),
+		func(done, total int) {
+			r.progress(Progress{Kind: "items", Gen: best.Gen, Step: "test", Done: done, Total: total})
+		})
+	if err != nil {
+		return err
+	}
+	res, err := r.score(ctx, task.Test, trajs, 1)
+	if err != nil {
+		return err
+	}
+	if err := r.writeTrajectories(filepath.Join("best", "test_rollouts.jsonl"), trajs); err != nil {
+		return err
+	}
+	if err := r.d.Store.WriteJSON(filepath.Join("best", "test_results.json"), res); err != nil {
+		return err
+	}
+	score := res.Score
+	return r.emit(runstore.Event{Type: runstore.EvTestScored, Gen: best.Gen, Score: &score, DurationS: since(start)})
+}
+
+func (r *runner) finish() error {
+	if err := r.writeContext(); err != nil {
+		return err
+	}
+	reason := "max-gen reached"
+	if last := r.st.Last(); last != nil && last.Decided && last.NextAction == agent.ActionStop {
+		reason = "feedback-agent stopped: " + last.Rationale
+	}
+	return r.emit(runstore.Event{Type: runstore.EvRunFinished, Reason: reason})
+}
+
+// bestInfo is best/best.json.
+type bestInfo struct {
+	Gen            int     `json:"gen"`
+	Score          float64 `json:"score"`
+	HarnessSHA     string  `json:"harness_sha"`
+	AdapterVersion int     `json:"adapter_version"`
+	AdapterDir     string  `json:"adapter_dir,omitempty"`
+}
+
+// syncBest makes best/ hold the incumbent. Idempotent.
+func (r *runner) syncBest() error {
+	g := r.st.Gen(r.st.BestGen)
+	if g == nil {
+		return nil
+	}
+	info := bestInfo{Gen: g.Gen, Score: g.Score, HarnessSHA: g.HarnessSHA, AdapterVersion: g.AdapterVersion, AdapterDir: g.AdapterDir}
+	var cur bestInfo
+	if err := r.d.Store.ReadJSON(filepath.Join("best", "best.json"), &cur); err == nil && cur == info {
+		return nil
+	}
+	src, err := r.readHarness(g.Gen)
+	if err != nil {
+		return err
+	}
+	return runstore.ReplaceDir(r.d.Store.BestDir(), func(tmp string) error {
+		if err := os.WriteFile(filepath.Join(tmp, src.Name), src.Code, 0o644); err != nil {
+			return err
+		}
+		for name, v := range map[string]any{fileKnobs: src.Knobs, "best.json": info} {
+			b, _ := json.MarshalIndent(v, "", "  ")
+			if err := os.WriteFile(filepath.Join(tmp, name), append(b, '\n'), 0o644); err != nil {
+				return err
+			}
+		}
+		if b, err := os.ReadFile(r.d.Store.Path(genRel(g.Gen, fileResults))); err == nil {
+			if err := os.WriteFile(filepath.Join(tmp, fileResults), b, 0o644); err != nil {
+				return err
+			}
+		}
+		if g.AdapterDir != "" && !strings.Contains(g.AdapterDir, "://") {
+			return copyDir(r.d.Store.Path(g.AdapterDir), filepath.Join(tmp, dirAdapter))
+		}
+		return nil
+	})
+}
+
+func copyDir(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
+}
+
+// writeHarness writes a harness version into gen's folder.
+func (r *runner) writeHarness(gen int, src harness.Source) error {
+	if src.Name == "" {
+		src.Name = "harness.star"
+	}
+	if strings.ContainsAny(src.Name, `/\`) {
+		return fmt.Errorf("harness file name %q must be a plain name", src.Name)
+	}
+	if err := r.d.Store.WriteFile(genRel(gen, src.Name), src.Code); err != nil {
+		return err
+	}
+	knobs := src.Knobs
+	if knobs == nil {
+		knobs = map[string]any{}
+	}
+	return r.d.Store.WriteJSON(genRel(gen, fileKnobs), knobs)
+}
+
+// readHarness reads gen's harness version back.
+func (r *runner) readHarness(gen int) (harness.Source, error) {
+	dir := r.d.Store.GenDir(gen)
+	for _, name := range []string{"harness.star", "target_agent.py"} {
+		code, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			continue
+		}
+		src := harness.Source{Name: name, Code: code}
+		if b, err := os.ReadFile(filepath.Join(dir, fileKnobs)); err == nil {
+			dec := json.NewDecoder(bytes.NewReader(b))
+			dec.UseNumber()
+			var knobs map[string]any
+			if err := dec.Decode(&knobs); err != nil {
+				return src, fmt.Errorf("gen %d %s: %w", gen, fileKnobs, err)
+			}
+			src.Knobs = normalizeJSON(knobs)
+		}
+		if len(src.Knobs) == 0 {
+			src.Knobs = nil
+		}
+		return src, nil
+	}
+	return harness.Source{}, fmt.Errorf("gen %d has no harness.star or target_agent.py", gen)
+}
+
+// normalizeJSON makes json.Number ints int64 and others float64, so knob
+// values round-trip with their Starlark types (3 stays an int).
+func normalizeJSON(m map[string]any) map[string]any {
+	var fix func(v any) any
+	fix = func(v any) any {
+		switch x := v.(type) {
+		case json.Number:
+			if i, err := x.Int64(); err == nil {
+				return i
+			}
+			f, _ := x.Float64()
+			return f
+		case []any:
+			for i := range x {
+				x[i] = fix(x[i])
+			}
+		case map[string]any:
+			for k := range x {
+				x[k] = fix(x[k])
+			}
+		}
+		return v
+	}
+	for k := range m {
+		m[k] = fix(m[k])
+	}
+	return m
+}
+
+func (r *runner) writeTrajectories(rel string, ts []trajectory.Trajectory) error {
+	var buf bytes.Buffer
+	if err := trajectory.Write(&buf, ts); err != nil {
+		return err
+	}
+	return r.d.Store.WriteFile(rel, buf.Bytes())
+}
+
+func (r *runner) readTrajectories(rel string) ([]trajectory.Trajectory, error) {
+	f, err := os.Open(r.d.Store.Path(rel))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return trajectory.Read(f)
+}
+
+// brokenHarness stands in for a harness that failed to load: every item
+// fails with the load error, so the generation scores 0 and the loop goes on.
+type brokenHarness struct{ err error }
+
+func (b brokenHarness) Solve(context.Context, task.Item, harness.Sample) (string, error) {
+	return "", b.err
+}
+func (b brokenHarness) Decl() harness.Decl { return harness.Decl{} }
+func (b brokenHarness) Close() error       { return nil }

@@ -1,0 +1,168 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/sia-agent/sia/rl"
+	"github.com/sia-agent/sia/runstore"
+)
+
+// FormatVersion of the JSON summary.
+const FormatVersion = 1
+
+// Gen is one row of the summary.
+type Gen struct {
+	Gen            int           `json:"gen"`
+	Action         string        `json:"action"`
+	Algorithm      *rl.Algorithm `json:"algorithm"`
+	Score          *float64      `json:"score"`
+	DurationS      float64       `json:"duration_s"`
+	Tokens         int           `json:"tokens"`
+	CostUSD        float64       `json:"cost_usd"`
+	HarnessSHA     string        `json:"harness_sha"`
+	AdapterVersion int           `json:"adapter_version"`
+}
+
+// Best is the incumbent.
+type Best struct {
+	Gen   int     `json:"gen"`
+	Score float64 `json:"score"`
+}
+
+// Summary is `sia show --json`.
+type Summary struct {
+	FormatVersion int      `json:"format_version"`
+	Run           string   `json:"run"`
+	Task          string   `json:"task"`
+	Mode          string   `json:"mode"`
+	Metric        string   `json:"metric"`
+	Generations   []Gen    `json:"generations"`
+	Best          *Best    `json:"best"`
+	TestScore     *float64 `json:"test_score"`
+	Finished      bool     `json:"finished"`
+	Reason        string   `json:"reason,omitempty"`
+	Tokens        int      `json:"tokens"`
+	CostUSD       float64  `json:"cost_usd"`
+}
+
+type runJSON struct {
+	RunID          string `json:"run_id"`
+	Task           string `json:"task"`
+	Mode           string `json:"mode"`
+	Metric         string `json:"metric"`
+	HigherIsBetter *bool  `json:"higher_is_better"`
+}
+
+// Load reads a run folder.
+func Load(dir string) (*Summary, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "run.json"))
+	if err != nil {
+		return nil, fmt.Errorf("%s is not a run folder: %w", dir, err)
+	}
+	var rj runJSON
+	if err := json.Unmarshal(b, &rj); err != nil {
+		return nil, fmt.Errorf("%s/run.json: %w", dir, err)
+	}
+	higher := rj.HigherIsBetter == nil || *rj.HigherIsBetter
+	events, err := runstore.ReadEvents(dir)
+	if err != nil {
+		return nil, err
+	}
+	st, err := runstore.Replay(events, higher)
+	if err != nil {
+		return nil, fmt.Errorf("%s/events.jsonl: %w", dir, err)
+	}
+	return FromState(rj.RunID, rj.Task, rj.Mode, rj.Metric, st), nil
+}
+
+// FromState builds a summary from a replayed state.
+func FromState(run, taskName, mode, metric string, st runstore.State) *Summary {
+	s := &Summary{FormatVersion: FormatVersion, Run: run, Task: taskName, Mode: mode, Metric: metric,
+		Generations: []Gen{}, TestScore: st.TestScore, Finished: st.Finished, Reason: st.Reason}
+	for _, g := range st.Gens {
+		row := Gen{Gen: g.Gen, Action: g.Action, DurationS: round(g.DurationS, 3), Tokens: g.Tokens, CostUSD: g.CostUSD,
+			HarnessSHA: g.HarnessSHA, AdapterVersion: g.AdapterVersion}
+		if g.Algorithm != "" {
+			a := g.Algorithm
+			row.Algorithm = &a
+		}
+		if g.Verified {
+			v := g.Score
+			row.Score = &v
+		}
+		s.Tokens += g.Tokens
+		s.CostUSD += g.CostUSD
+		s.Generations = append(s.Generations, row)
+	}
+	if st.BestGen > 0 {
+		s.Best = &Best{Gen: st.BestGen, Score: st.BestScore}
+	}
+	return s
+}
+
+func round(x float64, digits int) float64 {
+	p := 1.0
+	for range digits {
+		p *= 10
+	}
+	if x < 0 {
+		return -float64(int64(-x*p+0.5)) / p
+	}
+	return float64(int64(x*p+0.5)) / p
+}
+
+// WriteJSON prints the summary as one JSON object.
+func (s *Summary) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(s)
+}
+
+// WriteText prints the summary as a table.
+func (s *Summary) WriteText(w io.Writer) error {
+	fmt.Fprintf(w, "run %s · task %s · mode %s · metric %s (val)\n\n", s.Run, s.Task, s.Mode, s.Metric)
+	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
+	fmt.Fprintln(tw, "gen\taction\talgorithm\tscore\tduration\ttokens\tcost\t")
+	for _, g := range s.Generations {
+		alg := "—"
+		if g.Algorithm != nil {
+			alg = string(*g.Algorithm)
+		}
+		score := "—"
+		if g.Score != nil {
+			score = fmt.Sprintf("%.4f", *g.Score)
+		}
+		mark := ""
+		if s.Best != nil && s.Best.Gen == g.Gen {
+			mark = " *"
+		}
+		cost := "—"
+		if g.CostUSD > 0 {
+			cost = fmt.Sprintf("$%.4f", g.CostUSD)
+		}
+		fmt.Fprintf(tw, "%d%s\t%s\t%s\t%s\t%.1fs\t%d\t%s\t\n", g.Gen, mark, g.Action, alg, score, g.DurationS, g.Tokens, cost)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var tail []string
+	if s.Best != nil {
+		tail = append(tail, fmt.Sprintf("best: gen %d (val %.4f)", s.Best.Gen, s.Best.Score))
+	}
+	if s.TestScore != nil {
+		tail = append(tail, fmt.Sprintf("held-out test: %.4f", *s.TestScore))
+	} else if s.Finished {
+		tail = append(tail, "held-out test: none")
+	}
+	if !s.Finished {
+		tail = append(tail, "unfinished (sia run --resume continues it)")
+	}
+	_, err := fmt.Fprintf(w, "\n%s\n", strings.Join(tail, " · "))
+	return err
+}
