@@ -37,10 +37,10 @@ type Event struct {
 	Source     string `json:"source,omitempty"` // meta | feedback
 
 	// rollout_done, verified
-	Samples   int     `json:"samples,omitempty"`
-	Tokens    int     `json:"tokens,omitempty"`
-	CostUSD   float64 `json:"cost_usd,omitempty"`
-	DurationS float64 `json:"duration_s,omitempty"`
+	Samples   int      `json:"samples,omitempty"`
+	Tokens    int      `json:"tokens,omitempty"`
+	CostUSD   float64  `json:"cost_usd,omitempty"`
+	DurationS float64  `json:"duration_s,omitempty"`
 	Score     *float64 `json:"score,omitempty"`
 
 	// decided

@@ -9,7 +9,7 @@ import (
 // GenState is what the events say about one generation.
 type GenState struct {
 	Gen            int          `json:"gen"`
-	Action         string       `json:"action"` // initial | harness | weights
+	Action         string       `json:"action"`           // initial | harness | weights
 	Parent         int          `json:"parent,omitempty"` // the incumbent this gen was derived from
 	Algorithm      rl.Algorithm `json:"algorithm,omitempty"`
 	HarnessSHA     string       `json:"harness_sha"`

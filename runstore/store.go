@@ -33,7 +33,9 @@ func (s *Store) GenDir(n int) string { return filepath.Join(s.dir, fmt.Sprintf("
 func (s *Store) BestDir() string { return filepath.Join(s.dir, "best") }
 
 // Path joins parts under the run folder.
-func (s *Store) Path(parts ...string) string { return filepath.Join(append([]string{s.dir}, parts...)...) }
+func (s *Store) Path(parts ...string) string {
+	return filepath.Join(append([]string{s.dir}, parts...)...)
+}
 
 // Create makes a new run folder and writes run.json. It refuses an existing
 // non-empty folder.
