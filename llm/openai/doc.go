@@ -11,6 +11,8 @@
 // Retries use the SDK's own policy (exponential backoff with jitter on
 // connection errors, 408, 409, 429 and 5xx, honouring retry-after and
 // retry-after-ms); Config.MaxRetries and Config.Timeout (per attempt) tune it.
+// openai-go gives up on an attempt that hits the per-attempt timeout, so this
+// package retries those itself on the same schedule.
 // Provider errors come back as *APIError, one line with status, type and
 // message; flat vLLM error bodies are normalised to the OpenAI envelope first.
 package openai
