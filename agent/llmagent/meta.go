@@ -74,10 +74,7 @@ func (m *Meta) Initial(ctx context.Context, in agent.MetaInput) (harness.Source,
 }
 
 func (m *Meta) messages(in agent.MetaInput, name string) ([]llm.Message, error) {
-	d := metaData{
-		commonData: newCommonData(in.TaskName, in.TaskDoc, in.Runtime, name, in.Reference.Knobs, in.Docs, in.Public, in.Try != nil, m.cfg),
-		Reference:  string(trimNewlines(in.Reference.Code)),
-	}
+	d := newMetaData(&in, name, m.cfg)
 	sys, err := m.prompts.render(promptMetaSystem, d)
 	if err != nil {
 		return nil, err

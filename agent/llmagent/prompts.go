@@ -95,9 +95,13 @@ type commonData struct {
 	HarnessDoc  string
 	HasDocs     bool
 	HasPublic   bool
-	HasTry      bool
-	MaxTryItems int
-	MaxTurns    int
+	// ReadOnly names the read-only folders that exist: "docs/ is",
+	// "docs/ and public/ are", or "".
+	ReadOnly     string
+	HasReference bool
+	HasTry       bool
+	MaxTryItems  int
+	MaxTurns     int
 }
 
 func newCommonData(taskName, taskDoc, runtime, name string, knobs map[string]any, docs, public fs.FS, hasTry bool, cfg Config) commonData {
@@ -112,6 +116,14 @@ func newCommonData(taskName, taskDoc, runtime, name string, knobs map[string]any
 	d.RuntimeName = "Starlark"
 	if d.Runtime == "python" {
 		d.RuntimeName = "Python"
+	}
+	switch {
+	case d.HasDocs && d.HasPublic:
+		d.ReadOnly = "docs/ and public/ are"
+	case d.HasDocs:
+		d.ReadOnly = "docs/ is"
+	case d.HasPublic:
+		d.ReadOnly = "public/ is"
 	}
 	if len(knobs) > 0 {
 		b, _ := json.MarshalIndent(knobs, "", "  ")
@@ -132,6 +144,15 @@ func newCommonData(taskName, taskDoc, runtime, name string, knobs map[string]any
 type metaData struct {
 	commonData
 	Reference string
+}
+
+func newMetaData(in *agent.MetaInput, name string, cfg Config) metaData {
+	d := metaData{
+		commonData: newCommonData(in.TaskName, in.TaskDoc, in.Runtime, name, in.Reference.Knobs, in.Docs, in.Public, in.Try != nil, cfg),
+		Reference:  string(trimNewlines(in.Reference.Code)),
+	}
+	d.HasReference = d.Reference != ""
+	return d
 }
 
 // algorithmUse says when each algorithm fits, for the feedback prompt.

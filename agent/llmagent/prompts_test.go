@@ -1,0 +1,167 @@
+package llmagent
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sia-agent/sia/agent"
+	"github.com/sia-agent/sia/harness"
+	"github.com/sia-agent/sia/rl"
+	"github.com/sia-agent/sia/verify"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current prompts")
+
+// checkGolden compares got with testdata/name.golden, or rewrites it with -update.
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./agent/llmagent -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file; if intended, bump the prompt version or run -update.\n--- got ---\n%s", name, got)
+	}
+}
+
+func TestPromptsGolden(t *testing.T) {
+	p, err := loadPrompts(PromptVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{}
+	cfg.applyDefaults()
+
+	metaIn := metaInput(t, (&fakeTry{}).try)
+	md := newMetaData(&metaIn, StarlarkFile, cfg)
+	fbIn := feedbackInput(t, nil)
+	fd := newFeedbackData(&fbIn, StarlarkFile, false, cfg)
+	pyIn := metaInput(t, nil)
+	pyIn.Runtime, pyIn.Docs, pyIn.Public, pyIn.Reference = "python", nil, nil, harness.Source{}
+	pd := newMetaData(&pyIn, PythonFile, cfg)
+
+	tests := []struct {
+		golden string
+		part   string
+		data   any
+	}{
+		{"meta_system", promptMetaSystem, md},
+		{"meta_user", promptMetaUser, md},
+		{"meta_system_python", promptMetaSystem, pd},
+		{"meta_user_python", promptMetaUser, pd},
+		{"feedback_system", promptFeedbackSystem, fd},
+		{"feedback_user", promptFeedbackUser, fd},
+	}
+	for _, tt := range tests {
+		t.Run(tt.golden, func(t *testing.T) {
+			got, err := p.render(tt.part, tt.data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(got, "<no value>") {
+				t.Errorf("unfilled field in %s", tt.golden)
+			}
+			checkGolden(t, PromptVersion+"_"+tt.golden, got)
+		})
+	}
+}
+
+func TestFeedbackPromptVariants(t *testing.T) {
+	p, err := loadPrompts(PromptVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{}
+	cfg.applyDefaults()
+	tests := []struct {
+		name    string
+		modify  func(*agent.FeedbackInput)
+		part    string
+		want    []string
+		notWant []string
+	}{
+		{"forced algorithm", func(in *agent.FeedbackInput) { in.ForcedAlgorithm = rl.PPO }, promptFeedbackSystem,
+			[]string{"forced the algorithm ppo"}, nil},
+		{"no trainer", func(in *agent.FeedbackInput) { in.CanTrain = false }, promptFeedbackSystem,
+			[]string{"no trainer available): harness, stop."}, nil},
+		{"no results", func(in *agent.FeedbackInput) { in.Results = nil }, promptFeedbackUser,
+			[]string{"No verifier results", "No item failed."}, nil},
+		{"many failures are sampled", func(in *agent.FeedbackInput) {
+			in.Results.Items = nil
+			for i := range 30 {
+				in.Results.Items = append(in.Results.Items, verify.ItemResult{ID: "w" + string(rune('A'+i)), Status: verify.StatusWrong})
+			}
+		}, promptFeedbackUser, []string{"… and 22 more"}, nil},
+		{"current differs from incumbent", func(in *agent.FeedbackInput) { in.Current.Code = []byte("other") }, promptFeedbackUser,
+			[]string{"the incumbent (best so far, the base for a harness edit) is " + fbSHA(t)}, []string{"ran the incumbent harness"}},
+		{"lower is better", func(in *agent.FeedbackInput) { in.Higher = false }, promptFeedbackUser, []string{"lower-is-better"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := feedbackInput(t, nil)
+			tt.modify(&in)
+			got, err := p.render(tt.part, newFeedbackData(&in, StarlarkFile, false, cfg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("prompt lacks %q", w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(got, w) {
+					t.Errorf("prompt has %q", w)
+				}
+			}
+		})
+	}
+}
+
+func fbSHA(t *testing.T) string {
+	in := feedbackInput(t, nil)
+	return in.Incumbent.SHA()
+}
+
+func TestSampleFailuresIsSeeded(t *testing.T) {
+	var items []verify.ItemResult
+	for i := range 40 {
+		st := verify.StatusWrong
+		if i%2 == 0 {
+			st = verify.StatusCorrect
+		}
+		items = append(items, verify.ItemResult{ID: string(rune('a' + i)), Status: st})
+	}
+	a, moreA := sampleFailures(items, 1)
+	b, _ := sampleFailures(items, 1)
+	c, _ := sampleFailures(items, 2)
+	if len(a) != maxFailures || moreA != 20-maxFailures {
+		t.Fatalf("%d shown, %d more", len(a), moreA)
+	}
+	ids := func(fs []failureView) string {
+		var s []string
+		for _, f := range fs {
+			if f.Status == verify.StatusCorrect {
+				t.Fatalf("correct item %s sampled", f.ID)
+			}
+			s = append(s, f.ID)
+		}
+		return strings.Join(s, ",")
+	}
+	if ids(a) != ids(b) {
+		t.Error("same seed, different sample")
+	}
+	if ids(a) == ids(c) {
+		t.Error("different seeds gave the same sample of 8 from 20")
+	}
+}
