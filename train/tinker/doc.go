@@ -1,0 +1,43 @@
+// Package tinker is a train.Trainer that speaks the Tinker training API over
+// HTTP: Thinking Machines' hosted service, and the same protocol served by
+// SkyRL-tx on your own GPUs. There is no official Go SDK, so this is a
+// hand-written client of the REST routes the Python SDK
+// (thinking-machines-lab/tinker) uses: create_session, create_model with a
+// lora_config, forward_backward, optim_step, save_weights,
+// save_weights_for_sampler, load_weights, asample and retrieve_future, plus
+// the checkpoint archive download.
+//
+// A weight update is: build token-level datums from the generation's
+// trajectories (model_input = sequence[:-1], target_tokens = sequence[1:],
+// sampling logprobs and per-token advantages on the completion positions,
+// zeros on the prompt), forward_backward with the loss the algorithm maps to,
+// optim_step with Adam, then save the weights for the sampler (and for
+// resuming) and optionally download the sampler checkpoint as a PEFT folder.
+// Advantages are computed in Go by the rl package, so:
+//
+//	grpo          importance_sampling (or ppo) on group-normalised advantages
+//	entropic      importance_sampling on entropic advantages n·w_i − 1
+//	reinforce_kl  importance_sampling on r − leave-one-out baseline, minus
+//	              β·(log π_sample − log π_base) per token; base logprobs come
+//	              from asample with prompt_logprobs on the base model
+//	best_of_n     cross_entropy on the top samples' completion tokens
+//
+// PPO with GAE (it needs a value head the service does not train) and DPO (a
+// pairwise loss the service has no built-in for) are refused with an error
+// wrapping train.ErrUnsupported that points to the command backend.
+//
+// Every training operation returns a future. Futures are polled through
+// retrieve_future the way the Python SDK's _APIFuture does: a 45-second HTTP
+// timeout per poll, 408 and a {"type":"try_again"} body mean "poll again",
+// 5xx polls again, 410 means the future expired and the operation is
+// submitted again, a body {"error","category"} is a failed operation
+// (category "user" is the caller's fault and is never retried), connection
+// errors back off min(2^n, 30) s. Unlike the SDK, every operation also has a
+// deadline (Config.FutureTimeout). Submissions retry 408, 409, 429 and 5xx
+// with exponential backoff, as the SDK's RetryHandler does; every training
+// request carries a per-model seq_id so a retried submission is idempotent.
+//
+// Sampling from the trained adapter goes through Tinker's OpenAI-compatible
+// endpoint (OAIBaseURL) with model set to the tinker:// sampler path that
+// Result.Name holds, or through the downloaded PEFT folder on a vLLM server.
+package tinker
