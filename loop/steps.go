@@ -289,10 +289,12 @@ func (r *runner) decide(ctx context.Context, gen int) error {
 		return err
 	}
 	if dec.Action != agent.ActionStop {
-		if out.Harness != nil {
-			if err := r.writeHarness(gen+1, *out.Harness); err != nil {
-				return err
-			}
+		next := out.Harness
+		if dec.Action == agent.ActionWeights {
+			next = &in.Incumbent // a weights gen keeps the incumbent's harness
+		}
+		if err := r.writeHarness(gen+1, *next); err != nil {
+			return err
 		}
 		if err := r.d.Store.WriteJSON(genRel(gen+1, fileDecision), dec); err != nil {
 			return err

@@ -55,7 +55,8 @@ func SampleSeed(seed int64, gen int, item string, sample int) int64 {
 	return int64(h.Sum64() >> 1)
 }
 
-// Progress is told after each finished sample.
+// Progress is told after each finished sample. It is called from the
+// rollout's goroutines, concurrently.
 type Progress func(done, total int)
 
 // Run solves every item Samples times. A failing or timed-out sample is

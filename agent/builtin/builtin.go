@@ -56,6 +56,8 @@ func (f Feedback) Decide(_ context.Context, in agent.FeedbackInput) (agent.Feedb
 	last := in.History[len(in.History)-1]
 	best := bestGen(in)
 	switch {
+	case perfect(in, best):
+		return stop("the incumbent's val score is already perfect", evidence), nil
 	case canWeights && last.Action == agent.ActionWeights && last.Gen == best:
 		return weights(in, fmt.Sprintf("the last weight update made gen %d the incumbent; another update on its rollouts", last.Gen), evidence), nil
 	case canWeights && harnessPlateau(in, plateau):
@@ -149,6 +151,24 @@ func clone(m map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+// perfect reports a val accuracy (or mean reward) of 1: nothing can beat it.
+func perfect(in agent.FeedbackInput, best int) bool {
+	if !in.Higher || in.Results == nil {
+		return false
+	}
+	switch in.Results.Metric {
+	case "accuracy", "mean_reward":
+	default:
+		return false
+	}
+	for _, h := range in.History {
+		if h.Gen == best {
+			return h.Score >= 1
+		}
+	}
+	return false
 }
 
 func bestGen(in agent.FeedbackInput) int {

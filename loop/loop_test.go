@@ -1,0 +1,418 @@
+package loop
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sia-agent/sia/agent"
+	"github.com/sia-agent/sia/agent/builtin"
+	"github.com/sia-agent/sia/harness"
+	"github.com/sia-agent/sia/llm"
+	"github.com/sia-agent/sia/report"
+	"github.com/sia-agent/sia/rl"
+	"github.com/sia-agent/sia/runstore"
+	"github.com/sia-agent/sia/task"
+	"github.com/sia-agent/sia/train"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+
+// fakeRuntime loads "harnesses" whose code is a JSON object of knob
+// candidates. The answer to item {x} is x*mult+offset, and when the harness
+// declares "use_model" the model's reply is added (so adapters matter).
+type fakeRuntime struct{}
+
+type fakeHarness struct {
+	settings map[string]any
+	decl     harness.Decl
+	model    llm.Model
+	delay    time.Duration
+}
+
+func (fakeRuntime) Inspect(src harness.Source) (harness.Decl, error) {
+	var knobs map[string][]any
+	if err := json.Unmarshal(src.Code, &knobs); err != nil {
+		return harness.Decl{}, err
+	}
+	d := harness.Decl{Knobs: knobs, Settings: map[string]any{}}
+	for k := range knobs {
+		d.Order = append(d.Order, k)
+	}
+	sortStrings(d.Order)
+	for k, v := range knobs {
+		d.Settings[k] = v[0]
+	}
+	for k, v := range src.Knobs {
+		d.Settings[k] = v
+	}
+	return d, nil
+}
+
+func (r fakeRuntime) Load(_ context.Context, src harness.Source, env harness.Env) (harness.Harness, error) {
+	d, err := r.Inspect(src)
+	if err != nil {
+		return nil, err
+	}
+	delay := time.Duration(0)
+	if s := os.Getenv("SIA_FAKE_DELAY"); s != "" {
+		delay, _ = time.ParseDuration(s)
+	}
+	return &fakeHarness{settings: d.Settings, decl: d, model: env.Model, delay: delay}, nil
+}
+
+func num(v any) int {
+	switch x := v.(type) {
+	case float64:
+		return int(x)
+	case int64:
+		return int(x)
+	case int:
+		return x
+	}
+	return 0
+}
+
+func (h *fakeHarness) Solve(ctx context.Context, item task.Item, s harness.Sample) (string, error) {
+	if h.delay > 0 {
+		select {
+		case <-time.After(h.delay):
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	x, _ := strconv.Atoi(item.Fields["x"].(string))
+	ans := x*num(h.settings["mult"]) + num(h.settings["offset"])
+	if _, ok := h.settings["use_model"]; ok && h.model != nil {
+		seed := s.Seed
+		c, err := h.model.Chat(ctx, llm.Request{Messages: []llm.Message{{Role: "user", Content: item.ID}}, Seed: &seed})
+		if err != nil {
+			return "", err
+		}
+		s.Rec.AddCompletion(llm.Request{}, c)
+		add, _ := strconv.Atoi(c.Text())
+		ans += add
+	}
+	s.Rec.Log(fmt.Sprintf("x=%d", x))
+	return strconv.Itoa(ans), nil
+}
+
+func (h *fakeHarness) Decl() harness.Decl { return h.decl }
+func (h *fakeHarness) Close() error       { return nil }
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+// fakePolicy answers "0" on the base and "0" or "1" by seed once an
+// adapter is trained, so weight updates raise the reward of items whose
+// labels need +1.
+func fakePolicy(_ context.Context, dir string, version int) (llm.Model, error) {
+	return llm.ModelFunc(func(_ context.Context, req llm.Request) (*llm.Completion, error) {
+		reply := "0"
+		if version > 0 && req.Seed != nil && *req.Seed%3 != 0 {
+			reply = "1"
+		}
+		return &llm.Completion{Model: "fake", AdapterVersion: version, PromptTokenIDs: []int{1, 2},
+			Choices: []llm.Choice{{Message: llm.Message{Role: "assistant", Content: reply}, TokenIDs: []int{48}, Logprobs: []float64{-0.5}}},
+			Usage:   llm.Usage{PromptTokens: 2, CompletionTokens: 1}}, nil
+	}), nil
+}
+
+// fakeTrainer writes a marker adapter.
+type fakeTrainer struct{}
+
+func (fakeTrainer) Train(_ context.Context, req train.Request) (*train.Result, error) {
+	if err := os.MkdirAll(req.OutDir, 0o755); err != nil {
+		return nil, err
+	}
+	b := fmt.Sprintf(`{"algorithm":%q,"version":%d,"samples":%d}`, req.Algorithm, req.Version, len(req.Rollouts))
+	if err := os.WriteFile(filepath.Join(req.OutDir, "adapter_config.json"), []byte(b), 0o644); err != nil {
+		return nil, err
+	}
+	return &train.Result{Version: req.Version, AdapterDir: req.OutDir}, nil
+}
+
+// writeTask lays out a small task folder: items {id, x}, label 2x+1.
+func writeTask(t *testing.T, code string) string {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string]string{
+		"task.yaml": `name: fake
+metric: accuracy
+verifier: exact
+answer: an integer
+splits:
+  train: {file: public/train.csv}
+  val: {carve_from: train, count: 12, seed: 3}
+  test: {file: public/test.csv, gold: {file: private/test.csv}}
+`,
+		"task.md":                "Double x and add one.\n",
+		"reference/harness.star": code,
+	}
+	var train, test, gold strings.Builder
+	train.WriteString("id,x,label\n")
+	test.WriteString("id,x\n")
+	gold.WriteString("id,label\n")
+	for i := 0; i < 40; i++ {
+		fmt.Fprintf(&train, "t%02d,%d,%d\n", i, i, 2*i+1)
+	}
+	for i := 0; i < 10; i++ {
+		fmt.Fprintf(&test, "q%02d,%d\n", i, 100+i)
+		fmt.Fprintf(&gold, "q%02d,%d\n", i, 2*(100+i)+1)
+	}
+	files["data/public/train.csv"] = train.String()
+	files["data/public/test.csv"] = test.String()
+	files["data/private/test.csv"] = gold.String()
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+const knobCode = `{"mult": [1, 3, 2], "offset": [1, 5, 0]}`
+const modelCode = `{"mult": [2], "offset": [0, 5], "use_model": [true]}`
+
+// runLoop runs (or resumes) the loop in runDir.
+func runLoop(ctx context.Context, taskDir, runDir, mode string, maxGen int, resume bool, withTrainer bool) (runstore.State, error) {
+	tk, err := task.OpenDir(taskDir, nil)
+	if err != nil {
+		return runstore.State{}, err
+	}
+	data, err := tk.Load(ctx)
+	if err != nil {
+		return runstore.State{}, err
+	}
+	cfg := Config{RunID: "t", Task: "fake", MaxGen: maxGen, Mode: mode, Seed: 7, Parallel: 3, Samples: 2,
+		TrainItems: 8, TrainSamples: 2, Metric: "accuracy", HigherIsBetter: true}
+	var (
+		store  *runstore.Store
+		events []runstore.Event
+	)
+	if resume {
+		store, events, err = runstore.Open(runDir)
+	} else {
+		store, err = runstore.Create(runDir, cfg)
+	}
+	if err != nil {
+		return runstore.State{}, err
+	}
+	defer store.Close()
+	deps := Deps{Task: tk, Data: data, Runtime: fakeRuntime{}, Meta: builtin.Meta{}, Feedback: builtin.Feedback{}, Store: store}
+	if withTrainer {
+		deps.Trainer, deps.Policy = fakeTrainer{}, fakePolicy
+	}
+	return Run(ctx, cfg, deps, events)
+}
+
+// canonical renders a run's summary without timings, for comparisons.
+func canonical(t *testing.T, runDir string) string {
+	t.Helper()
+	s, err := report.Load(runDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range s.Generations {
+		s.Generations[i].DurationS = 0
+	}
+	var buf bytes.Buffer
+	if err := s.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+func TestLoopHarnessModeGolden(t *testing.T) {
+	taskDir := writeTask(t, knobCode)
+	runDir := filepath.Join(t.TempDir(), "run_t")
+	st, err := runLoop(t.Context(), taskDir, runDir, agent.ModeHarness, 5, false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Finished || st.TestScore == nil {
+		t.Fatalf("run did not finish with a test score: %+v", st)
+	}
+	// The knob search must find mult=2 (offset 1 is needed too, so the
+	// score only reaches 1 once both knobs are right).
+	if st.BestScore <= st.Gens[0].Score {
+		t.Errorf("search did not improve: gen1 %.3f best %.3f", st.Gens[0].Score, st.BestScore)
+	}
+	got := canonical(t, runDir)
+	golden := filepath.Join("testdata", "harness_mode.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./loop -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("summary changed:\n%s\nwant:\n%s", got, want)
+	}
+	for _, f := range []string{"run.json", "events.jsonl", "context.md", "gen_1/harness.star", "gen_1/decision.json",
+		"gen_1/rollouts.jsonl", "gen_1/results.json", "gen_2/improvement.md", "gen_2/knobs.json", "best/best.json",
+		"best/test_results.json"} {
+		if _, err := os.Stat(filepath.Join(runDir, f)); err != nil {
+			t.Errorf("missing %s", f)
+		}
+	}
+}
+
+func TestLoopNoGoldInRunFolder(t *testing.T) {
+	taskDir := writeTask(t, knobCode)
+	runDir := filepath.Join(t.TempDir(), "run_t")
+	if _, err := runLoop(t.Context(), taskDir, runDir, agent.ModeHarness, 3, false, false); err != nil {
+		t.Fatal(err)
+	}
+	// Test labels are 201..219: none may appear in any file except as
+	// an answer the harness itself produced (test_rollouts/test_results
+	// carry the harness's outputs, which are wrong here by design).
+	err := filepath.WalkDir(runDir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, _ := os.ReadFile(p)
+		if bytes.Contains(b, []byte(`"label"`)) || bytes.Contains(b, []byte("gold")) {
+			t.Errorf("%s mentions labels or gold", p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoopAutoTakesWeightsLever(t *testing.T) {
+	taskDir := writeTask(t, modelCode)
+	runDir := filepath.Join(t.TempDir(), "run_t")
+	st, err := runLoop(t.Context(), taskDir, runDir, agent.ModeAuto, 5, false, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var weights int
+	for _, g := range st.Gens {
+		if g.Action == agent.ActionWeights {
+			weights++
+			if g.AdapterVersion == 0 || g.Algorithm == "" {
+				t.Errorf("weights gen %d has no adapter/algorithm: %+v", g.Gen, g)
+			}
+			if _, err := rl.ParseAlgorithm(string(g.Algorithm)); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	if weights == 0 {
+		t.Fatalf("auto mode never took the weights lever: %+v", st.Gens)
+	}
+	if st.BestScore <= st.Gens[0].Score {
+		t.Errorf("weights did not help: gen1 %.3f best %.3f", st.Gens[0].Score, st.BestScore)
+	}
+}
+
+func TestLoopWeightsModeNeedsTrainer(t *testing.T) {
+	taskDir := writeTask(t, modelCode)
+	runDir := filepath.Join(t.TempDir(), "run_t")
+	_, err := runLoop(t.Context(), taskDir, runDir, agent.ModeWeights, 3, false, false)
+	if err == nil || !strings.Contains(err.Error(), "trainer") {
+		t.Fatalf("want a trainer error, got %v", err)
+	}
+}
+
+func TestLoopRefusesExistingRun(t *testing.T) {
+	taskDir := writeTask(t, knobCode)
+	runDir := filepath.Join(t.TempDir(), "run_t")
+	if _, err := runLoop(t.Context(), taskDir, runDir, agent.ModeHarness, 1, false, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runLoop(t.Context(), taskDir, runDir, agent.ModeHarness, 1, false, false); err == nil {
+		t.Fatal("second run into the same folder was not refused")
+	}
+}
+
+// TestMain lets the test binary act as a child `sia run` for the kill test.
+func TestMain(m *testing.M) {
+	if dir := os.Getenv("SIA_LOOP_CHILD_RUN"); dir != "" {
+		resume := os.Getenv("SIA_LOOP_CHILD_RESUME") == "1"
+		_, err := runLoop(context.Background(), os.Getenv("SIA_LOOP_CHILD_TASK"), dir, os.Getenv("SIA_LOOP_CHILD_MODE"), 5, resume, true)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func TestResumeAfterSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	for _, mode := range []string{agent.ModeAuto} {
+		taskDir := writeTask(t, modelCode)
+		refDir := filepath.Join(t.TempDir(), "ref")
+		if _, err := runLoop(t.Context(), taskDir, refDir, mode, 5, false, true); err != nil {
+			t.Fatal(err)
+		}
+		want := canonical(t, refDir)
+		refEvents, _ := runstore.ReadEvents(refDir)
+		for _, killAt := range []int{1, 3, 5, 8, 11, len(refEvents) - 2} {
+			t.Run(fmt.Sprintf("%s/after_%d_events", mode, killAt), func(t *testing.T) {
+				runDir := filepath.Join(t.TempDir(), "run")
+				child := func(resume bool) *exec.Cmd {
+					cmd := exec.Command(os.Args[0], "-test.run=^$")
+					cmd.Env = append(os.Environ(), "SIA_LOOP_CHILD_RUN="+runDir, "SIA_LOOP_CHILD_TASK="+taskDir,
+						"SIA_LOOP_CHILD_MODE="+mode, "SIA_FAKE_DELAY=3ms")
+					if resume {
+						cmd.Env = append(cmd.Env, "SIA_LOOP_CHILD_RESUME=1")
+					}
+					return cmd
+				}
+				cmd := child(false)
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				deadline := time.Now().Add(30 * time.Second)
+				for time.Now().Before(deadline) {
+					evs, _ := runstore.ReadEvents(runDir)
+					if len(evs) >= killAt {
+						break
+					}
+					time.Sleep(time.Millisecond)
+				}
+				_ = cmd.Process.Signal(syscall.SIGKILL)
+				_ = cmd.Wait()
+				if evs, _ := runstore.ReadEvents(runDir); len(evs) >= len(refEvents) {
+					t.Fatalf("the child finished before the kill (%d events); the kill point tests nothing", len(evs))
+				}
+				if out, err := child(true).CombinedOutput(); err != nil {
+					t.Fatalf("resume: %v\n%s", err, out)
+				}
+				if got := canonical(t, runDir); got != want {
+					t.Errorf("resumed run differs:\n%s\nwant:\n%s", got, want)
+				}
+			})
+		}
+	}
+}
