@@ -148,7 +148,9 @@ func (fakeTrainer) Train(_ context.Context, req train.Request) (*train.Result, e
 }
 
 // writeTask lays out a small task folder: items {id, x}, label 2x+1.
-func writeTask(t *testing.T, code string) string {
+func writeTask(t *testing.T, code string) string { return writeTaskB(t, code) }
+
+func writeTaskB(t testing.TB, code string) string {
 	t.Helper()
 	dir := t.TempDir()
 	files := map[string]string{

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/sia-agent/sia/agent"
 	"github.com/sia-agent/sia/loop"
@@ -99,7 +100,12 @@ on the held-out test split at the end. Results go to RUNS_DIR/run_<id>/.`,
 			return a.run(cmd, o)
 		},
 	}
-	f := cmd.Flags()
+	bindRunFlags(cmd.Flags(), o)
+	return cmd
+}
+
+// bindRunFlags declares `sia run`'s flags on fs, bound to o.
+func bindRunFlags(f *pflag.FlagSet, o *runOptions) {
 	f.StringVar(&o.Task, "task", "", "bundled task name (see `sia tasks`)")
 	f.StringVar(&o.TaskDir, "task-dir", "", "task folder in SIA's layout (data/public, data/private, reference/, optional task.yaml)")
 	f.IntVar(&o.MaxGen, "max-gen", 3, "number of generations (the first is the Meta-Agent's harness)")
@@ -119,7 +125,6 @@ on the held-out test split at the end. Results go to RUNS_DIR/run_<id>/.`,
 	f.IntVar(&o.TrainSamples, "train-samples", 4, "samples per train item for a weight update")
 	f.Float64Var(&o.BudgetUSD, "budget-usd", 0, "stop model calls once the run has spent this many dollars (0 = no limit)")
 	f.IntVar(&o.BudgetTokens, "budget-tokens", 0, "stop model calls once the run has used this many tokens (0 = no limit)")
-	return cmd
 }
 
 // run opens the task and the run folder, builds the backends and runs the loop.

@@ -1,0 +1,133 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+)
+
+func parseRun(t *testing.T, args ...string) (*runOptions, error) {
+	t.Helper()
+	o := &runOptions{}
+	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
+	bindRunFlags(fs, o)
+	fs.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		return pflag.NormalizedName(strings.ReplaceAll(name, "_", "-"))
+	})
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return o, o.validate()
+}
+
+func TestRunFlags(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+		check   func(*runOptions) bool
+	}{
+		{"defaults", []string{"--task", "demo"}, "", func(o *runOptions) bool {
+			return o.MaxGen == 3 && o.RunID == "1" && o.Mode == "auto" && o.RunsDir == "runs" && o.Samples == 1 &&
+				o.MetaProfile == "builtin" && o.TargetProfile == "embedded" && o.Trainer == "auto" && !o.Resume
+		}},
+		{"SIA aliases", []string{"--task", "lawbench", "--max_gen", "5", "--run_id", "7"}, "", func(o *runOptions) bool {
+			return o.MaxGen == 5 && o.RunID == "7"
+		}},
+		{"task_dir alias", []string{"--task_dir", "/x"}, "", func(o *runOptions) bool { return o.TaskDir == "/x" }},
+		{"all flags", []string{"--task", "demo", "--mode", "harness", "--samples", "3", "--parallel", "2", "--seed", "9",
+			"--resume", "--algorithm", "grpo", "--trainer", "none", "--item-timeout", "5s", "--budget-usd", "1.5"}, "",
+			func(o *runOptions) bool {
+				return o.Mode == "harness" && o.Samples == 3 && o.Parallel == 2 && o.Seed == 9 && o.Resume &&
+					o.Algorithm == "grpo" && o.Trainer == "none" && o.ItemTimeout.Seconds() == 5 && o.BudgetUSD == 1.5
+			}},
+		{"no task", nil, "exactly one of --task", nil},
+		{"both task forms", []string{"--task", "a", "--task-dir", "b"}, "exactly one of --task", nil},
+		{"bad mode", []string{"--task", "a", "--mode", "both"}, "--mode", nil},
+		{"bad algorithm", []string{"--task", "a", "--algorithm", "sgd"}, "unknown algorithm", nil},
+		{"bad trainer", []string{"--task", "a", "--trainer", "gpu"}, "--trainer", nil},
+		{"bad max-gen", []string{"--task", "a", "--max-gen", "0"}, "--max-gen", nil},
+		{"bad run id", []string{"--task", "a", "--run-id", "../x"}, "--run-id", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o, err := parseRun(t, tc.args...)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.check(o) {
+				t.Errorf("options %+v", o)
+			}
+		})
+	}
+}
+
+func TestDefaultToRun(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--task", "x"}, "run --task x"},
+		{[]string{"show", "d"}, "show d"},
+		{[]string{"--help"}, "--help"},
+		{nil, ""},
+	}
+	for _, tc := range tests {
+		got := strings.Join(defaultToRun(nil, tc.args), " ")
+		if got != tc.want {
+			t.Errorf("%v → %q, want %q", tc.args, got, tc.want)
+		}
+	}
+}
+
+func runCLI(t *testing.T, env map[string]string, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), args, Streams{In: strings.NewReader(""), Out: &out, Err: &errb},
+		func(k string) string { return env[k] })
+	return out.String(), errb.String(), code
+}
+
+func TestOneLineErrors(t *testing.T) {
+	_, stderr, code := runCLI(t, nil, "run", "--task", "no-such-task")
+	if code == 0 || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "sia: ") {
+		t.Fatalf("code %d stderr %q", code, stderr)
+	}
+	_, stderr, code = runCLI(t, nil, "show", t.TempDir())
+	if code == 0 || !strings.Contains(stderr, "not a run folder") {
+		t.Fatalf("code %d stderr %q", code, stderr)
+	}
+}
+
+func TestHelpListsEnv(t *testing.T) {
+	out, _, code := runCLI(t, nil, "--help")
+	if code != 0 || !strings.Contains(out, "SIA_DATA_DIR") || !strings.Contains(out, "run") {
+		t.Fatalf("help: %d %q", code, out)
+	}
+}
+
+func TestTasksJSON(t *testing.T) {
+	out, stderr, code := runCLI(t, map[string]string{"SIA_DATA_DIR": t.TempDir()}, "tasks", "--json")
+	if code != 0 {
+		t.Fatalf("%d %s", code, stderr)
+	}
+	var v struct {
+		FormatVersion int `json:"format_version"`
+		Tasks         []struct {
+			Name string `json:"name"`
+		} `json:"tasks"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil || v.FormatVersion != 1 {
+		t.Fatalf("%v %q", err, out)
+	}
+}

@@ -1,0 +1,157 @@
+package runstore
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func f(v float64) *float64 { return &v }
+
+func TestReplay(t *testing.T) {
+	seq := func(es ...Event) []Event {
+		for i := range es {
+			es[i].Seq = i
+		}
+		return es
+	}
+	base := []Event{
+		{Type: EvRunStarted},
+		{Type: EvHarnessReady, Gen: 1, HarnessSHA: "a"},
+		{Type: EvRolloutDone, Gen: 1, Tokens: 10},
+		{Type: EvVerified, Gen: 1, Score: f(0.5)},
+	}
+	tests := []struct {
+		name    string
+		events  []Event
+		higher  bool
+		wantErr string
+		check   func(t *testing.T, s State)
+	}{
+		{name: "empty", events: nil, check: func(t *testing.T, s State) {
+			if s.Started || len(s.Gens) != 0 {
+				t.Errorf("%+v", s)
+			}
+		}},
+		{name: "one gen", events: seq(base...), higher: true, check: func(t *testing.T, s State) {
+			if s.BestGen != 1 || s.BestScore != 0.5 || !s.Gens[0].Verified || s.Gens[0].Tokens != 10 {
+				t.Errorf("%+v", s)
+			}
+		}},
+		{name: "harness edit worse keeps older best; tie keeps older", higher: true, events: seq(append(append([]Event{}, base...),
+			Event{Type: EvDecided, Gen: 1, Action: "harness"},
+			Event{Type: EvHarnessReady, Gen: 2, HarnessSHA: "b"},
+			Event{Type: EvRolloutDone, Gen: 2},
+			Event{Type: EvVerified, Gen: 2, Score: f(0.5)})...), check: func(t *testing.T, s State) {
+			if s.BestGen != 1 || len(s.Gens) != 2 || s.Gens[1].Action != "harness" || s.Gens[1].Parent != 1 {
+				t.Errorf("%+v", s)
+			}
+		}},
+		{name: "lower is better", higher: false, events: seq(append(append([]Event{}, base...),
+			Event{Type: EvDecided, Gen: 1, Action: "harness"},
+			Event{Type: EvHarnessReady, Gen: 2, HarnessSHA: "b"},
+			Event{Type: EvRolloutDone, Gen: 2},
+			Event{Type: EvVerified, Gen: 2, Score: f(0.25)})...), check: func(t *testing.T, s State) {
+			if s.BestGen != 2 {
+				t.Errorf("best %d", s.BestGen)
+			}
+		}},
+		{name: "weights gen pending adapter", higher: true, events: seq(append(append([]Event{}, base...),
+			Event{Type: EvDecided, Gen: 1, Action: "weights", Algorithm: "grpo"})...), check: func(t *testing.T, s State) {
+			g := s.Gen(2)
+			if g == nil || g.AdapterReady || !g.HarnessReady || g.HarnessSHA != "a" || g.Algorithm != "grpo" {
+				t.Errorf("%+v", g)
+			}
+		}},
+		{name: "adapter trained", higher: true, events: seq(append(append([]Event{}, base...),
+			Event{Type: EvDecided, Gen: 1, Action: "weights", Algorithm: "grpo"},
+			Event{Type: EvAdapterTrained, Gen: 2, AdapterVersion: 1, AdapterDir: "gen_2/adapter"})...), check: func(t *testing.T, s State) {
+			if g := s.Gen(2); !g.AdapterReady || g.AdapterVersion != 1 {
+				t.Errorf("%+v", g)
+			}
+		}},
+		{name: "verify before rollout", events: seq(Event{Type: EvRunStarted}, Event{Type: EvHarnessReady, Gen: 1},
+			Event{Type: EvVerified, Gen: 1, Score: f(1)}), wantErr: "without rollouts"},
+		{name: "bad seq", events: []Event{{Type: EvRunStarted, Seq: 3}}, wantErr: "seq"},
+		{name: "unknown type", events: seq(Event{Type: "nope"}), wantErr: "unknown type"},
+		{name: "after finish", events: seq(Event{Type: EvRunStarted}, Event{Type: EvRunFinished}, Event{Type: EvRunStarted}), wantErr: "after run_finished"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Replay(tc.events, tc.higher)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, s)
+		})
+	}
+}
+
+func TestStoreCreateOpenTornLine(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run_1")
+	s, err := Create(dir, map[string]int{"a": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []Event{{Type: EvRunStarted}, {Type: EvHarnessReady, Gen: 1}} {
+		if _, err := s.Append(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	if _, err := Create(dir, nil); !errors.Is(err, ErrExists) {
+		t.Fatalf("second Create: %v", err)
+	}
+	// A kill mid-append leaves a torn last line.
+	fh, _ := os.OpenFile(filepath.Join(dir, "events.jsonl"), os.O_APPEND|os.O_WRONLY, 0)
+	fh.WriteString(`{"v":1,"seq":2,"type":"rollo`)
+	fh.Close()
+	s2, events, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 2 {
+		t.Fatalf("got %d events, want 2", len(events))
+	}
+	e, err := s2.Append(Event{Type: EvRolloutDone, Gen: 1})
+	if err != nil || e.Seq != 2 {
+		t.Fatalf("append after torn line: %+v %v", e, err)
+	}
+	s2.Close()
+	again, err := ReadEvents(dir)
+	if err != nil || len(again) != 3 {
+		t.Fatalf("reread: %d %v", len(again), err)
+	}
+}
+
+func TestParseEventsBadMiddleLine(t *testing.T) {
+	_, err := ParseEvents(strings.NewReader("{\"seq\":0,\"type\":\"run_started\"}\nnot json\n{\"seq\":1}\n"))
+	if err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Fatalf("want a line-2 error, got %v", err)
+	}
+}
+
+func TestReplaceDir(t *testing.T) {
+	dst := filepath.Join(t.TempDir(), "best")
+	for _, body := range []string{"one", "two"} {
+		err := ReplaceDir(dst, func(tmp string) error { return os.WriteFile(filepath.Join(tmp, "f"), []byte(body), 0o644) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(filepath.Join(dst, "f"))
+		if string(b) != body {
+			t.Errorf("got %q want %q", b, body)
+		}
+	}
+	if _, err := os.Stat(dst + ".old"); !os.IsNotExist(err) {
+		t.Error("old folder left behind")
+	}
+}
