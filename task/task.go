@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/sia-agent/sia/llm"
 	"github.com/sia-agent/sia/verify"
 )
 
@@ -42,6 +43,10 @@ type Bundle struct {
 	// Generate makes the task's data folder (public/, private/) from a seed;
 	// nil for tasks whose data is downloaded.
 	Generate func(seed int64) (fs.FS, error)
+	// Corpus is the pretraining corpus of the embedded base model for the
+	// data of seed, as chats; nil means a generic corpus built from the
+	// train split. It is never shown to a harness or an agent.
+	Corpus func(seed int64) [][]llm.Message
 }
 
 // Registry holds the bundled tasks. It is built once by the caller (see
