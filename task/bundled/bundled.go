@@ -1,0 +1,22 @@
+package bundled
+
+import (
+	"github.com/sia-agent/sia/task"
+	"github.com/sia-agent/sia/task/bundled/demo"
+	"github.com/sia-agent/sia/task/bundled/gpqa"
+	"github.com/sia-agent/sia/task/bundled/lawbench"
+	longcotchess "github.com/sia-agent/sia/task/bundled/longcot-chess"
+	spaceship "github.com/sia-agent/sia/task/bundled/spaceship-titanic"
+)
+
+// Registry returns a new registry of every bundled task. Each call builds
+// a fresh one; nothing is shared or registered globally.
+func Registry() (*task.Registry, error) {
+	return task.NewRegistry(
+		demo.Bundle(),
+		gpqa.Bundle(),
+		lawbench.Bundle(),
+		longcotchess.Bundle(),
+		spaceship.Bundle(),
+	)
+}
