@@ -3,12 +3,15 @@ package cli
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
 	"github.com/sia-agent/sia/agent"
 	"github.com/sia-agent/sia/agent/builtin"
 	"github.com/sia-agent/sia/harness"
+	"github.com/sia-agent/sia/harness/starlark"
 	"github.com/sia-agent/sia/loop"
 	"github.com/sia-agent/sia/task"
+	"github.com/sia-agent/sia/task/bundled"
 	"github.com/sia-agent/sia/train"
 )
 
@@ -44,13 +47,31 @@ func (a *app) buildBackends(ctx context.Context, o *runOptions, t *task.Task, da
 	default:
 		return nil, fmt.Errorf("--meta-profile %q: LLM agents are not wired yet", o.MetaProfile)
 	}
+	switch o.TargetProfile {
+	case "embedded", "":
+		et := newEmbeddedTarget(t, data, filepath.Join(a.env.CacheDir(), "models"), a.streams.Err)
+		be.policy = et.policy
+		switch o.Trainer {
+		case "auto", "embedded":
+			be.trainer = et
+		case "none":
+		default:
+			return nil, fmt.Errorf("--trainer %s is for remote targets; the embedded target trains with --trainer embedded", o.Trainer)
+		}
+	default:
+		return nil, fmt.Errorf("--target-profile %q: remote targets are not wired yet", o.TargetProfile)
+	}
 	return be, nil
 }
 
 // newRuntime returns the harness runtime for a task.
 func newRuntime(kind string) (harness.Runtime, error) {
+	switch kind {
+	case "starlark":
+		return starlark.New(starlark.Config{}), nil
+	}
 	return nil, fmt.Errorf("harness runtime %q is not available yet", kind)
 }
 
 // registry returns the bundled tasks.
-func registry() (*task.Registry, error) { return task.NewRegistry() }
+func registry() (*task.Registry, error) { return bundled.Registry() }

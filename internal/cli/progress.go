@@ -47,7 +47,11 @@ func (p *progressPrinter) report(ev loop.Progress) {
 				fmt.Fprintf(p.w, "sia: %s\n", desc)
 			}
 		} else if ev.Step == "test" || ev.Step == "train" || ev.Step == "update" {
-			fmt.Fprintf(p.w, "sia: gen %d %s %s\n", ev.Gen, ev.Step, ev.Text)
+			line := fmt.Sprintf("sia: gen %d %s", ev.Gen, ev.Step)
+			if ev.Text != "" {
+				line += " " + ev.Text
+			}
+			fmt.Fprintln(p.w, line)
 		}
 	case "items":
 		if p.bar != nil && p.key == fmt.Sprintf("%d/%s", ev.Gen, ev.Step) {
