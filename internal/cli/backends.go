@@ -49,7 +49,7 @@ func (a *app) buildBackends(ctx context.Context, o *runOptions, t *task.Task, da
 	}
 	switch o.TargetProfile {
 	case "embedded", "":
-		et := newEmbeddedTarget(t, data, filepath.Join(a.env.CacheDir(), "models"), a.streams.Err)
+		et := newEmbeddedTarget(t, data, a.modelCacheDir(), a.streams.Err)
 		be.policy = et.policy
 		switch o.Trainer {
 		case "auto", "embedded":
@@ -63,6 +63,9 @@ func (a *app) buildBackends(ctx context.Context, o *runOptions, t *task.Task, da
 	}
 	return be, nil
 }
+
+// modelCacheDir holds pretrained embedded base models.
+func (a *app) modelCacheDir() string { return filepath.Join(a.env.CacheDir(), "models") }
 
 // newRuntime returns the harness runtime for a task.
 func newRuntime(kind string) (harness.Runtime, error) {

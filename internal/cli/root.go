@@ -60,17 +60,10 @@ Environment:
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
 	root.SetIn(s.In)
-	root.AddCommand(newRunCmd(a), newTasksCmd(a), newShowCmd(a), newVerifyCmd(a))
-	for _, add := range extraCommands {
-		root.AddCommand(add(a))
-	}
+	root.AddCommand(newRunCmd(a), newTasksCmd(a), newShowCmd(a), newVerifyCmd(a), newModelCmd(a))
 	setNormalize(root)
 	return root
 }
-
-// extraCommands are commands defined in other files of this package that
-// need backends (data, model); kept as a list so each is one file.
-var extraCommands []func(*app) *cobra.Command
 
 func envHelp() string {
 	var b strings.Builder
