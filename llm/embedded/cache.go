@@ -53,14 +53,13 @@ func CacheKey(corpus [][]int, cfg BaseConfig) string {
 	p := cfg.Pretrain
 	p.Progress = nil
 	meta, _ := json.Marshal(struct { // plain values: cannot fail
-		Model    tinylm.Config
-		Steps    int
-		Batch    int
-		SeqLen   int
-		LR       float64
-		Seed     int64
-		Tokenize int
-	}{cfg.Model.WithDefaults(), p.Steps, p.BatchSeqs, p.SeqLen, p.LR, p.Seed, tinylm.TokenizerVocab})
+		Model          tinylm.Config
+		Steps, Batch   int
+		SeqLen, Warmup int
+		LR, WD         float64
+		Seed           int64
+		Vocab          int
+	}{cfg.Model.WithDefaults(), p.Steps, p.BatchSeqs, p.SeqLen, p.WarmupSteps, p.LR, p.WeightDecay, p.Seed, tinylm.TokenizerVocab})
 	h.Write(meta)
 	var buf [8]byte
 	for _, doc := range corpus {

@@ -1,0 +1,94 @@
+package embedded
+
+import (
+	"fmt"
+
+	"github.com/sia-agent/sia/tinylm"
+)
+
+// Credit assignment modes (see the package doc).
+const (
+	CreditAgreement  = "agreement"
+	CreditTrajectory = "trajectory"
+)
+
+// Config holds the trainer's hyperparameters. The zero value is usable;
+// every zero field takes the default documented beside it.
+type Config struct {
+	// LoRA configures new adapters (default: tinylm's defaults, rank 32
+	// capped at d_model/2, targets q, k, v, o). A value head is always
+	// added, so any later generation can run PPO.
+	LoRA tinylm.LoRAConfig
+	// LR is AdamW's learning rate (default 2e-3); WeightDecay 0 by default.
+	LR          float64
+	WeightDecay float64
+	// Epochs over the generation's examples (default 2).
+	Epochs int
+	// MinibatchSeqs is the number of sequences per optimizer step (default 64).
+	MinibatchSeqs int
+	// GradClip is the global gradient-norm clip (default 1).
+	GradClip float64
+	// ClipEps is PPO's ratio clip ε (default 0.2).
+	ClipEps float64
+	// GAEGamma, GAELambda parameterise GAE (default 1, 0.95).
+	GAEGamma, GAELambda float64
+	// ValueCoef weights the value loss (default 0.5).
+	ValueCoef float64
+	// KLCoef weights the KL-to-base penalty of REINFORCE+KL (default 0.1).
+	KLCoef float64
+	// DPOBeta is DPO's β (default 0.1).
+	DPOBeta float64
+	// DPONLL weights a per-token negative log-likelihood term on each pair's
+	// chosen completion (default 1; negative means none). Plain DPO can push
+	// both completions down and the chosen one with them; the NLL term (as
+	// in RPO, Pang et al. 2024) keeps the chosen answer likely.
+	DPONLL float64
+	// EntropicBeta is β of entropic weighting (default 5).
+	EntropicBeta float64
+	// Credit is "agreement" (default) or "trajectory".
+	Credit string
+	// MaxOldDrift is the mean per-token |stored − recomputed| logprob gap up
+	// to which a sample's stored sampling logprobs serve as PPO's π_old;
+	// beyond it (samples drawn at a temperature other than 1) the parent's
+	// recomputed logprobs do (default 0.05 nats).
+	MaxOldDrift float64
+}
+
+func (c *Config) applyDefaults() {
+	def := func(p *float64, v float64) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	def(&c.LR, 2e-3)
+	def(&c.GradClip, 1)
+	def(&c.ClipEps, 0.2)
+	def(&c.GAEGamma, 1)
+	def(&c.GAELambda, 0.95)
+	def(&c.ValueCoef, 0.5)
+	def(&c.KLCoef, 0.1)
+	def(&c.DPOBeta, 0.1)
+	def(&c.DPONLL, 1)
+	def(&c.EntropicBeta, 5)
+	def(&c.MaxOldDrift, 0.05)
+	if c.Epochs == 0 {
+		c.Epochs = 2
+	}
+	if c.MinibatchSeqs == 0 {
+		c.MinibatchSeqs = 64
+	}
+	if c.Credit == "" {
+		c.Credit = CreditAgreement
+	}
+	c.LoRA.ValueHead = true
+}
+
+func (c Config) validate() error {
+	if c.Credit != CreditAgreement && c.Credit != CreditTrajectory {
+		return fmt.Errorf("embedded trainer: credit %q: want agreement or trajectory", c.Credit)
+	}
+	if c.LR < 0 || c.Epochs < 0 || c.MinibatchSeqs < 0 || c.ClipEps < 0 || c.DPOBeta < 0 || c.KLCoef < 0 {
+		return fmt.Errorf("embedded trainer: negative hyperparameter in %+v", c)
+	}
+	return nil
+}
