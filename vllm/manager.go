@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sia-agent/sia/adapter"
+	"github.com/sia-agent/sia/llm"
 )
 
 // Config configures a Manager. The zero value of every field but BaseURL is
@@ -283,4 +284,36 @@ func (m *Manager) do(req *http.Request) ([]byte, error) {
 		return nil, parseError(resp.StatusCode, b)
 	}
 	return b, nil
+}
+
+// Policy returns a function with the shape of loop.PolicyFactory for a
+// vLLM target: version 0 (or no adapter folder) is served by the base model
+// under baseName; any other version is published (loaded under its
+// versioned name, switched to, old versions unloaded) unless it is already
+// loaded, and served by its name. serve builds the task model for a served
+// model name (typically an llm/openai model pointed at the same server).
+// A version older than the newest published one that is no longer loaded
+// cannot be served again: names are never reused.
+func (m *Manager) Policy(baseName string, serve func(name string) (llm.Model, error)) func(ctx context.Context, adapterDir string, version int) (llm.Model, error) {
+	return func(ctx context.Context, adapterDir string, version int) (llm.Model, error) {
+		if version == 0 || adapterDir == "" {
+			return serve(baseName)
+		}
+		m.mu.Lock()
+		loaded := false
+		for _, p := range m.loaded {
+			if p.version == version {
+				loaded = true
+			}
+		}
+		m.mu.Unlock()
+		name := m.Name(version)
+		if !loaded {
+			var err error
+			if name, err = m.Publish(ctx, adapterDir, version); err != nil {
+				return nil, err
+			}
+		}
+		return serve(name)
+	}
 }

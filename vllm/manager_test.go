@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sia-agent/sia/adapter"
+	"github.com/sia-agent/sia/llm"
 	"github.com/sia-agent/sia/vllm/vllmtest"
 )
 
@@ -186,5 +187,42 @@ func TestNewValidates(t *testing.T) {
 		if _, err := New(c); err == nil {
 			t.Errorf("New(%+v) accepted", c)
 		}
+	}
+}
+
+func TestPolicyServesBaseThenVersions(t *testing.T) {
+	srv := vllmtest.New("org/base")
+	defer srv.Close()
+	m, _ := New(Config{BaseURL: srv.URL})
+	var served []string
+	policy := m.Policy("org/base", func(name string) (llm.Model, error) {
+		served = append(served, name)
+		return llm.ModelFunc(func(context.Context, llm.Request) (*llm.Completion, error) {
+			return &llm.Completion{Model: name}, nil
+		}), nil
+	})
+	ctx := context.Background()
+	dir := writeAdapter(t, t.TempDir(), 4)
+	for _, v := range []int{0, 1, 1, 2} {
+		d := dir
+		if v == 0 {
+			d = ""
+		}
+		mdl, err := policy(ctx, d, v)
+		if err != nil {
+			t.Fatalf("v%d: %v", v, err)
+		}
+		if c, _ := mdl.Chat(ctx, llm.Request{}); c.Model != served[len(served)-1] {
+			t.Errorf("model %q", c.Model)
+		}
+	}
+	if !reflect.DeepEqual(served, []string{"org/base", "policy-v0001", "policy-v0001", "policy-v0002"}) {
+		t.Errorf("served %v", served)
+	}
+	if n := len(srv.Calls()); n != 3 { // load v1, load v2, unload v1
+		t.Errorf("%d server calls, want 3", n)
+	}
+	if _, err := policy(ctx, dir, 1); err == nil {
+		t.Error("v1 served again after it was unloaded")
 	}
 }
