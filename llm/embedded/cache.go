@@ -28,8 +28,8 @@ type BaseConfig struct {
 // parameters, pretrained for a couple of minutes on first use.
 func DemoBase() BaseConfig {
 	return BaseConfig{
-		Model:    tinylm.Config{DModel: 96, Layers: 3, Heads: 4, MLP: 256, Context: 128, Seed: 1},
-		Pretrain: tinylm.PretrainOptions{Steps: 1200, BatchSeqs: 16, SeqLen: 128, LR: 3e-3, Seed: 1},
+		Model:    tinylm.Config{DModel: 96, Layers: 3, Heads: 4, MLP: 256, Context: 160, Seed: 1},
+		Pretrain: tinylm.PretrainOptions{Steps: 1200, BatchSeqs: 13, SeqLen: 160, LR: 3e-3, Seed: 1},
 	}
 }
 

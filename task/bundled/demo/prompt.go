@@ -24,7 +24,7 @@ func Prompt(variant, pattern string) (string, error) {
 	case VariantFill:
 		return "fill: " + pattern, nil
 	case VariantCloze:
-		return "which word fits " + pattern + " ?", nil
+		return pattern + " ?", nil
 	}
 	return "", fmt.Errorf("unknown prompt variant %q (want cloze or fill)", variant)
 }
