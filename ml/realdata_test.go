@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +15,9 @@ import (
 // relative to the module root); tests that need it skip when absent.
 func dataDir(t testing.TB, task string) string {
 	t.Helper()
+	if _, bench := t.(*testing.B); raceEnabled && !bench {
+		t.Skip("real-data accuracy tests are skipped under -race (run without -race)")
+	}
 	roots := []string{os.Getenv("SIA_DATA_DIR"), filepath.Join("..", "..", "shared", "data")}
 	for _, r := range roots {
 		if r == "" {
@@ -188,5 +192,38 @@ func TestSVMLawbenchDev(t *testing.T) {
 	// the test target; the majority class alone scores under 0.1.
 	if acc < 0.40 {
 		t.Errorf("lawbench held-out dev accuracy %.4f, want >= 0.40", acc)
+	}
+}
+
+// BenchmarkGBTSpaceship times the spaceship-titanic GBT fit (300 trees,
+// depth 5, ~6.3k rows).
+func BenchmarkGBTSpaceship(b *testing.B) {
+	tab, y := spaceshipTable(b)
+	tr, _, _ := TrainValSplit(len(y), 0.2, 1)
+	sub, ys := subTable(tab, tr), pick(y, tr)
+	cfg := GBTConfig{NEstimators: 300, LearningRate: 0.05, MaxDepth: 5, Subsample: 0.8, ColSample: 0.8, MinSamplesLeaf: 10, Seed: 1}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := FitGBTClassifier(b.Context(), sub, ys, cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSVMLawbench times TF-IDF (char 1-2 grams) plus the linear SVM
+// on the lawbench training docs (dev + LawBench 3-3 single-charge).
+func BenchmarkSVMLawbench(b *testing.B) {
+	devText, devLabel, extraText, extraLabel := lawbenchData(b)
+	texts := append(slices.Clone(devText), extraText...)
+	labels := append(slices.Clone(devLabel), extraLabel...)
+	for b.Loop() {
+		vec, err := FitTFIDF(b.Context(), texts, TFIDFConfig{Analyzer: "char", NGramLo: 1, NGramHi: 2, SublinearTF: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		x, _ := vec.Transform(b.Context(), texts)
+		if _, err := FitSVM(b.Context(), x, labels, SVMConfig{C: 3, Seed: 1}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
