@@ -170,16 +170,22 @@ func TestTrainErrors(t *testing.T) {
 	ctx := t.Context()
 	x := &Matrix{Dense: [][]float64{{1}, {2}}, Dim: 1}
 	tests := map[string]func() error{
-		"svm label count":    func() error { _, err := FitSVM(ctx, x, []string{"a"}, SVMConfig{}); return err },
-		"svm negative C":     func() error { _, err := FitSVM(ctx, x, []string{"a", "b"}, SVMConfig{C: -1}); return err },
-		"logreg no rows":     func() error { _, err := FitLogReg(ctx, &Matrix{}, nil, LogRegConfig{}); return err },
-		"knn bad metric":     func() error { _, err := FitKNN(x, []string{"a", "b"}, KNNConfig{Metric: "manhattan"}); return err },
-		"accuracy mismatch":  func() error { _, err := Accuracy([]string{"a"}, []string{"a", "b"}); return err },
-		"split fraction":     func() error { _, _, err := TrainValSplit(10, 1.5, 0); return err },
-		"kfold too many":     func() error { _, err := KFold(3, 5, 0); return err },
-		"index bad method":   func() error { _, err := NewIndex(ctx, []string{"a"}, IndexConfig{Method: "lsi"}); return err },
-		"gbt one class":      func() error { _, err := FitGBTClassifier(ctx, &Table{Names: []string{"a"}, Rows: [][]any{{1.0}}}, []string{"x"}, GBTConfig{}); return err },
-		"gbt ragged row":     func() error { _, err := FitGBTClassifier(ctx, &Table{Names: []string{"a", "b"}, Rows: [][]any{{1.0}}}, []string{"x"}, GBTConfig{}); return err },
+		"svm label count":   func() error { _, err := FitSVM(ctx, x, []string{"a"}, SVMConfig{}); return err },
+		"svm negative C":    func() error { _, err := FitSVM(ctx, x, []string{"a", "b"}, SVMConfig{C: -1}); return err },
+		"logreg no rows":    func() error { _, err := FitLogReg(ctx, &Matrix{}, nil, LogRegConfig{}); return err },
+		"knn bad metric":    func() error { _, err := FitKNN(x, []string{"a", "b"}, KNNConfig{Metric: "manhattan"}); return err },
+		"accuracy mismatch": func() error { _, err := Accuracy([]string{"a"}, []string{"a", "b"}); return err },
+		"split fraction":    func() error { _, _, err := TrainValSplit(10, 1.5, 0); return err },
+		"kfold too many":    func() error { _, err := KFold(3, 5, 0); return err },
+		"index bad method":  func() error { _, err := NewIndex(ctx, []string{"a"}, IndexConfig{Method: "lsi"}); return err },
+		"gbt one class": func() error {
+			_, err := FitGBTClassifier(ctx, &Table{Names: []string{"a"}, Rows: [][]any{{1.0}}}, []string{"x"}, GBTConfig{})
+			return err
+		},
+		"gbt ragged row": func() error {
+			_, err := FitGBTClassifier(ctx, &Table{Names: []string{"a", "b"}, Rows: [][]any{{1.0}}}, []string{"x"}, GBTConfig{})
+			return err
+		},
 		"gbt bad categorical": func() error {
 			_, err := FitGBTClassifier(ctx, &Table{Names: []string{"a"}, Rows: [][]any{{1.0}, {2.0}}}, []string{"x", "y"}, GBTConfig{Categorical: []string{"b"}})
 			return err
