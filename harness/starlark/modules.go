@@ -40,6 +40,7 @@ func modules() []module {
 		{"text", textModule},
 		{"retrieval", retrievalModule},
 		{"ml", mlModule},
+		{"chess", chessModule},
 	}
 }
 
