@@ -273,3 +273,16 @@ func floatsToList(xs []float64) *sl.List {
 	}
 	return sl.NewList(out)
 }
+
+// floatNum unpacks a keyword argument that takes any number, so harness
+// authors may write C=1 as well as C=1.0.
+type floatNum float64
+
+func (f *floatNum) Unpack(v sl.Value) error {
+	x, ok := sl.AsFloat(v)
+	if !ok {
+		return fmt.Errorf("got %s, want a number", v.Type())
+	}
+	*f = floatNum(x)
+	return nil
+}

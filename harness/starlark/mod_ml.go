@@ -47,7 +47,7 @@ func mlTFIDF(thread *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple)
 	maxDF := 1.0
 	sublinear, lowercase := false, true
 	if err := sl.UnpackArgs(b.Name(), args, kwargs, "texts", &texts, "analyzer?", &analyzer, "ngram?", &ngram,
-		"min_df?", &minDF, "max_df?", &maxDF, "max_features?", &maxFeatures, "sublinear_tf?", &sublinear,
+		"min_df?", &minDF, "max_df?", (*floatNum)(&maxDF), "max_features?", &maxFeatures, "sublinear_tf?", &sublinear,
 		"lowercase?", &lowercase); err != nil {
 		return nil, err
 	}
@@ -263,7 +263,7 @@ func mlLinearSVM(thread *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tu
 	var xv, yv sl.Value
 	c, tol := 1.0, 0.1
 	maxIter, seed := 1000, 0
-	if err := sl.UnpackArgs(b.Name(), args, kwargs, "X", &xv, "y", &yv, "C?", &c, "max_iter?", &maxIter, "tol?", &tol, "seed?", &seed); err != nil {
+	if err := sl.UnpackArgs(b.Name(), args, kwargs, "X", &xv, "y", &yv, "C?", (*floatNum)(&c), "max_iter?", &maxIter, "tol?", (*floatNum)(&tol), "seed?", &seed); err != nil {
 		return nil, err
 	}
 	x, y, err := trainXY(b.Name(), xv, yv)
@@ -283,7 +283,7 @@ func mlLogReg(thread *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple
 	var xv, yv sl.Value
 	c, lr := 1.0, 0.5
 	epochs, seed := 15, 0
-	if err := sl.UnpackArgs(b.Name(), args, kwargs, "X", &xv, "y", &yv, "C?", &c, "epochs?", &epochs, "learning_rate?", &lr, "seed?", &seed); err != nil {
+	if err := sl.UnpackArgs(b.Name(), args, kwargs, "X", &xv, "y", &yv, "C?", (*floatNum)(&c), "epochs?", &epochs, "learning_rate?", (*floatNum)(&lr), "seed?", &seed); err != nil {
 		return nil, err
 	}
 	x, y, err := trainXY(b.Name(), xv, yv)
@@ -327,7 +327,7 @@ func mlTextClassifier(thread *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []
 	c := 1.0
 	if err := sl.UnpackArgs(b.Name(), args, kwargs, "texts", &textsV, "labels", &labelsV, "model?", &model,
 		"analyzer?", &analyzer, "ngram?", &ngram, "min_df?", &minDF, "max_features?", &maxFeatures,
-		"sublinear_tf?", &sublinear, "C?", &c, "k?", &k, "seed?", &seed); err != nil {
+		"sublinear_tf?", &sublinear, "C?", (*floatNum)(&c), "k?", &k, "seed?", &seed); err != nil {
 		return nil, err
 	}
 	texts, err := stringList("texts", textsV)
@@ -466,8 +466,17 @@ func tableArg(name string, v sl.Value, columns []string) (t *ml.Table, single bo
 		if isStringValue(v) {
 			return nil, false, fmt.Errorf("%s: want a list of rows, got string", name)
 		}
-		for i := range x.Len() {
-			rows = append(rows, x.Index(i))
+		if x.Len() > 0 {
+			switch x.Index(0).(type) {
+			case *sl.Dict, *sl.List, sl.Tuple:
+			default: // a list of cells is one row
+				rows, single = []sl.Value{x}, true
+			}
+		}
+		if !single {
+			for i := range x.Len() {
+				rows = append(rows, x.Index(i))
+			}
 		}
 	default:
 		return nil, false, fmt.Errorf("%s: want a list of rows (dicts or lists), got %s", name, v.Type())
@@ -535,9 +544,9 @@ func mlGBT(thread *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple) (
 	cfg := ml.GBTConfig{NEstimators: 100, LearningRate: 0.1, MaxDepth: 4, Subsample: 1, ColSample: 1, MinChildWeight: 1, MinSamplesLeaf: 1, L2: 1, MaxBins: 255}
 	seed := 0
 	if err := sl.UnpackArgs(b.Name(), args, kwargs, "rows", &rowsV, "y", &yv, "columns?", &columnsV, "categorical?", &categoricalV,
-		"n_estimators?", &cfg.NEstimators, "learning_rate?", &cfg.LearningRate, "max_depth?", &cfg.MaxDepth,
-		"subsample?", &cfg.Subsample, "colsample?", &cfg.ColSample, "min_child_weight?", &cfg.MinChildWeight,
-		"min_samples_leaf?", &cfg.MinSamplesLeaf, "l2?", &cfg.L2, "max_bins?", &cfg.MaxBins, "seed?", &seed); err != nil {
+		"n_estimators?", &cfg.NEstimators, "learning_rate?", (*floatNum)(&cfg.LearningRate), "max_depth?", &cfg.MaxDepth,
+		"subsample?", (*floatNum)(&cfg.Subsample), "colsample?", (*floatNum)(&cfg.ColSample), "min_child_weight?", (*floatNum)(&cfg.MinChildWeight),
+		"min_samples_leaf?", &cfg.MinSamplesLeaf, "l2?", (*floatNum)(&cfg.L2), "max_bins?", &cfg.MaxBins, "seed?", &seed); err != nil {
 		return nil, err
 	}
 	cfg.Seed = int64(seed)
@@ -690,7 +699,7 @@ func mlTrainValSplit(_ *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tup
 	var xsV sl.Value
 	valFrac := 0.2
 	seed := 0
-	if err := sl.UnpackArgs(b.Name(), args, kwargs, "xs", &xsV, "val_frac?", &valFrac, "seed?", &seed); err != nil {
+	if err := sl.UnpackArgs(b.Name(), args, kwargs, "xs", &xsV, "val_frac?", (*floatNum)(&valFrac), "seed?", &seed); err != nil {
 		return nil, err
 	}
 	xs, err := listValues(b.Name(), "xs", xsV)

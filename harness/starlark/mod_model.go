@@ -21,7 +21,7 @@ func modelModule(*moduleEnv) (sl.Value, error) {
 func modelChat(thread *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple) (sl.Value, error) {
 	var (
 		messages    sl.Value
-		n           = 1
+		n                    = 1
 		temperature sl.Value = sl.None
 		topP        sl.Value = sl.None
 		maxTokens   int

@@ -21,7 +21,7 @@ func retrievalIndex(thread *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl
 	var ngram sl.Value = sl.MakeInt(1)
 	k1, bb := 1.5, 0.75
 	if err := sl.UnpackArgs(b.Name(), args, kwargs, "docs", &docs, "method?", &method, "analyzer?", &analyzer,
-		"ngram?", &ngram, "k1?", &k1, "b?", &bb); err != nil {
+		"ngram?", &ngram, "k1?", (*floatNum)(&k1), "b?", (*floatNum)(&bb)); err != nil {
 		return nil, err
 	}
 	texts, err := stringList("docs", docs)

@@ -105,6 +105,7 @@ func (r *Runtime) exec(ctx context.Context, src harness.Source, st *callState) (
 	_, err = run(ctx, limits{steps: r.cfg.SetupSteps, timeout: r.cfg.SetupTimeout, what: "top level"}, st,
 		func(th *sl.Thread) (sl.Value, error) {
 			g, err := prog.Init(th, pre)
+			g.Freeze() // concurrent solve calls share the globals
 			globals = g
 			return sl.None, err
 		})
