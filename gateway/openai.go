@@ -1,0 +1,498 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/sia-agent/sia/llm"
+)
+
+// ChatRequest is the body of POST /v1/chat/completions. Fields the gateway
+// does not use (tool_choice, response_format, ...) are accepted and ignored.
+type ChatRequest struct {
+	Model               string         `json:"model"`
+	Messages            []Message      `json:"messages"`
+	Tools               []Tool         `json:"tools,omitempty"`
+	Stream              bool           `json:"stream,omitempty"`
+	StreamOptions       *StreamOptions `json:"stream_options,omitempty"`
+	N                   *int           `json:"n,omitempty"`
+	Temperature         *float64       `json:"temperature,omitempty"`
+	TopP                *float64       `json:"top_p,omitempty"`
+	MaxTokens           *int           `json:"max_tokens,omitempty"`
+	MaxCompletionTokens *int           `json:"max_completion_tokens,omitempty"`
+	Stop                Stop           `json:"stop,omitempty"`
+	Seed                *int64         `json:"seed,omitempty"`
+	Logprobs            *bool          `json:"logprobs,omitempty"`
+	TopLogprobs         *int           `json:"top_logprobs,omitempty"`
+	User                string         `json:"user,omitempty"`
+	// vLLM's extras, honoured in the reply.
+	ReturnTokenIDs         *bool `json:"return_token_ids,omitempty"`
+	ReturnTokensAsTokenIDs *bool `json:"return_tokens_as_token_ids,omitempty"`
+}
+
+// StreamOptions is stream_options.
+type StreamOptions struct {
+	IncludeUsage bool `json:"include_usage"`
+}
+
+// Stop is a string or an array of strings.
+type Stop []string
+
+// UnmarshalJSON accepts "x", ["x","y"] and null.
+func (s *Stop) UnmarshalJSON(b []byte) error {
+	if bytes.Equal(b, []byte("null")) {
+		*s = nil
+		return nil
+	}
+	var one string
+	if json.Unmarshal(b, &one) == nil {
+		*s = Stop{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return errors.New("stop: want a string or an array of strings")
+	}
+	*s = many
+	return nil
+}
+
+// Message is one chat message on the wire.
+type Message struct {
+	Role       string     `json:"role"`
+	Content    Content    `json:"content"`
+	Name       string     `json:"name,omitempty"`
+	ToolCalls  []ToolCall `json:"tool_calls,omitempty"`
+	ToolCallID string     `json:"tool_call_id,omitempty"`
+}
+
+// Content is a message's content: a string, null, or an array of parts of
+// which only text parts are supported.
+type Content string
+
+// UnmarshalJSON accepts a string, null, or [{"type":"text","text":...}].
+func (c *Content) UnmarshalJSON(b []byte) error {
+	if bytes.Equal(b, []byte("null")) {
+		*c = ""
+		return nil
+	}
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		*c = Content(s)
+		return nil
+	}
+	var parts []struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	}
+	if err := json.Unmarshal(b, &parts); err != nil {
+		return errors.New("content: want a string or an array of content parts")
+	}
+	var sb strings.Builder
+	for _, p := range parts {
+		if p.Type != "text" {
+			return fmt.Errorf("content part type %q is not supported (text only)", p.Type)
+		}
+		sb.WriteString(p.Text)
+	}
+	*c = Content(sb.String())
+	return nil
+}
+
+// ToolCall is a function call requested by the model. Index is set only in
+// streaming deltas.
+type ToolCall struct {
+	Index    *int         `json:"index,omitempty"`
+	ID       string       `json:"id,omitempty"`
+	Type     string       `json:"type,omitempty"`
+	Function FunctionCall `json:"function"`
+}
+
+// FunctionCall names the function and carries its JSON arguments as text.
+type FunctionCall struct {
+	Name      string `json:"name,omitempty"`
+	Arguments string `json:"arguments"`
+}
+
+// Tool declares a function tool.
+type Tool struct {
+	Type     string      `json:"type"`
+	Function FunctionDef `json:"function"`
+}
+
+// FunctionDef is a tool's function.
+type FunctionDef struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description,omitempty"`
+	Parameters  json.RawMessage `json:"parameters,omitempty"`
+}
+
+// ChatCompletion is a non-streaming reply.
+type ChatCompletion struct {
+	ID      string   `json:"id"`
+	Object  string   `json:"object"`
+	Created int64    `json:"created"`
+	Model   string   `json:"model"`
+	Choices []Choice `json:"choices"`
+	Usage   Usage    `json:"usage"`
+	// PromptTokenIDs is vLLM's extra, sent when return_token_ids is set.
+	PromptTokenIDs []int `json:"prompt_token_ids,omitempty"`
+}
+
+// Choice is one completion in a reply.
+type Choice struct {
+	Index        int             `json:"index"`
+	Message      ResponseMessage `json:"message"`
+	Logprobs     *ChoiceLogprobs `json:"logprobs"`
+	FinishReason string          `json:"finish_reason"`
+	TokenIDs     []int           `json:"token_ids,omitempty"`
+}
+
+// ResponseMessage is the assistant's message in a reply.
+type ResponseMessage struct {
+	Role      string     `json:"role"`
+	Content   *string    `json:"content"`
+	Refusal   *string    `json:"refusal"`
+	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
+}
+
+// ChoiceLogprobs is choices[i].logprobs.
+type ChoiceLogprobs struct {
+	Content []TokenLogprob `json:"content"`
+	Refusal []TokenLogprob `json:"refusal"`
+}
+
+// TokenLogprob is one sampled token. Token is vLLM's "token_id:<id>"
+// spelling when the id is known (the gateway never sees token text).
+type TokenLogprob struct {
+	Token       string         `json:"token"`
+	Logprob     float64        `json:"logprob"`
+	Bytes       []int          `json:"bytes"`
+	TopLogprobs []TokenLogprob `json:"top_logprobs"`
+}
+
+// Usage counts the call's tokens.
+type Usage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+	TotalTokens      int `json:"total_tokens"`
+}
+
+// Chunk is one streamed event.
+type Chunk struct {
+	ID             string        `json:"id"`
+	Object         string        `json:"object"`
+	Created        int64         `json:"created"`
+	Model          string        `json:"model"`
+	Choices        []ChunkChoice `json:"choices"`
+	Usage          *Usage        `json:"usage,omitempty"`
+	PromptTokenIDs []int         `json:"prompt_token_ids,omitempty"`
+}
+
+// ChunkChoice is one choice's delta in a chunk.
+type ChunkChoice struct {
+	Index        int             `json:"index"`
+	Delta        Delta           `json:"delta"`
+	Logprobs     *ChoiceLogprobs `json:"logprobs,omitempty"`
+	FinishReason *string         `json:"finish_reason"`
+	TokenIDs     []int           `json:"token_ids,omitempty"`
+}
+
+// Delta is what a chunk adds to a choice.
+type Delta struct {
+	Role      string     `json:"role,omitempty"`
+	Content   *string    `json:"content,omitempty"`
+	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
+}
+
+// ModelList is the reply of GET /v1/models.
+type ModelList struct {
+	Object string      `json:"object"`
+	Data   []ModelCard `json:"data"`
+}
+
+// ModelCard describes one served model.
+type ModelCard struct {
+	ID      string `json:"id"`
+	Object  string `json:"object"`
+	Created int64  `json:"created"`
+	OwnedBy string `json:"owned_by"`
+}
+
+// ErrorResponse is the OpenAI error envelope.
+type ErrorResponse struct {
+	Error ErrorBody `json:"error"`
+}
+
+// ErrorBody is the envelope's content.
+type ErrorBody struct {
+	Message string  `json:"message"`
+	Type    string  `json:"type"`
+	Param   *string `json:"param"`
+	Code    *string `json:"code"`
+}
+
+// NewError builds an error envelope; code "" is sent as null.
+func NewError(typ, code, message string) ErrorResponse {
+	e := ErrorResponse{Error: ErrorBody{Message: message, Type: typ}}
+	if code != "" {
+		e.Error.Code = &code
+	}
+	return e
+}
+
+// FromChatRequest converts a wire request to an llm.Request. It rejects
+// what the task model cannot take, with a message for the caller.
+func FromChatRequest(r ChatRequest) (llm.Request, error) {
+	out := llm.Request{
+		Temperature: r.Temperature,
+		TopP:        r.TopP,
+		Stop:        r.Stop,
+		Seed:        r.Seed,
+		Logprobs:    r.Logprobs != nil && *r.Logprobs,
+	}
+	if len(r.Messages) == 0 {
+		return out, errors.New("messages: at least one message is required")
+	}
+	for i, m := range r.Messages {
+		msg := llm.Message{Content: string(m.Content), ToolCallID: m.ToolCallID}
+		switch m.Role {
+		case "system", "developer":
+			msg.Role = llm.RoleSystem
+		case "user":
+			msg.Role = llm.RoleUser
+		case "assistant":
+			msg.Role = llm.RoleAssistant
+			for _, tc := range m.ToolCalls {
+				args := tc.Function.Arguments
+				if args == "" {
+					args = "{}"
+				}
+				if !json.Valid([]byte(args)) {
+					return out, fmt.Errorf("messages[%d].tool_calls: arguments of %q are not JSON", i, tc.Function.Name)
+				}
+				msg.ToolCalls = append(msg.ToolCalls, llm.ToolCall{ID: tc.ID, Name: tc.Function.Name, Arguments: json.RawMessage(args)})
+			}
+		case "tool":
+			msg.Role = llm.RoleTool
+			if m.ToolCallID == "" {
+				return out, fmt.Errorf("messages[%d]: a tool message needs tool_call_id", i)
+			}
+		default:
+			return out, fmt.Errorf("messages[%d].role %q: want system, developer, user, assistant or tool", i, m.Role)
+		}
+		out.Messages = append(out.Messages, msg)
+	}
+	for i, t := range r.Tools {
+		if t.Type != "" && t.Type != "function" {
+			return out, fmt.Errorf("tools[%d].type %q: only function tools are supported", i, t.Type)
+		}
+		if t.Function.Name == "" {
+			return out, fmt.Errorf("tools[%d].function.name is empty", i)
+		}
+		out.Tools = append(out.Tools, llm.Tool{Name: t.Function.Name, Description: t.Function.Description, Parameters: t.Function.Parameters})
+	}
+	if r.N != nil {
+		if *r.N < 1 || *r.N > 128 {
+			return out, fmt.Errorf("n = %d: want 1..128", *r.N)
+		}
+		out.N = *r.N
+	}
+	switch {
+	case r.MaxCompletionTokens != nil:
+		out.MaxTokens = *r.MaxCompletionTokens
+	case r.MaxTokens != nil:
+		out.MaxTokens = *r.MaxTokens
+	}
+	if out.MaxTokens < 0 {
+		return out, fmt.Errorf("max_tokens = %d is negative", out.MaxTokens)
+	}
+	return out, nil
+}
+
+// ReplyOptions are the request's wishes about the reply's extras.
+type ReplyOptions struct {
+	Logprobs     bool // choices[].logprobs
+	TokenIDs     bool // choices[].token_ids and prompt_token_ids (vLLM)
+	IncludeUsage bool // a final usage chunk when streaming
+}
+
+// ReplyOptionsOf reads the reply options from a request.
+func ReplyOptionsOf(r ChatRequest) ReplyOptions {
+	return ReplyOptions{
+		Logprobs:     r.Logprobs != nil && *r.Logprobs,
+		TokenIDs:     r.ReturnTokenIDs != nil && *r.ReturnTokenIDs,
+		IncludeUsage: r.StreamOptions != nil && r.StreamOptions.IncludeUsage,
+	}
+}
+
+func toUsage(u llm.Usage) Usage {
+	return Usage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens, TotalTokens: u.PromptTokens + u.CompletionTokens}
+}
+
+func toToolCalls(calls []llm.ToolCall, withIndex bool) []ToolCall {
+	out := make([]ToolCall, 0, len(calls))
+	for j, tc := range calls {
+		w := ToolCall{ID: tc.ID, Type: "function", Function: FunctionCall{Name: tc.Name, Arguments: string(tc.Arguments)}}
+		if withIndex {
+			w.Index = &j
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// toLogprobs spells each token as "token_id:<id>" when ids are known.
+func toLogprobs(ch llm.Choice) *ChoiceLogprobs {
+	lp := &ChoiceLogprobs{Content: make([]TokenLogprob, len(ch.Logprobs)), Refusal: []TokenLogprob{}}
+	for i, v := range ch.Logprobs {
+		tok := ""
+		if i < len(ch.TokenIDs) {
+			tok = "token_id:" + strconv.Itoa(ch.TokenIDs[i])
+		}
+		lp.Content[i] = TokenLogprob{Token: tok, Logprob: v, TopLogprobs: []TokenLogprob{}}
+	}
+	return lp
+}
+
+// ToChatCompletion converts a completion into the non-streaming reply.
+func ToChatCompletion(id string, created int64, model string, c *llm.Completion, o ReplyOptions) ChatCompletion {
+	out := ChatCompletion{ID: id, Object: "chat.completion", Created: created, Model: model, Usage: toUsage(c.Usage), Choices: []Choice{}}
+	if o.TokenIDs {
+		out.PromptTokenIDs = c.PromptTokenIDs
+	}
+	for i, ch := range c.Choices {
+		content := ch.Message.Content
+		w := Choice{Index: i, FinishReason: ch.FinishReason,
+			Message: ResponseMessage{Role: "assistant", Content: &content, ToolCalls: toToolCalls(ch.Message.ToolCalls, false)}}
+		if len(ch.Message.ToolCalls) > 0 && content == "" {
+			w.Message.Content = nil
+		}
+		if w.FinishReason == "" {
+			w.FinishReason = "stop"
+		}
+		if o.Logprobs {
+			w.Logprobs = toLogprobs(ch)
+		}
+		if o.TokenIDs {
+			w.TokenIDs = ch.TokenIDs
+		}
+		out.Choices = append(out.Choices, w)
+	}
+	return out
+}
+
+// ToChunks converts a completion into the chunks of a stream: per choice a
+// role chunk, a content chunk (with its logprobs), a tool-call chunk and a
+// finish chunk; then, if asked, a usage chunk with no choices.
+func ToChunks(id string, created int64, model string, c *llm.Completion, o ReplyOptions) []Chunk {
+	mk := func(choices ...ChunkChoice) Chunk {
+		return Chunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: model, Choices: choices}
+	}
+	var out []Chunk
+	for i, ch := range c.Choices {
+		role := mk(ChunkChoice{Index: i, Delta: Delta{Role: "assistant"}})
+		if i == 0 && o.TokenIDs {
+			role.PromptTokenIDs = c.PromptTokenIDs // vLLM sends them in the first chunk
+		}
+		out = append(out, role)
+		if content := ch.Message.Content; content != "" || len(ch.Logprobs) > 0 {
+			cc := ChunkChoice{Index: i, Delta: Delta{Content: &content}}
+			if o.Logprobs {
+				cc.Logprobs = toLogprobs(ch)
+			}
+			if o.TokenIDs {
+				cc.TokenIDs = ch.TokenIDs
+			}
+			out = append(out, mk(cc))
+		}
+		if len(ch.Message.ToolCalls) > 0 {
+			out = append(out, mk(ChunkChoice{Index: i, Delta: Delta{ToolCalls: toToolCalls(ch.Message.ToolCalls, true)}}))
+		}
+		finish := ch.FinishReason
+		if finish == "" {
+			finish = "stop"
+		}
+		out = append(out, mk(ChunkChoice{Index: i, FinishReason: &finish}))
+	}
+	if o.IncludeUsage {
+		u := toUsage(c.Usage)
+		last := mk()
+		last.Choices = []ChunkChoice{}
+		last.Usage = &u
+		out = append(out, last)
+	}
+	return out
+}
+
+// TagHeader carries the call's tag.
+const TagHeader = "X-SIA-Item"
+
+// Tag says which rollout sample a call belongs to.
+type Tag struct {
+	Run    string // optional
+	Gen    int    // optional; -1 when absent
+	Item   string
+	Sample int
+}
+
+// FormatTag spells a tag for the X-SIA-Item header or the user field:
+// "item=<id>;sample=<k>", values query-escaped so any item id round-trips.
+func FormatTag(item string, sample int) string {
+	return "item=" + url.QueryEscape(item) + ";sample=" + strconv.Itoa(sample)
+}
+
+// ParseTag reads "item=<id>;sample=<k>[;gen=<g>][;run=<r>]" (keys in any
+// order, values query-escaped). A value with no "=" at all is taken as a
+// bare item id, sample 0, as SIA harnesses that put the item id in the
+// user field do. ok is false for "" and for a malformed tag.
+func ParseTag(s string) (Tag, bool, error) {
+	t := Tag{Gen: -1}
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return t, false, nil
+	}
+	if !strings.Contains(s, "=") {
+		t.Item = s
+		return t, true, nil
+	}
+	for _, part := range strings.Split(s, ";") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		k, v, found := strings.Cut(part, "=")
+		if !found {
+			return t, false, fmt.Errorf("tag %q: %q is not key=value", s, part)
+		}
+		v, err := url.QueryUnescape(v)
+		if err != nil {
+			return t, false, fmt.Errorf("tag %q: %s: %w", s, k, err)
+		}
+		switch strings.TrimSpace(k) {
+		case "item":
+			t.Item = v
+		case "sample":
+			if t.Sample, err = strconv.Atoi(v); err != nil || t.Sample < 0 {
+				return t, false, fmt.Errorf("tag %q: sample %q is not a non-negative integer", s, v)
+			}
+		case "gen":
+			if t.Gen, err = strconv.Atoi(v); err != nil || t.Gen < 0 {
+				return t, false, fmt.Errorf("tag %q: gen %q is not a non-negative integer", s, v)
+			}
+		case "run":
+			t.Run = v
+		default:
+			return t, false, fmt.Errorf("tag %q: unknown key %q (want item, sample, gen, run)", s, k)
+		}
+	}
+	if t.Item == "" {
+		return t, false, fmt.Errorf("tag %q: no item", s)
+	}
+	return t, true, nil
+}
