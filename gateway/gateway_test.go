@@ -357,15 +357,25 @@ func TestErrorReplies(t *testing.T) {
 func TestBudgetRefusalIsNotRetriedBySDK(t *testing.T) {
 	b, _ := budget.New(budget.Limits{Tokens: 1}, nil)
 	up := tokenModel("x")
-	h := newHarness(t, Config{}, b.Wrap(up, "m"))
-	retrying := sdk.NewClient(option.WithBaseURL(h.srv.URL+"/v1/"), option.WithAPIKey(h.g.APIKey()), option.WithMaxRetries(3))
+	g := New(Config{})
+	g.SetPolicy(b.Wrap(up, "m"), 0, "")
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		g.Handler().ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	retrying := sdk.NewClient(option.WithBaseURL(srv.URL+"/v1/"), option.WithAPIKey(g.APIKey()), option.WithMaxRetries(3))
 	if _, err := retrying.Chat.Completions.New(t.Context(), sdk.ChatCompletionNewParams{Model: PolicyModel, Messages: userMsg("q")}); err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
 	_, err := retrying.Chat.Completions.New(t.Context(), sdk.ChatCompletionNewParams{Model: PolicyModel, Messages: userMsg("q")})
-	if err == nil || time.Since(start) > 300*time.Millisecond {
-		t.Errorf("refusal took %s (retried?), err = %v", time.Since(start), err)
+	var ae *sdk.Error
+	if !errors.As(err, &ae) || ae.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("err = %v, want 429", err)
+	}
+	if n := requests.Load(); n != 2 {
+		t.Errorf("gateway saw %d requests, want 2: the refusal must not be retried", n)
 	}
 	if len(up.Calls()) != 1 {
 		t.Errorf("upstream saw %d calls", len(up.Calls()))
