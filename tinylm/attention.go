@@ -8,6 +8,11 @@ import "math"
 // contiguous blocks so the products run on the kernel, and the [L,L]
 // probabilities are kept (L ≤ Context, so at most Context² floats per head)
 // for the backward pass.
+//
+// The kernel is fast when a product has many output columns and slow when it
+// has few, so every product here is arranged to output L columns rather than
+// the head width hd: O = P·V is computed as Oᵀ = Vᵀ·Pᵀ, dK = dSᵀ·Q as
+// dKᵀ = Qᵀ·dS, and so on; gathers and scatters transpose for free.
 
 // span is one sequence inside the packed [M, ·] activations.
 type span struct{ start, n int }
@@ -32,7 +37,43 @@ func newAttnLayout(spans []span, heads int) attnLayout {
 }
 
 // attnScratch is per-worker scratch, grown to the largest sequence.
-type attnScratch struct{ a, b, c, d, e []float32 }
+type attnScratch struct{ bufs [6][]float32 }
+
+func (s *attnScratch) get(i, n int) []float32 {
+	s.bufs[i] = grow(s.bufs[i], n)
+	return s.bufs[i]
+}
+
+// gatherT sets dst[hd,L] to the transpose of head h's columns of the rows
+// of s in src[M,d], times alpha.
+func gatherT(dst, src []float32, s span, h, hd, d int, alpha float32) {
+	L := s.n
+	for i := 0; i < L; i++ {
+		row := src[(s.start+i)*d+h*hd : (s.start+i)*d+h*hd+hd]
+		for c, x := range row {
+			dst[c*L+i] = alpha * x
+		}
+	}
+}
+
+// gather sets dst[L,hd] to head h's columns of the rows of s in src[M,d].
+func gather(dst, src []float32, s span, h, hd, d int) {
+	for i := 0; i < s.n; i++ {
+		copy(dst[i*hd:i*hd+hd], src[(s.start+i)*d+h*hd:(s.start+i)*d+h*hd+hd])
+	}
+}
+
+// scatterT writes alpha·srcᵀ (src is [hd,L]) into head h's columns of the
+// rows of s in dst[M,d].
+func scatterT(dst, src []float32, s span, h, hd, d int, alpha float32) {
+	L := s.n
+	for i := 0; i < L; i++ {
+		row := dst[(s.start+i)*d+h*hd : (s.start+i)*d+h*hd+hd]
+		for c := range row {
+			row[c] = alpha * src[c*L+i]
+		}
+	}
+}
 
 // attentionForward sets out[M,d] = softmax(q·kᵀ/√hd + causal mask)·v per
 // sequence and head, and stores the probabilities in probs.
@@ -46,33 +87,22 @@ func attentionForward(out, q, k, v []float32, lay attnLayout, d int, probs []flo
 			b, h := task/H, task%H
 			s := lay.spans[b]
 			L := s.n
-			if L == 0 {
-				continue
-			}
-			Q := grow(sc.a, L*hd)
-			KT := grow(sc.b, hd*L)
-			V := grow(sc.c, L*hd)
-			O := grow(sc.d, L*hd)
-			sc.a, sc.b, sc.c, sc.d = Q, KT, V, O
-			for i := 0; i < L; i++ {
-				row := (s.start+i)*d + h*hd
-				qr := q[row : row+hd]
-				for c := 0; c < hd; c++ {
-					Q[i*hd+c] = qr[c] * scale
-					KT[c*L+i] = k[row+c]
-				}
-				copy(V[i*hd:i*hd+hd], v[row:row+hd])
-			}
+			Q := sc.get(0, L*hd)
+			KT := sc.get(1, hd*L)
+			VT := sc.get(2, hd*L)
+			PT := sc.get(3, L*L)
+			OT := sc.get(4, hd*L)
+			gather(Q, q, s, h, hd, d)
+			gatherT(KT, k, s, h, hd, d, scale)
+			gatherT(VT, v, s, h, hd, d, 1)
 			P := probs[lay.off[task] : lay.off[task]+L*L]
-			matmul(P, Q, KT, L, hd, L)
+			matmul(P, Q, KT, L, hd, L) // scores
 			for i := 0; i < L; i++ {
 				softmaxCausalRow(P[i*L:i*L+L], i)
 			}
-			matmul(O, P, V, L, L, hd)
-			for i := 0; i < L; i++ {
-				row := (s.start+i)*d + h*hd
-				copy(out[row:row+hd], O[i*hd:i*hd+hd])
-			}
+			transpose(PT, P, L, L)
+			matmul(OT, VT, PT, hd, L, L) // Oᵀ = Vᵀ·Pᵀ
+			scatterT(out, OT, s, h, hd, d, 1)
 		}
 	})
 }
@@ -108,35 +138,25 @@ func attentionBackward(dq, dk, dv, dout, q, k, v []float32, lay attnLayout, d in
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	parallelFor(len(lay.spans)*H, 1, func(lo, hi int) {
 		var sc attnScratch
-		var tmp []float32
 		for task := lo; task < hi; task++ {
 			b, h := task/H, task%H
 			s := lay.spans[b]
 			L := s.n
-			if L == 0 {
-				continue
-			}
 			P := probs[lay.off[task] : lay.off[task]+L*L]
-			dO := grow(sc.a, L*hd)
-			VT := grow(sc.b, hd*L)
-			dP := grow(sc.c, L*L)
-			PT := grow(sc.d, L*L)
-			blk := grow(sc.e, L*hd)
-			sc.a, sc.b, sc.c, sc.d, sc.e = dO, VT, dP, PT, blk
-			for i := 0; i < L; i++ {
-				row := (s.start+i)*d + h*hd
-				copy(dO[i*hd:i*hd+hd], dout[row:row+hd])
-				for c := 0; c < hd; c++ {
-					VT[c*L+i] = v[row+c]
-				}
-			}
-			// dV = Pᵀ·dO
-			transpose(PT, P, L, L)
-			tmp = grow(tmp, L*hd)
-			matmul(tmp, PT, dO, L, L, hd)
-			scatterHead(dv, tmp, s, h, hd, d, 1)
+			dO := sc.get(0, L*hd)
+			T1 := sc.get(1, hd*L) // Vᵀ, then Qᵀ, then Kᵀ
+			T2 := sc.get(2, hd*L) // dOᵀ, then results
+			dP := sc.get(3, L*L)
+			dST := sc.get(4, L*L)
+			gather(dO, dout, s, h, hd, d)
+			gatherT(T2, dout, s, h, hd, d, 1)
+			// dVᵀ = dOᵀ·P
+			R := sc.get(5, hd*L)
+			matmul(R, T2, P, hd, L, L)
+			scatterT(dv, R, s, h, hd, d, 1)
 			// dP = dO·Vᵀ; dS = P ⊙ (dP − rowsum(P ⊙ dP))
-			matmul(dP, dO, VT, L, hd, L)
+			gatherT(T1, v, s, h, hd, d, 1)
+			matmul(dP, dO, T1, L, hd, L)
 			for i := 0; i < L; i++ {
 				pr := P[i*L : i*L+i+1]
 				gr := dP[i*L : i*L+L]
@@ -149,35 +169,15 @@ func attentionBackward(dq, dk, dv, dout, q, k, v []float32, lay attnLayout, d in
 				}
 				clear(gr[i+1:])
 			}
-			// dQ = scale·dS·K; dK = scale·dSᵀ·Q
-			for i := 0; i < L; i++ {
-				row := (s.start+i)*d + h*hd
-				copy(blk[i*hd:i*hd+hd], k[row:row+hd])
-			}
-			matmul(tmp, dP, blk, L, L, hd)
-			scatterHead(dq, tmp, s, h, hd, d, scale)
-			for i := 0; i < L; i++ {
-				row := (s.start+i)*d + h*hd
-				copy(blk[i*hd:i*hd+hd], q[row:row+hd])
-			}
-			transpose(PT, dP, L, L)
-			matmul(tmp, PT, blk, L, L, hd)
-			scatterHead(dk, tmp, s, h, hd, d, scale)
+			// dKᵀ = scale·Qᵀ·dS
+			gatherT(T1, q, s, h, hd, d, scale)
+			matmul(R, T1, dP, hd, L, L)
+			scatterT(dk, R, s, h, hd, d, 1)
+			// dQᵀ = scale·Kᵀ·dSᵀ
+			transpose(dST, dP, L, L)
+			gatherT(T1, k, s, h, hd, d, scale)
+			matmul(R, T1, dST, hd, L, L)
+			scatterT(dq, R, s, h, hd, d, 1)
 		}
 	})
-}
-
-// scatterHead writes alpha·src[L,hd] into head h's columns of the rows of s.
-func scatterHead(dst, src []float32, s span, h, hd, d int, alpha float32) {
-	for i := 0; i < s.n; i++ {
-		row := dst[(s.start+i)*d+h*hd : (s.start+i)*d+h*hd+hd]
-		sr := src[i*hd : i*hd+hd]
-		if alpha == 1 {
-			copy(row, sr)
-			continue
-		}
-		for c, x := range sr {
-			row[c] = alpha * x
-		}
-	}
 }

@@ -158,7 +158,7 @@ func TestAttentionCausal(t *testing.T) {
 func TestGELU(t *testing.T) {
 	xs := []float32{-12, -5, -3, -1.5, -1, -0.3, 0, 1e-3, 0.5, 1, 2.5, 4, 9}
 	act := make([]float32, len(xs))
-	geluForward(act, xs)
+	geluForward(act, make([]float32, len(xs)), xs)
 	for i, x := range xs {
 		want := geluExact(float64(x))
 		if d := math.Abs(float64(act[i]) - want); d > 1e-6*math.Max(1, math.Abs(want)) {
@@ -168,10 +168,11 @@ func TestGELU(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	x := randSlice(rng, 3000, 2) // spans several chunks
 	c := randSlice(rng, len(x), 1)
-	y := make([]float32, len(x))
-	loss := func() float64 { geluForward(y, x); return weightedSum(c, y) }
+	y, cdf := make([]float32, len(x)), make([]float32, len(x))
+	loss := func() float64 { geluForward(y, cdf, x); return weightedSum(c, y) }
+	loss()
 	dx := make([]float32, len(x))
-	geluBackward(dx, c, x)
+	geluBackward(dx, c, x, cdf)
 	checkGrad(t, "dx", x, dx, loss, 300)
 }
 

@@ -15,6 +15,15 @@ import (
 // possible — over the whole batch's rows — and only the row-wise work around
 // them (norms, softmax, GELU, attention per head) is split by parallelFor.
 
+// kernelWidth is the kernel's vector width in output columns: vek32's
+// AVX2 product handles output columns in blocks of 32 and the remainder one
+// scalar at a time, so a product with n % 32 ≠ 0 columns pays for the
+// remainder about 8× per column. Matrices built here (the fused LoRA ones)
+// are padded with zero columns to a multiple of it.
+const kernelWidth = 32
+
+func padCols(n int) int { return (n + kernelWidth - 1) / kernelWidth * kernelWidth }
+
 // matmul sets dst[m,n] = a[m,k] · b[k,n].
 func matmul(dst, a, b []float32, m, k, n int) {
 	if m == 0 || n == 0 {

@@ -33,3 +33,23 @@ func BenchmarkTranspose(b *testing.B) {
 		transpose(dst, src, 2048, 128)
 	}
 }
+
+func BenchmarkTranspose128(b *testing.B) {
+	src := make([]float32, 128*128)
+	dst := make([]float32, 128*128)
+	for b.Loop() {
+		transpose(dst, src, 128, 128)
+	}
+}
+
+func BenchmarkGELU(b *testing.B) {
+	x := make([]float32, 2048*512)
+	for i := range x {
+		x[i] = float32(i%13) - 6
+	}
+	y, cdf := make([]float32, len(x)), make([]float32, len(x))
+	for b.Loop() {
+		geluForward(y, cdf, x)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(x)), "ns/elem")
+}

@@ -35,21 +35,22 @@ func grow(s []float32, n int) []float32 {
 
 // linearForward sets y[M,out] = x[M,in]·Wᵀ + b (+ LoRA). With a LoRA pair,
 // u[M,r] receives x·Aᵀ for the backward pass. The LoRA down-projection is
-// fused into the base product ([Wᵀ | Aᵀ] is one [in,out+r] matrix), because a
-// product with only r output columns runs far below the kernel's peak.
+// fused into the base product ([Wᵀ | Aᵀ] is one [in,out+r] matrix, padded to
+// the kernel width), because a product with only r output columns runs far
+// below the kernel's peak.
 func linearForward(l *linear, lp *loraPair, x, y, u []float32, M int, sc *linearScratch) {
 	if lp == nil {
 		matmul(y, x, l.wT, M, l.in, l.out)
 		addRowVector(y, l.b.w, M, l.out)
 		return
 	}
-	n := l.out + lp.r
+	n := lp.fwdCols()
 	sc.buf = grow(sc.buf, M*n)
 	matmul(sc.buf, x, lp.fwd, M, l.in, n)
 	for i := 0; i < M; i++ {
 		row := sc.buf[i*n : i*n+n]
 		copy(y[i*l.out:(i+1)*l.out], row[:l.out])
-		copy(u[i*lp.r:(i+1)*lp.r], row[l.out:])
+		copy(u[i*lp.r:(i+1)*lp.r], row[l.out:l.out+lp.r])
 	}
 	addRowVector(y, l.b.w, M, l.out)
 	sc.buf2 = grow(sc.buf2, M*l.out)
@@ -66,7 +67,7 @@ func linearBackward(l *linear, lp *loraPair, x, u, dy, dx []float32, M int, sc *
 		}
 	} else {
 		// [dx | du] = dy · [W | s·B] in one product.
-		n := l.in + lp.r
+		n := lp.bwdCols()
 		sc.buf = grow(sc.buf, M*n)
 		matmul(sc.buf, dy, lp.bwd, M, l.out, n)
 		du := grow(sc.buf2, M*lp.r)
@@ -76,7 +77,7 @@ func linearBackward(l *linear, lp *loraPair, x, u, dy, dx []float32, M int, sc *
 			if dx != nil {
 				addTo(dx[i*l.in:(i+1)*l.in], row[:l.in])
 			}
-			copy(du[i*lp.r:(i+1)*lp.r], row[l.in:])
+			copy(du[i*lp.r:(i+1)*lp.r], row[l.in:l.in+lp.r])
 		}
 		if dx != nil {
 			// dx += du·A (u = x·Aᵀ)

@@ -121,21 +121,23 @@ type loraPair struct {
 	bTs        []float32
 }
 
-// refresh rebuilds fwd = [Wᵀ | Aᵀ] ([in,out+r]), bwd = [W | s·B]
-// ([out,in+r]) and bTs = s·Bᵀ ([r,out]) from the base layer l.
+// refresh rebuilds fwd = [Wᵀ | Aᵀ | 0] ([in,fwdCols()]), bwd = [W | s·B | 0]
+// ([out,bwdCols()]) and bTs = s·Bᵀ ([r,out]) from the base layer l.
 func (p *loraPair) refresh(l *linear, s float32) {
 	p.s = s
 	in, out, r := p.in, p.out, p.r
-	n := out + r
+	n := p.fwdCols()
 	p.fwd = grow(p.fwd, in*n)
+	clear(p.fwd)
 	for i := 0; i < in; i++ {
 		copy(p.fwd[i*n:i*n+out], l.wT[i*out:i*out+out])
 		for j := 0; j < r; j++ {
 			p.fwd[i*n+out+j] = p.a.w[j*in+i]
 		}
 	}
-	n = in + r
+	n = p.bwdCols()
 	p.bwd = grow(p.bwd, out*n)
+	clear(p.bwd)
 	p.bTs = grow(p.bTs, r*out)
 	for o := 0; o < out; o++ {
 		copy(p.bwd[o*n:o*n+in], l.w.w[o*in:o*in+in])
@@ -146,6 +148,11 @@ func (p *loraPair) refresh(l *linear, s float32) {
 		}
 	}
 }
+
+// fwdCols and bwdCols are the widths of the fused matrices, padded with
+// zero columns to a multiple of kernelWidth (see kernel.go).
+func (p *loraPair) fwdCols() int { return padCols(p.out + p.r) }
+func (p *loraPair) bwdCols() int { return padCols(p.in + p.r) }
 
 // backward adds dA = duᵀ·x and dB = s·dyᵀ·u to the gradients, where
 // du = dy·(s·B) is already computed. s is folded into du and bTs.

@@ -29,49 +29,56 @@ func geluPhi(cdf, pdf, x []float32) {
 	expInplace(pdf)
 	const invSqrt2 = 0.7071067811865476
 	const invSqrt2Pi = 0.3989422804014327
+	// Branchless (signs are random, a branch would mispredict half the
+	// time): erf(|z|) by A&S, then the sign of z copied onto it.
 	for i, v := range x {
-		z := v * invSqrt2
-		neg := z < 0
-		if neg {
-			z = -z
-		}
+		bits := math.Float32bits(v)
+		z := math.Float32frombits(bits&0x7fffffff) * invSqrt2
 		t := 1 / (1 + asP*z)
 		poly := t * (asA1 + t*(asA2+t*(asA3+t*(asA4+t*asA5))))
-		erf := 1 - poly*pdf[i]
-		if neg {
-			erf = -erf
-		}
+		erf := math.Float32frombits(math.Float32bits(1-poly*pdf[i]) | bits&0x80000000)
 		cdf[i] = 0.5 * (1 + erf)
 		pdf[i] *= invSqrt2Pi
 	}
 }
 
-// geluForward sets act = GELU(pre).
-func geluForward(act, pre []float32) {
+// geluForward sets act = GELU(pre) and cdf = Φ(pre), which the backward
+// pass reuses instead of recomputing erf.
+func geluForward(act, cdf, pre []float32) {
 	parallelFor((len(pre)+geluChunk-1)/geluChunk, 8, func(lo, hi int) {
-		var cdf, pdf [geluChunk]float32
+		var pdf [geluChunk]float32
 		for c := lo; c < hi; c++ {
-			x := pre[c*geluChunk : min((c+1)*geluChunk, len(pre))]
-			geluPhi(cdf[:len(x)], pdf[:len(x)], x)
-			a := act[c*geluChunk:]
+			off := c * geluChunk
+			x := pre[off:min(off+geluChunk, len(pre))]
+			cd := cdf[off : off+len(x)]
+			geluPhi(cd, pdf[:len(x)], x)
+			a := act[off : off+len(x)]
 			for i, v := range x {
-				a[i] = v * cdf[i]
+				a[i] = v * cd[i]
 			}
 		}
 	})
 }
 
-// geluBackward sets dpre = dact · GELU'(pre), GELU'(x) = Φ(x) + x·φ(x).
-func geluBackward(dpre, dact, pre []float32) {
+// geluBackward sets dpre = dact · GELU'(pre), GELU'(x) = Φ(x) + x·φ(x),
+// with Φ from the forward pass.
+func geluBackward(dpre, dact, pre, cdf []float32) {
+	const invSqrt2Pi = 0.3989422804014327
 	parallelFor((len(pre)+geluChunk-1)/geluChunk, 8, func(lo, hi int) {
-		var cdf, pdf [geluChunk]float32
+		var pdf [geluChunk]float32
 		for c := lo; c < hi; c++ {
-			x := pre[c*geluChunk : min((c+1)*geluChunk, len(pre))]
-			geluPhi(cdf[:len(x)], pdf[:len(x)], x)
-			dp := dpre[c*geluChunk:]
-			da := dact[c*geluChunk:]
+			off := c * geluChunk
+			x := pre[off:min(off+geluChunk, len(pre))]
+			e := pdf[:len(x)]
 			for i, v := range x {
-				dp[i] = da[i] * (cdf[i] + v*pdf[i])
+				e[i] = -0.5 * v * v
+			}
+			expInplace(e)
+			dp := dpre[off : off+len(x)]
+			da := dact[off : off+len(x)]
+			cd := cdf[off : off+len(x)]
+			for i, v := range x {
+				dp[i] = da[i] * (cd[i] + v*e[i]*invSqrt2Pi)
 			}
 		}
 	})

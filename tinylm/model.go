@@ -167,16 +167,16 @@ func recoverInto(err *error, op string) {
 
 // layerTape holds one layer's activations for the backward pass.
 type layerTape struct {
-	x           []float32 // layer input (residual stream) [M,d]
-	ln1         lnCache
-	h1, q, k, v []float32 // [M,d]
-	att         []float32 // attention output before o_proj [M,d]
-	probs       []float32 // attention probabilities (attnLayout)
-	x1          []float32 // residual after attention [M,d]
-	ln2         lnCache
-	h2          []float32 // [M,d]
-	pre, act    []float32 // MLP pre-activation and GELU output [M,MLP]
-	u           [numTargets][]float32
+	x             []float32 // layer input (residual stream) [M,d]
+	ln1           lnCache
+	h1, q, k, v   []float32 // [M,d]
+	att           []float32 // attention output before o_proj [M,d]
+	probs         []float32 // attention probabilities (attnLayout)
+	x1            []float32 // residual after attention [M,d]
+	ln2           lnCache
+	h2            []float32 // [M,d]
+	pre, act, cdf []float32 // MLP pre-activation, GELU output, Φ(pre) [M,MLP]
+	u             [numTargets][]float32
 }
 
 // Tape is the result of Forward, kept for Backward. Logprobs[b][t] is the
@@ -318,8 +318,9 @@ func (m *Model) forward(a *Adapter, seqs [][]int, spans []span) *Tape {
 		layerNormForward(lt.h2, lt.x1, b.ln2.g.w, b.ln2.b.w, M, d, lt.ln2)
 		lt.pre = make([]float32, M*F)
 		lt.act = make([]float32, M*F)
+		lt.cdf = make([]float32, M*F)
 		linearForward(b.up, lps[tUp], lt.h2, lt.pre, lt.u[tUp], M, &sc)
-		geluForward(lt.act, lt.pre)
+		geluForward(lt.act, lt.cdf, lt.pre)
 		x = make([]float32, M*d)
 		linearForward(b.dwn, lps[tDown], lt.act, x, lt.u[tDown], M, &sc)
 		addTo(x, lt.x1)
@@ -446,7 +447,7 @@ func (m *Model) backward(t *Tape, dLogp, dValue, dEnt []float32) {
 		// MLP: x2 = x1 + down(GELU(up(LN2(x1))))
 		clear(dact)
 		linearBackward(b.dwn, lps[tDown], lt.act, lt.u[tDown], dx, dact, M, &sc)
-		geluBackward(dpre, dact, lt.pre)
+		geluBackward(dpre, dact, lt.pre, lt.cdf)
 		clear(dh)
 		linearBackward(b.up, lps[tUp], lt.h2, lt.u[tUp], dpre, dh, M, &sc)
 		layerNormBackward(dx, dh, b.ln2, M, d, lt.ln2)

@@ -296,9 +296,9 @@ func argmax64(x []float64) int {
 
 // decodeState is scratch reused across decode steps.
 type decodeState struct {
-	x, h, q, k, v, att, x1, pre, act, logits []float32
-	u                                        [numTargets][]float32
-	sc                                       linearScratch
+	x, h, q, k, v, att, x1, pre, act, cdf, logits []float32
+	u                                             [numTargets][]float32
+	sc                                            linearScratch
 }
 
 // decode runs one token per active sample through the model (the token at
@@ -317,6 +317,7 @@ func (s *sampler) decode(st *decodeState, active, last []int, step int) []float3
 	st.x1 = grow(st.x1, n*d)
 	st.pre = grow(st.pre, n*F)
 	st.act = grow(st.act, n*F)
+	st.cdf = grow(st.cdf, n*F)
 	st.logits = grow(st.logits, n*V)
 	pos := s.P + step
 	positions := make([]int, n)
@@ -367,7 +368,7 @@ func (s *sampler) decode(st *decodeState, active, last []int, step int) []float3
 		addTo(st.x1, st.x)
 		normRows(st.h, st.x1, b.ln2, n, d)
 		linearForward(b.up, lps[tUp], st.h, st.pre, st.u[tUp], n, &st.sc)
-		geluForward(st.act, st.pre)
+		geluForward(st.act, st.cdf, st.pre)
 		linearForward(b.dwn, lps[tDown], st.act, st.x, st.u[tDown], n, &st.sc)
 		addTo(st.x, st.x1)
 	}
