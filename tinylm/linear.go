@@ -1,5 +1,7 @@
 package tinylm
 
+import "github.com/viterin/vek/vek32"
+
 // linear.go: y = x·Wᵀ + b with an optional LoRA term, forward and backward.
 
 // linear is a dense layer. w is [out,in] (PyTorch's layout, used by the
@@ -65,6 +67,17 @@ func linearBackward(l *linear, lp *loraPair, x, u, dy, dx []float32, M int, sc *
 			sc.buf = grow(sc.buf, M*l.in)
 			matmulAcc(dx, dy, l.w.w, sc.buf, M, l.out, l.in)
 		}
+	} else if dx == nil {
+		// Only du = dy·(s·B) is needed (the first layer's input).
+		rp := padCols(lp.r)
+		sc.buf = grow(sc.buf, M*rp)
+		matmul(sc.buf, dy, lp.sB, M, l.out, rp)
+		du := grow(sc.buf2, M*lp.r)
+		sc.buf2 = du
+		for i := 0; i < M; i++ {
+			copy(du[i*lp.r:(i+1)*lp.r], sc.buf[i*rp:i*rp+lp.r])
+		}
+		lp.backward(x, u, dy, du, M)
 	} else {
 		// [dx | du] = dy · [W | s·B] in one product.
 		n := lp.bwdCols()
@@ -74,15 +87,11 @@ func linearBackward(l *linear, lp *loraPair, x, u, dy, dx []float32, M int, sc *
 		sc.buf2 = du
 		for i := 0; i < M; i++ {
 			row := sc.buf[i*n : i*n+n]
-			if dx != nil {
-				addTo(dx[i*l.in:(i+1)*l.in], row[:l.in])
-			}
+			addTo(dx[i*l.in:(i+1)*l.in], row[:l.in])
 			copy(du[i*lp.r:(i+1)*lp.r], row[l.in:l.in+lp.r])
 		}
-		if dx != nil {
-			// dx += du·A (u = x·Aᵀ)
-			matmulAcc(dx, du, lp.a.w, sc.buf, M, lp.r, l.in)
-		}
+		// dx += du·A (u = x·Aᵀ)
+		matmulAcc(dx, du, lp.a.w, sc.buf, M, lp.r, l.in)
 		lp.backward(x, u, dy, du, M)
 	}
 	if l.w.g != nil {
@@ -97,7 +106,7 @@ func linearBackward(l *linear, lp *loraPair, x, u, dy, dx []float32, M int, sc *
 
 // addTo sets dst += src.
 func addTo(dst, src []float32) {
-	for i, v := range src {
-		dst[i] += v
+	if len(src) > 0 {
+		vek32.Add_Inplace(dst[:len(src)], src)
 	}
 }

@@ -119,6 +119,7 @@ type loraPair struct {
 	fwd        []float32
 	bwd        []float32
 	bTs        []float32
+	sB         []float32 // s·B padded to [out,padCols(r)], for du alone
 }
 
 // refresh rebuilds fwd = [Wᵀ | Aᵀ | 0] ([in,fwdCols()]), bwd = [W | s·B | 0]
@@ -139,12 +140,16 @@ func (p *loraPair) refresh(l *linear, s float32) {
 	p.bwd = grow(p.bwd, out*n)
 	clear(p.bwd)
 	p.bTs = grow(p.bTs, r*out)
+	rp := padCols(r)
+	p.sB = grow(p.sB, out*rp)
+	clear(p.sB)
 	for o := 0; o < out; o++ {
 		copy(p.bwd[o*n:o*n+in], l.w.w[o*in:o*in+in])
 		for j := 0; j < r; j++ {
 			v := s * p.b.w[o*r+j]
 			p.bwd[o*n+in+j] = v
 			p.bTs[j*out+o] = v
+			p.sB[o*rp+j] = v
 		}
 	}
 }

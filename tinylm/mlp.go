@@ -1,14 +1,17 @@
 package tinylm
 
-import "math"
+import (
+	"math"
+
+	"github.com/viterin/vek/vek32"
+)
 
 // mlp.go: the MLP's activation, exact GELU(x) = x·Φ(x), forward and backward.
 // The up and down projections are linear layers (linear.go).
 //
 // Φ(x) = ½(1 + erf(x/√2)) uses Abramowitz & Stegun 7.1.26 (absolute error
-// below 1.5e-7, i.e. float32 rounding) with the exponential e^(−x²/2)
-// computed vectorised; the same exponential gives the density
-// φ(x) = e^(−x²/2)/√(2π) for the backward pass.
+// below 1.5e-7, i.e. float32 rounding); the forward pass keeps Φ and the
+// backward pass adds x·φ(x), φ(x) = e^(−x²/2)/√(2π).
 
 const (
 	asP  = 0.3275911
@@ -21,24 +24,31 @@ const (
 
 const geluChunk = 1024
 
-// geluPhi fills cdf[i] = Φ(x[i]) and pdf[i] = φ(x[i]).
-func geluPhi(cdf, pdf, x []float32) {
-	for i, v := range x {
-		pdf[i] = -0.5 * v * v
-	}
-	expInplace(pdf)
+// geluPhi fills cdf[i] = Φ(x[i]) and pdf[i] = e^(−x[i]²/2) (the density
+// without its 1/√(2π) factor), using tmp (len ≥ len(x)) as scratch. Go does
+// not vectorise loops, so the arithmetic runs as whole-chunk vek32 passes;
+// only the sign fix-up is a scalar loop (branchless: signs are random).
+func geluPhi(cdf, pdf, tmp, x []float32) {
 	const invSqrt2 = 0.7071067811865476
-	const invSqrt2Pi = 0.3989422804014327
-	// Branchless (signs are random, a branch would mispredict half the
-	// time): erf(|z|) by A&S, then the sign of z copied onto it.
+	n := len(x)
+	t, q := tmp[:n], cdf[:n]
+	vek32.Abs_Into(t, x)
+	vek32.MulNumber_Inplace(t, asP*invSqrt2)
+	vek32.AddNumber_Inplace(t, 1)
+	vek32.Inv_Inplace(t) // t = 1/(1 + p·|x|/√2)
+	vek32.MulNumber_Into(q, t, asA5)
+	for _, a := range [...]float32{asA4, asA3, asA2, asA1} {
+		vek32.AddNumber_Inplace(q, a)
+		vek32.Mul_Inplace(q, t)
+	}
+	vek32.Mul_Into(pdf[:n], x, x)
+	vek32.MulNumber_Inplace(pdf[:n], -0.5)
+	expInplace(pdf[:n])
+	vek32.Mul_Inplace(q, pdf[:n]) // erfc(|x|/√2)
 	for i, v := range x {
-		bits := math.Float32bits(v)
-		z := math.Float32frombits(bits&0x7fffffff) * invSqrt2
-		t := 1 / (1 + asP*z)
-		poly := t * (asA1 + t*(asA2+t*(asA3+t*(asA4+t*asA5))))
-		erf := math.Float32frombits(math.Float32bits(1-poly*pdf[i]) | bits&0x80000000)
-		cdf[i] = 0.5 * (1 + erf)
-		pdf[i] *= invSqrt2Pi
+		// Φ = 1 − erfc/2 for x ≥ 0, erfc/2 for x < 0.
+		pos := float32(1 - math.Float32bits(v)>>31)
+		q[i] = pos + (1-2*pos)*0.5*q[i]
 	}
 }
 
@@ -46,16 +56,13 @@ func geluPhi(cdf, pdf, x []float32) {
 // pass reuses instead of recomputing erf.
 func geluForward(act, cdf, pre []float32) {
 	parallelFor((len(pre)+geluChunk-1)/geluChunk, 8, func(lo, hi int) {
-		var pdf [geluChunk]float32
+		var pdf, tmp [geluChunk]float32
 		for c := lo; c < hi; c++ {
 			off := c * geluChunk
 			x := pre[off:min(off+geluChunk, len(pre))]
 			cd := cdf[off : off+len(x)]
-			geluPhi(cd, pdf[:len(x)], x)
-			a := act[off : off+len(x)]
-			for i, v := range x {
-				a[i] = v * cd[i]
-			}
+			geluPhi(cd, pdf[:len(x)], tmp[:], x)
+			vek32.Mul_Into(act[off:off+len(x)], x, cd)
 		}
 	})
 }
@@ -70,16 +77,14 @@ func geluBackward(dpre, dact, pre, cdf []float32) {
 			off := c * geluChunk
 			x := pre[off:min(off+geluChunk, len(pre))]
 			e := pdf[:len(x)]
-			for i, v := range x {
-				e[i] = -0.5 * v * v
-			}
+			vek32.Mul_Into(e, x, x)
+			vek32.MulNumber_Inplace(e, -0.5)
 			expInplace(e)
-			dp := dpre[off : off+len(x)]
-			da := dact[off : off+len(x)]
-			cd := cdf[off : off+len(x)]
-			for i, v := range x {
-				dp[i] = da[i] * (cd[i] + v*e[i]*invSqrt2Pi)
-			}
+			// dpre = dact·(Φ + x·φ)
+			vek32.Mul_Inplace(e, x)
+			vek32.MulNumber_Inplace(e, invSqrt2Pi)
+			vek32.Add_Inplace(e, cdf[off:off+len(x)])
+			vek32.Mul_Into(dpre[off:off+len(x)], dact[off:off+len(x)], e)
 		}
 	})
 }
