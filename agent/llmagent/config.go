@@ -63,7 +63,7 @@ func (c *Config) validate() error {
 	return nil
 }
 
-func (c *Config) loop(tools []Tool, lastTurnNote string) Loop {
+func (c *Config) loop(tools []Tool, lastTurnNote, finalNudge string) Loop {
 	return Loop{Model: c.Model, ModelName: c.ModelName, Tools: tools, Temperature: c.Temperature, MaxTurns: c.MaxTurns,
-		MaxTokens: c.MaxTokens, MaxReplyTokens: c.MaxReplyTokens, LastTurnNote: lastTurnNote}
+		MaxTokens: c.MaxTokens, MaxReplyTokens: c.MaxReplyTokens, LastTurnNote: lastTurnNote, FinalNudge: finalNudge}
 }

@@ -93,7 +93,8 @@ func (f *Feedback) Decide(ctx context.Context, in agent.FeedbackInput) (agent.Fe
 	if err != nil {
 		return agent.FeedbackOutput{}, fmt.Errorf("feedback agent: %w", err)
 	}
-	loop := f.cfg.loop(tools, "Only one turn is left: call submit_decision now.")
+	loop := f.cfg.loop(tools, "Only one turn is left: call submit_decision now.",
+		"You ended your turn without a decision. Call submit_decision now (action, rationale, hypothesis, expected, risk).")
 	err = drain(ctx, loop.Run(ctx, msgs), RoleFeedback, f.cfg.OnEvent)
 	if !submitted {
 		if err != nil {

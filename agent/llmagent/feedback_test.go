@@ -222,7 +222,9 @@ func TestFeedbackWithoutDecision(t *testing.T) {
 		cfg    Config
 		wantIs error
 	}{
-		{"ends without submitting", scripted(t, turn("I think we should train.")), Config{}, ErrNoDecision},
+		{"ends without submitting, even when nudged", llmtest.New("prose", func(int, llm.Request) (*llm.Completion, error) {
+			return turn("I think we should train."), nil
+		}), Config{}, ErrNoDecision},
 		{"turn limit", llmtest.New("x", func(int, llm.Request) (*llm.Completion, error) {
 			return turn("", call("s", ToolRewardStats, map[string]any{})), nil
 		}), Config{MaxTurns: 3}, ErrTurnLimit},
@@ -260,5 +262,27 @@ func TestFeedbackInputErrors(t *testing.T) {
 	in.Incumbent = harness.Source{}
 	if _, err := fb.Decide(t.Context(), in); err == nil || !strings.Contains(err.Error(), "incumbent") {
 		t.Errorf("err %v", err)
+	}
+}
+
+func TestFeedbackNudgedToSubmit(t *testing.T) {
+	m := scripted(t,
+		turn("The failures look like formatting problems; I would train."),
+		turn("", call("d", ToolSubmitDecision, map[string]string{"action": "stop", "rationale": "plateau", "hypothesis": "", "expected": "", "risk": ""})),
+	)
+	fb, err := NewFeedback(Config{Model: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := fb.Decide(t.Context(), feedbackInput(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Decision.Action != agent.ActionStop {
+		t.Errorf("decision %+v", out.Decision)
+	}
+	msgs := m.Calls()[1].Messages
+	if last := msgs[len(msgs)-1]; last.Role != llm.RoleUser || !strings.Contains(last.Content, "Call submit_decision now") {
+		t.Errorf("nudge message %+v", last)
 	}
 }

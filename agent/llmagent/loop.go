@@ -90,7 +90,15 @@ type Loop struct {
 	// LastTurnNote is appended to the tool results sent before the final
 	// allowed turn, so the model can wrap up (e.g. "call submit_decision").
 	LastTurnNote string
+	// FinalNudge, when set, is sent as a user message if the model ends its
+	// turn without calling a tool while a Final tool has not yet succeeded;
+	// models often answer in prose first. At most maxNudges are sent, then
+	// the session ends normally.
+	FinalNudge string
 }
+
+// maxNudges bounds FinalNudge messages per session.
+const maxNudges = 2
 
 func (l Loop) withDefaults() Loop {
 	if l.MaxTurns <= 0 {
@@ -131,6 +139,7 @@ func (l Loop) Run(ctx context.Context, messages []llm.Message) iter.Seq2[Event, 
 		}
 		msgs := append([]llm.Message(nil), messages...)
 		var used llm.Usage
+		nudges := 0
 		for turn := 1; ; turn++ {
 			if err := ctx.Err(); err != nil {
 				yield(Event{}, err)
@@ -162,6 +171,14 @@ func (l Loop) Run(ctx context.Context, messages []llm.Message) iter.Seq2[Event, 
 				return
 			}
 			if len(reply.ToolCalls) == 0 {
+				if l.FinalNudge != "" && nudges < maxNudges && hasFinal(l.Tools) {
+					nudges++
+					if reply.Content == "" { // providers refuse empty assistant turns
+						msgs[len(msgs)-1].Content = "(no reply)"
+					}
+					msgs = append(msgs, llm.Message{Role: llm.RoleUser, Content: l.FinalNudge})
+					continue
+				}
 				yield(Event{Kind: EventFinal, Turn: turn, Text: reply.Content, Usage: used}, nil)
 				return
 			}
@@ -194,6 +211,15 @@ func (l Loop) Run(ctx context.Context, messages []llm.Message) iter.Seq2[Event, 
 			msgs = append(msgs, results...)
 		}
 	}
+}
+
+func hasFinal(tools []Tool) bool {
+	for _, t := range tools {
+		if t.Final {
+			return true
+		}
+	}
+	return false
 }
 
 // runTool runs one call and returns the text for the model, whether it is

@@ -248,3 +248,37 @@ func TestTruncateKeepsRunes(t *testing.T) {
 		t.Error("short string changed")
 	}
 }
+
+func TestLoopFinalNudge(t *testing.T) {
+	tests := []struct {
+		name      string
+		final     bool
+		nudge     string
+		wantCalls int
+	}{
+		{"nudged twice then ends", true, "submit now", 3},
+		{"no nudge without a final tool", false, "submit now", 1},
+		{"no nudge when unset", true, "", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := llmtest.New("prose", func(int, llm.Request) (*llm.Completion, error) { return turn(""), nil })
+			evs, err := collect(t, Loop{Model: m, Tools: []Tool{echoTool(tt.final)}, FinalNudge: tt.nudge})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := len(m.Calls()); n != tt.wantCalls {
+				t.Fatalf("%d calls, want %d", n, tt.wantCalls)
+			}
+			if evs[len(evs)-1].Kind != EventFinal {
+				t.Errorf("last event %s", evs[len(evs)-1].Kind)
+			}
+			if tt.wantCalls > 1 {
+				msgs := m.Calls()[1].Messages
+				if a, u := msgs[1], msgs[2]; a.Role != llm.RoleAssistant || a.Content == "" || u.Role != llm.RoleUser || u.Content != tt.nudge {
+					t.Errorf("nudge history %+v", msgs)
+				}
+			}
+		})
+	}
+}

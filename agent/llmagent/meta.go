@@ -58,7 +58,7 @@ func (m *Meta) Initial(ctx context.Context, in agent.MetaInput) (harness.Source,
 	if in.Try != nil {
 		tools = append(tools, runHarnessTool(ws, name, in.Try, m.cfg.MaxTryItems))
 	}
-	loop := m.cfg.loop(tools, "Only one turn is left: finish the harness now and reply with your summary.")
+	loop := m.cfg.loop(tools, "Only one turn is left: finish the harness now and reply with your summary.", "")
 	err = drain(ctx, loop.Run(ctx, msgs), RoleMeta, m.cfg.OnEvent)
 	if err != nil && !errors.Is(err, ErrTurnLimit) && !errors.Is(err, ErrTokenLimit) {
 		return harness.Source{}, fmt.Errorf("meta agent: %w", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"sort"
 
@@ -143,7 +144,9 @@ func readTrajectoriesTool(ts []trajectory.Trajectory, seed int64) Tool {
 			}
 			total := len(idx)
 			// The same seed and filter give the same sample, so reruns match.
-			rng := rand.New(rand.NewPCG(uint64(seed), uint64(len(a.Filter))))
+			h := fnv.New64a()
+			h.Write([]byte(a.Filter))
+			rng := rand.New(rand.NewPCG(uint64(seed), h.Sum64()))
 			rng.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
 			idx = idx[:min(len(idx), a.N, maxTrajectories)]
 			sort.Ints(idx)
