@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 
 	"github.com/sia-agent/sia/harness"
@@ -128,4 +129,30 @@ type Meta interface {
 // Feedback picks one lever per generation.
 type Feedback interface {
 	Decide(ctx context.Context, in FeedbackInput) (FeedbackOutput, error)
+}
+
+// Fallback is a Feedback-Agent that asks Primary and, when it fails to
+// decide (a turn or token limit, a provider error), asks Secondary, so one
+// bad LLM session does not end a run. The rationale says it happened.
+type Fallback struct {
+	Primary, Secondary Feedback
+	// OnFallback, when set, is told why the primary failed.
+	OnFallback func(err error)
+}
+
+// Decide implements Feedback.
+func (f Fallback) Decide(ctx context.Context, in FeedbackInput) (FeedbackOutput, error) {
+	out, err := f.Primary.Decide(ctx, in)
+	if err == nil || ctx.Err() != nil {
+		return out, err
+	}
+	if f.OnFallback != nil {
+		f.OnFallback(err)
+	}
+	out, err2 := f.Secondary.Decide(ctx, in)
+	if err2 != nil {
+		return out, fmt.Errorf("%w; fallback agent: %v", err, err2)
+	}
+	out.Decision.Rationale = fmt.Sprintf("(primary agent failed: %v) %s", err, out.Decision.Rationale)
+	return out, nil
 }

@@ -56,6 +56,36 @@ type Env struct {
 	PublicDir string
 	// Seed makes any randomness in the harness reproducible.
 	Seed int64
+	// Gateway lets out-of-process harnesses reach the task model; zero
+	// when no gateway runs.
+	Gateway Gateway
+	// Layout says how to lay a split out as SIA's dataset_dir, for
+	// harnesses that read files (the python runtime).
+	Layout Layout
+}
+
+// Gateway is the OpenAI-compatible endpoint serving the task model to
+// out-of-process harnesses. Calls tagged (item, sample) — header X-SIA-Item
+// "item=<id>;sample=<k>" or the user field — land in the recorder
+// registered for that sample.
+type Gateway struct {
+	BaseURL  string // for OPENAI_BASE_URL, e.g. http://127.0.0.1:41234/v1
+	APIKey   string // a per-run random key, for OPENAI_API_KEY
+	Register func(item string, sample int, rec *trajectory.Recorder) (unregister func())
+}
+
+// Layout maps a split onto SIA's file layout: the public folder with the
+// train file holding the train split (labels included) and the items file
+// holding the split being solved (labels never), and the submission file
+// the harness writes into its working dir.
+type Layout struct {
+	TrainFile  string // relative to the public folder, e.g. "train.csv"; "" = none
+	ItemsFile  string // e.g. "test.csv"
+	IDKey      string
+	LabelKey   string
+	Submission string // e.g. "submission.csv"; "" = the first submission.* found
+	// Parse reads the submission into answers by id.
+	Parse func(filename string, data []byte) (map[string]string, error)
 }
 
 // Decl is what a loaded harness declares about itself.
@@ -86,6 +116,14 @@ type Harness interface {
 	Solve(ctx context.Context, item task.Item, s Sample) (string, error)
 	Decl() Decl
 	Close() error
+}
+
+// Batch is implemented by harnesses that solve a whole split in one run
+// (SIA's target_agent.py contract). The rollout then calls SolveAll once per
+// sample index instead of Solve per item; recs holds each item's recorder.
+// An item missing from answers counts as unanswered.
+type Batch interface {
+	SolveAll(ctx context.Context, items []task.Item, sample int, seed int64, recs map[string]*trajectory.Recorder) (map[string]string, error)
 }
 
 // Runtime loads harness sources of one kind.

@@ -3,6 +3,7 @@ package loop
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"runtime"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/sia-agent/sia/runstore"
 	"github.com/sia-agent/sia/task"
 	"github.com/sia-agent/sia/train"
+	"github.com/sia-agent/sia/trajectory"
 )
 
 // Config is the run's configuration; it is written to run.json.
@@ -118,8 +120,23 @@ type Deps struct {
 	Trainer  train.Trainer // nil: no weights lever
 	Policy   PolicyFactory // nil: no task model
 	Store    *runstore.Store
+	// Gateway serves the task model to out-of-process harnesses; nil when
+	// none runs. GatewayURL and GatewayKey are its OpenAI base URL and key.
+	Gateway    Gateway
+	GatewayURL string
+	GatewayKey string
+	// Docs is the reference documentation agents may read (docs/*.md).
+	Docs fs.FS
 	// Progress receives progress; nil discards it.
 	Progress func(Progress)
+}
+
+// Gateway is the part of the model gateway the loop uses: it points the
+// served policy at the model of the generation being rolled out, and routes
+// tagged calls into a sample's recorder.
+type Gateway interface {
+	SetPolicy(m llm.Model, version int, name string)
+	Register(item string, sample int, rec *trajectory.Recorder) (unregister func())
 }
 
 // Progress is a progress report for the CLI.

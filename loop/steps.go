@@ -61,6 +61,8 @@ func (r *runner) meta(ctx context.Context) error {
 		Runtime:   r.d.Task.Spec.Runtime,
 		GenDir:    genDir,
 		Try:       r.tryFunc(),
+		Public:    r.d.Task.Public(),
+		Docs:      r.d.Docs,
 	})
 	if err != nil {
 		return fmt.Errorf("meta-agent: %w", err)
@@ -114,6 +116,10 @@ func (r *runner) env(ctx context.Context, adapterDir string, version int) (harne
 	if r.d.Task.DataDir != "" {
 		env.PublicDir = filepath.Join(r.d.Task.DataDir, "public")
 	}
+	spec := r.d.Task.Spec
+	env.Layout = harness.Layout{IDKey: spec.Items.ID, LabelKey: spec.Items.Label, Submission: spec.Submission,
+		Parse: r.d.Task.ParseSubmission}
+	env.Layout.TrainFile, env.Layout.ItemsFile = r.d.Task.Layout()
 	if r.d.Policy != nil {
 		if adapterDir != "" && !filepath.IsAbs(adapterDir) {
 			adapterDir = r.d.Store.Path(adapterDir)
@@ -123,6 +129,12 @@ func (r *runner) env(ctx context.Context, adapterDir string, version int) (harne
 			return env, fmt.Errorf("task model: %w", err)
 		}
 		env.Model = m
+		if r.d.Gateway != nil && m != nil {
+			// Rollouts run one at a time, so the served policy is always
+			// the one of the harness being loaded.
+			r.d.Gateway.SetPolicy(m, version, "")
+			env.Gateway = harness.Gateway{BaseURL: r.d.GatewayURL, APIKey: r.d.GatewayKey, Register: r.d.Gateway.Register}
+		}
 	}
 	return env, nil
 }
@@ -377,6 +389,7 @@ func (r *runner) feedbackInput(gen int) (agent.FeedbackInput, error) {
 		Higher: r.higher, Results: &res, Rollouts: trajs, Stats: stats, Recommended: rec,
 		ForcedAlgorithm: r.cfg.Algorithm, CanTrain: canTrain, RemainingGens: r.cfg.MaxGen - gen,
 		GenDir: r.d.Store.GenDir(gen + 1), Try: r.tryFunc(), Seed: r.cfg.Seed + int64(gen),
+		Public: r.d.Task.Public(), Docs: r.d.Docs,
 	}, nil
 }
 

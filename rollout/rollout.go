@@ -30,6 +30,9 @@ type Config struct {
 	// Grace is how long a solve that ignores cancellation is waited for
 	// after its timeout before it is abandoned (default 2 s).
 	Grace time.Duration
+	// BatchTimeout bounds one whole-split run of a harness.Batch (default
+	// ItemTimeout × ⌈items / Parallel⌉, at least 10 minutes).
+	BatchTimeout time.Duration
 }
 
 func (c *Config) applyDefaults() {
@@ -64,6 +67,9 @@ type Progress func(done, total int)
 // an error only when ctx is cancelled.
 func Run(ctx context.Context, h harness.Harness, items []task.Item, cfg Config, progress Progress) ([]trajectory.Trajectory, error) {
 	cfg.applyDefaults()
+	if b, ok := h.(harness.Batch); ok {
+		return runBatch(ctx, b, items, cfg, progress)
+	}
 	total := len(items) * cfg.Samples
 	out := make([]trajectory.Trajectory, total)
 	var done atomic.Int64
@@ -156,4 +162,46 @@ func Answers(ts []trajectory.Trajectory, k int) map[string]string {
 		}
 	}
 	return out
+}
+
+// runBatch runs a whole-split harness once per sample index.
+func runBatch(ctx context.Context, b harness.Batch, items []task.Item, cfg Config, progress Progress) ([]trajectory.Trajectory, error) {
+	timeout := cfg.BatchTimeout
+	if timeout <= 0 {
+		rounds := (len(items) + cfg.Parallel - 1) / cfg.Parallel
+		timeout = max(10*time.Minute, cfg.ItemTimeout*time.Duration(rounds))
+	}
+	out := make([]trajectory.Trajectory, len(items)*cfg.Samples)
+	for k := 0; k < cfg.Samples; k++ {
+		recs := make(map[string]*trajectory.Recorder, len(items))
+		for _, it := range items {
+			recs[it.ID] = trajectory.NewRecorder()
+		}
+		bctx, cancel := context.WithTimeout(ctx, timeout)
+		answers, err := b.SolveAll(bctx, items, k, SampleSeed(cfg.Seed, cfg.Gen, "*", k), recs)
+		cancel()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		for i, it := range items {
+			rec := recs[it.ID]
+			t := trajectory.Trajectory{
+				FormatVersion: trajectory.FormatVersion, Run: cfg.Run, Gen: cfg.Gen, Split: cfg.Split,
+				Item: it.ID, Sample: k, HarnessSHA: cfg.HarnessSHA, AdapterVersion: cfg.AdapterVersion,
+			}
+			if err != nil {
+				t.Error = err.Error()
+				rec.Add(trajectory.Step{Kind: trajectory.KindError, Text: t.Error})
+			} else {
+				t.Answer = answers[it.ID]
+			}
+			t.Steps = rec.Steps()
+			t.DurationS = rec.Elapsed().Seconds()
+			out[i*cfg.Samples+k] = t
+			if progress != nil {
+				progress(k*len(items)+i+1, len(out))
+			}
+		}
+	}
+	return out, nil
 }

@@ -39,6 +39,9 @@ type Spec struct {
 	Generator string `yaml:"generator,omitempty"`
 	// Timeouts per item, seconds (default 60).
 	ItemTimeoutS float64 `yaml:"item_timeout_s,omitempty"`
+	// Submission is the file a python (SIA-contract) harness writes into its
+	// working dir, e.g. submission.csv ("" = the first submission.* found).
+	Submission string `yaml:"submission,omitempty"`
 	// DataFiles lists the data files the task needs, relative to its data
 	// folder, for `sia tasks` to report what is missing.
 	DataFiles []string `yaml:"data_files,omitempty"`

@@ -254,6 +254,28 @@ func (t *Task) Public() fs.FS {
 	return sub
 }
 
+// Layout describes the task's files for harnesses that read SIA's
+// dataset_dir (the python runtime): the train split goes in the train
+// split's public file, the items being solved in the test split's.
+func (t *Task) Layout() (trainFile, itemsFile string) {
+	rel := func(split string) string {
+		sp, ok := t.Spec.Splits[split]
+		if !ok || sp.File == "" {
+			return ""
+		}
+		p, found := strings.CutPrefix(sp.File, "public/")
+		if !found {
+			return ""
+		}
+		return p
+	}
+	trainFile, itemsFile = rel(Train), rel(Test)
+	if itemsFile == "" && trainFile != "" {
+		itemsFile = "test" + path.Ext(trainFile)
+	}
+	return trainFile, itemsFile
+}
+
 // MissingData lists the data files the task needs that are absent.
 func (t *Task) MissingData() []string {
 	need := t.Spec.DataFiles

@@ -2,27 +2,42 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/sia-agent/sia/agent"
 	"github.com/sia-agent/sia/agent/builtin"
+	"github.com/sia-agent/sia/agent/llmagent"
+	"github.com/sia-agent/sia/budget"
+	"github.com/sia-agent/sia/gateway"
 	"github.com/sia-agent/sia/harness"
+	"github.com/sia-agent/sia/harness/python"
 	"github.com/sia-agent/sia/harness/starlark"
+	"github.com/sia-agent/sia/llm"
 	"github.com/sia-agent/sia/loop"
+	"github.com/sia-agent/sia/profile"
 	"github.com/sia-agent/sia/task"
 	"github.com/sia-agent/sia/task/bundled"
 	"github.com/sia-agent/sia/train"
+	"github.com/sia-agent/sia/train/command"
+	"github.com/sia-agent/sia/train/tinker"
+	"github.com/sia-agent/sia/vllm"
 )
 
 // backends are the loop's collaborators built from the run's profiles.
 type backends struct {
-	runtime  harness.Runtime
-	meta     agent.Meta
-	feedback agent.Feedback
-	policy   loop.PolicyFactory
-	trainer  train.Trainer
-	closers  []func()
+	runtime    harness.Runtime
+	meta       agent.Meta
+	feedback   agent.Feedback
+	policy     loop.PolicyFactory
+	trainer    train.Trainer
+	gateway    *gateway.Gateway
+	gatewayURL string
+	budget     *budget.Budget
+	closers    []func()
 }
 
 func (b *backends) close() {
@@ -34,21 +49,56 @@ func (b *backends) close() {
 // buildBackends resolves profiles into models, agents and a trainer. Every
 // configuration error (unknown profile, missing API key) surfaces here,
 // before any work.
-func (a *app) buildBackends(ctx context.Context, o *runOptions, t *task.Task, data *task.Dataset) (*backends, error) {
-	be := &backends{}
-	rt, err := newRuntime(t.Spec.Runtime)
-	if err != nil {
+func (a *app) buildBackends(ctx context.Context, o *runOptions, t *task.Task, data *task.Dataset) (be *backends, err error) {
+	be = &backends{}
+	defer func() {
+		if err != nil {
+			be.close()
+		}
+	}()
+	if be.runtime, err = newRuntime(t.Spec.Runtime); err != nil {
 		return nil, err
 	}
-	be.runtime = rt
-	switch o.MetaProfile {
-	case "builtin", "":
-		be.meta, be.feedback = builtin.Meta{}, builtin.Feedback{}
-	default:
-		return nil, fmt.Errorf("--meta-profile %q: LLM agents are not wired yet", o.MetaProfile)
+	prices := budget.Bundled()
+	if dir := a.env.ConfigDir(); dir != "" {
+		if user, err := budget.LoadPrices(dir); err == nil {
+			prices = prices.Merge(user)
+		} else if !errors.Is(err, errNoFile) && !strings.Contains(err.Error(), "no such file") {
+			return nil, fmt.Errorf("price table: %w", err)
+		}
 	}
-	switch o.TargetProfile {
-	case "embedded", "":
+	if be.budget, err = budget.New(budget.Limits{USD: o.BudgetUSD, Tokens: o.BudgetTokens}, prices); err != nil {
+		return nil, err
+	}
+	loader := profile.WithLoader(&profile.Loader{UserDir: filepath.Join(a.env.ConfigDir(), "profiles")})
+
+	// Meta- and Feedback-Agents.
+	metaModel, mp, err := profile.OpenMeta(ctx, o.MetaProfile, a.env.Get, loader)
+	if err != nil {
+		return nil, fmt.Errorf("--meta-profile: %w", err)
+	}
+	if metaModel == nil {
+		be.meta, be.feedback = builtin.Meta{}, builtin.Feedback{}
+	} else {
+		cfg := llmagent.Config{Model: be.budget.Wrap(metaModel, mp.Model), OnEvent: a.agentEvents()}
+		m, err := llmagent.NewMeta(cfg)
+		if err != nil {
+			return nil, err
+		}
+		f, err := llmagent.NewFeedback(cfg)
+		if err != nil {
+			return nil, err
+		}
+		be.meta = m
+		be.feedback = agent.Fallback{Primary: f, Secondary: builtin.Feedback{}, OnFallback: func(err error) {
+			fmt.Fprintf(a.streams.Err, "sia: the feedback agent did not decide (%v); the builtin agent decides this generation\n", err)
+		}}
+	}
+
+	// The task model and its trainer.
+	target, err := profile.Open(ctx, o.TargetProfile, a.env.Get, loader)
+	switch {
+	case errors.Is(err, profile.ErrEmbedded):
 		et := newEmbeddedTarget(t, data, a.modelCacheDir(), a.streams.Err)
 		be.policy = et.policy
 		switch o.Trainer {
@@ -58,10 +108,98 @@ func (a *app) buildBackends(ctx context.Context, o *runOptions, t *task.Task, da
 		default:
 			return nil, fmt.Errorf("--trainer %s is for remote targets; the embedded target trains with --trainer embedded", o.Trainer)
 		}
+	case err != nil:
+		return nil, fmt.Errorf("--target-profile: %w", err)
 	default:
-		return nil, fmt.Errorf("--target-profile %q: remote targets are not wired yet", o.TargetProfile)
+		if err := a.remoteTarget(ctx, be, o, target, loader); err != nil {
+			return nil, err
+		}
+	}
+
+	// The gateway serves the task model to out-of-process harnesses.
+	be.gateway = gateway.New(gateway.Config{Run: o.RunID})
+	gctx, cancel := context.WithCancel(ctx)
+	be.closers = append(be.closers, cancel)
+	if be.gatewayURL, err = be.gateway.Serve(gctx, "127.0.0.1:0"); err != nil {
+		return nil, err
 	}
 	return be, nil
+}
+
+// errNoFile marks an absent optional file.
+var errNoFile = errors.New("no such file")
+
+// remoteTarget wires a task model served elsewhere, and its trainer.
+func (a *app) remoteTarget(ctx context.Context, be *backends, o *runOptions, target llm.Model, loader profile.Option) error {
+	tl := &profile.Loader{UserDir: filepath.Join(a.env.ConfigDir(), "profiles")}
+	tp, err := tl.Target(o.TargetProfile)
+	if err != nil {
+		return err
+	}
+	prov, err := tl.Provider(tp.ProviderID)
+	if err != nil {
+		return err
+	}
+	wrapped := be.budget.Wrap(target, tp.Model)
+	be.policy = func(context.Context, string, int) (llm.Model, error) { return wrapped, nil }
+	switch o.Trainer {
+	case "auto", "none":
+		return nil
+	case "embedded":
+		return errors.New("--trainer embedded trains the embedded target only; use --trainer command or tinker")
+	case "command":
+		if o.TrainerCommand == "" {
+			return errors.New("--trainer command needs --trainer-command (see docs/trainers/)")
+		}
+		tr, err := command.New(command.Config{Command: o.TrainerCommand, BaseModel: tp.Model, Rank: o.LoRARank,
+			OnLog: func(line string) { fmt.Fprintf(a.streams.Err, "trainer: %s\n", line) }})
+		if err != nil {
+			return err
+		}
+		be.trainer = tr
+	case "tinker":
+		key := a.env.Get("TINKER_API_KEY")
+		if key == "" {
+			return errors.New("--trainer tinker needs TINKER_API_KEY in the environment")
+		}
+		tr, err := tinker.New(ctx, tinker.Config{BaseURL: a.env.Get("TINKER_BASE_URL"), APIKey: key, BaseModel: tp.Model, Rank: o.LoRARank})
+		if err != nil {
+			return err
+		}
+		be.trainer = tr
+	}
+	if prov.ProviderID == "vllm" || o.AdapterServer == "vllm" {
+		// New adapters are hot-loaded into the vLLM server under versioned
+		// names and served from there.
+		base := strings.TrimSuffix(strings.TrimSuffix(prov.BaseURL, "/"), "/v1")
+		mgr, err := vllm.New(vllm.Config{BaseURL: base, APIKey: a.env.Get(prov.APIKeyEnv), BaseModel: tp.Model, MaxRank: o.LoRARank,
+			OnEvent: func(e vllm.Event) { fmt.Fprintf(a.streams.Err, "sia: vllm adapter %s %s\n", e.Kind, e.Name) }})
+		if err != nil {
+			return err
+		}
+		be.policy = mgr.Policy(tp.Model, func(name string) (llm.Model, error) {
+			m, err := profile.NewModel(ctx, prov, name, a.env.Get, loader)
+			if err != nil {
+				return nil, err
+			}
+			return be.budget.Wrap(m, tp.Model), nil
+		})
+	}
+	return nil
+}
+
+// agentEvents prints one line per LLM-agent tool call.
+func (a *app) agentEvents() func(llmagent.Event) {
+	return func(e llmagent.Event) {
+		switch e.Kind {
+		case llmagent.EventToolCall:
+			if e.Call != nil {
+				fmt.Fprintf(a.streams.Err, "sia: %s agent turn %d: %s\n", e.Role, e.Turn, e.Call.Name)
+			}
+		case llmagent.EventLimit:
+			fmt.Fprintf(a.streams.Err, "sia: %s agent: %s\n", e.Role, e.Text)
+		}
+	}
 }
 
 // modelCacheDir holds pretrained embedded base models.
@@ -72,8 +210,10 @@ func newRuntime(kind string) (harness.Runtime, error) {
 	switch kind {
 	case "starlark":
 		return starlark.New(starlark.Config{}), nil
+	case "python":
+		return &python.Runtime{Timeout: time.Hour}, nil
 	}
-	return nil, fmt.Errorf("harness runtime %q is not available yet", kind)
+	return nil, fmt.Errorf("unknown harness runtime %q (want starlark or python)", kind)
 }
 
 // registry returns the bundled tasks.

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/sia-agent/sia/agent"
+	"github.com/sia-agent/sia/docs"
 	"github.com/sia-agent/sia/loop"
 	"github.com/sia-agent/sia/report"
 	"github.com/sia-agent/sia/rl"
@@ -40,6 +41,10 @@ type runOptions struct {
 	TrainSamples  int
 	BudgetUSD     float64
 	BudgetTokens  int
+	// Remote weights lever.
+	TrainerCommand string
+	LoRARank       int
+	AdapterServer  string
 }
 
 func (o *runOptions) validate() error {
@@ -125,6 +130,9 @@ func bindRunFlags(f *pflag.FlagSet, o *runOptions) {
 	f.IntVar(&o.TrainSamples, "train-samples", 4, "samples per train item for a weight update")
 	f.Float64Var(&o.BudgetUSD, "budget-usd", 0, "stop model calls once the run has spent this many dollars (0 = no limit)")
 	f.IntVar(&o.BudgetTokens, "budget-tokens", 0, "stop model calls once the run has used this many tokens (0 = no limit)")
+	f.StringVar(&o.TrainerCommand, "trainer-command", "", "command template for --trainer command: {data} {config} {out} are filled in (docs/trainers/)")
+	f.IntVar(&o.LoRARank, "lora-rank", 32, "LoRA rank for remote trainers (command, tinker)")
+	f.StringVar(&o.AdapterServer, "adapter-server", "auto", "where new adapters are served: auto (vLLM when the target provider is vllm), vllm")
 }
 
 // run opens the task and the run folder, builds the backends and runs the loop.
@@ -194,6 +202,7 @@ func (a *app) run(cmd *cobra.Command, o *runOptions) error {
 	st, err := loop.Run(ctx, cfg, loop.Deps{
 		Task: t, Data: data, Runtime: be.runtime, Meta: be.meta, Feedback: be.feedback,
 		Trainer: be.trainer, Policy: be.policy, Store: store, Progress: pr.report,
+		Gateway: be.gateway, GatewayURL: be.gatewayURL, GatewayKey: be.gateway.APIKey(), Docs: docs.FS,
 	}, events)
 	pr.finish()
 	if err != nil {
