@@ -193,6 +193,7 @@ type Tape struct {
 	adapter   *Adapter
 	version   int
 	M         int
+	parts     []*Tape // groups run in parallel, in batch order; nil for one group
 	lay       attnLayout
 	tokens    []int
 	positions []int
@@ -257,7 +258,9 @@ func (m *Model) packSpans(seqs [][]int) ([]span, error) {
 	return spans, nil
 }
 
-func (m *Model) forward(a *Adapter, seqs [][]int, spans []span) *Tape {
+// forwardPart runs one group of sequences on the calling goroutine (its
+// products and row-wise steps still use every CPU).
+func (m *Model) forwardPart(a *Adapter, seqs [][]int, spans []span) *Tape {
 	cfg := m.cfg
 	d, V, F := cfg.DModel, cfg.Vocab, cfg.MLP
 	M := 0
@@ -414,10 +417,11 @@ func flatten(g [][]float32, t *Tape) []float32 {
 	return out
 }
 
-func (m *Model) backward(t *Tape, dLogp, dValue, dEnt []float32) {
+// backwardPart runs the backward pass of one group's tape, writing
+// gradients into m's and a's tensors (shadows when groups run in parallel).
+func (m *Model) backwardPart(t *Tape, a *Adapter, dLogp, dValue, dEnt []float32) {
 	cfg := m.cfg
 	d, V, F, M := cfg.DModel, cfg.Vocab, cfg.MLP, t.M
-	a := t.adapter
 	full := m.baseTrainable()
 
 	dlogits := make([]float32, M*V)
