@@ -199,7 +199,8 @@ func TestRequestWireFormat(t *testing.T) {
 	}
 	if len(wire.Tools) != 1 || wire.Tools[0].Name != "read_file" || wire.Tools[0].Description != "Read a file." ||
 		wire.Tools[0].InputSchema["type"] != "object" || wire.Tools[0].InputSchema["additionalProperties"] != false ||
-		!reflect.DeepEqual(wire.Tools[0].InputSchema["required"], []any{"path"}) {
+		!reflect.DeepEqual(wire.Tools[0].InputSchema["required"], []any{"path"}) ||
+		!reflect.DeepEqual(wire.Tools[0].InputSchema["properties"], map[string]any{"path": map[string]any{"type": "string"}}) {
 		t.Errorf("tools = %+v", wire.Tools)
 	}
 }
