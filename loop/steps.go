@@ -14,6 +14,7 @@ import (
 
 	"github.com/sia-agent/sia/agent"
 	"github.com/sia-agent/sia/harness"
+	"github.com/sia-agent/sia/llm"
 	"github.com/sia-agent/sia/rl"
 	"github.com/sia-agent/sia/rollout"
 	"github.com/sia-agent/sia/runstore"
@@ -128,6 +129,9 @@ func (r *runner) env(ctx context.Context, adapterDir string, version int) (harne
 		if err != nil {
 			return env, fmt.Errorf("task model: %w", err)
 		}
+		if m != nil {
+			m = withLogprobs(m)
+		}
 		env.Model = m
 		if r.d.Gateway != nil && m != nil {
 			// Rollouts run one at a time, so the served policy is always
@@ -163,6 +167,15 @@ func (r *runner) rollout(ctx context.Context, gen int) error {
 	tokens, cost := usage(trajs)
 	return r.emit(runstore.Event{Type: runstore.EvRolloutDone, Gen: gen, Samples: len(trajs),
 		Tokens: tokens, CostUSD: cost, DurationS: since(start)})
+}
+
+// withLogprobs asks every task-model call for token ids and sampling
+// logprobs: the weights lever trains on exactly what was sampled.
+func withLogprobs(m llm.Model) llm.Model {
+	return llm.ModelFunc(func(ctx context.Context, req llm.Request) (*llm.Completion, error) {
+		req.Logprobs = true
+		return m.Chat(ctx, req)
+	})
 }
 
 func (r *runner) rolloutConfig(gen int, split, sha string, version, samples int) rollout.Config {

@@ -88,7 +88,7 @@ type Manager struct {
 
 	mu       sync.Mutex
 	loaded   []published // oldest first; the last is current
-	lastVer  int
+	lastVer  int // the highest serial a name was made from
 	publishM sync.Mutex
 }
 
@@ -106,8 +106,11 @@ func New(cfg Config) (*Manager, error) {
 	return &Manager{cfg: cfg}, nil
 }
 
-// Name is the served name of a version: Prefix-v0007.
-func (m *Manager) Name(version int) string { return fmt.Sprintf("%s-v%04d", m.cfg.Prefix, version) }
+// Name is the served name of serial n: Prefix-v0007. A new adapter version
+// is published under Name(version); serving an older version again (keep-best
+// can return to it) loads it under the next unused serial, so a name is
+// never reused and the server never answers from a stale cache.
+func (m *Manager) Name(n int) string { return fmt.Sprintf("%s-v%04d", m.cfg.Prefix, n) }
 
 // Current returns the name and version last published (""/0 before any).
 func (m *Manager) Current() (name string, version int) {
@@ -130,11 +133,8 @@ func (m *Manager) Publish(ctx context.Context, adapterDir string, version int) (
 		return "", fmt.Errorf("publish adapter: version must be positive, got %d", version)
 	}
 	m.mu.Lock()
-	last := m.lastVer
+	serial := max(version, m.lastVer+1)
 	m.mu.Unlock()
-	if version <= last {
-		return "", fmt.Errorf("publish adapter: version %d is not newer than %d; names are never reused (stale cache)", version, last)
-	}
 	if _, err := adapter.Validate(adapterDir, adapter.Expect{MaxRank: m.cfg.MaxRank, BaseModel: m.cfg.BaseModel}); err != nil {
 		return "", fmt.Errorf("publish adapter v%d: %w", version, err)
 	}
@@ -142,7 +142,7 @@ func (m *Manager) Publish(ctx context.Context, adapterDir string, version int) (
 	if err != nil {
 		return "", err
 	}
-	name := m.Name(version)
+	name := m.Name(serial)
 	if err := m.Load(ctx, name, path); err != nil {
 		if errors.Is(err, ErrAlreadyLoaded) {
 			return "", fmt.Errorf("publish adapter: %w (another run or an earlier attempt loaded %s; start from a higher version)", err, name)
@@ -150,7 +150,7 @@ func (m *Manager) Publish(ctx context.Context, adapterDir string, version int) (
 		return "", fmt.Errorf("publish adapter: %w", err)
 	}
 	m.mu.Lock()
-	m.lastVer = version
+	m.lastVer = serial
 	m.mu.Unlock()
 	m.emit(Event{Kind: "loaded", Name: name, Version: version})
 	if m.cfg.Switch != nil {
@@ -292,23 +292,21 @@ func (m *Manager) do(req *http.Request) ([]byte, error) {
 // versioned name, switched to, old versions unloaded) unless it is already
 // loaded, and served by its name. serve builds the task model for a served
 // model name (typically an llm/openai model pointed at the same server).
-// A version older than the newest published one that is no longer loaded
-// cannot be served again: names are never reused.
+// A version that was unloaded is loaded again under a fresh name.
 func (m *Manager) Policy(baseName string, serve func(name string) (llm.Model, error)) func(ctx context.Context, adapterDir string, version int) (llm.Model, error) {
 	return func(ctx context.Context, adapterDir string, version int) (llm.Model, error) {
 		if version == 0 || adapterDir == "" {
 			return serve(baseName)
 		}
 		m.mu.Lock()
-		loaded := false
+		name := ""
 		for _, p := range m.loaded {
 			if p.version == version {
-				loaded = true
+				name = p.name
 			}
 		}
 		m.mu.Unlock()
-		name := m.Name(version)
-		if !loaded {
+		if name == "" {
 			var err error
 			if name, err = m.Publish(ctx, adapterDir, version); err != nil {
 				return nil, err

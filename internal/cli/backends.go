@@ -70,7 +70,7 @@ func (a *app) buildBackends(ctx context.Context, o *runOptions, t *task.Task, da
 	if be.budget, err = budget.New(budget.Limits{USD: o.BudgetUSD, Tokens: o.BudgetTokens}, prices); err != nil {
 		return nil, err
 	}
-	loader := profile.WithLoader(&profile.Loader{UserDir: filepath.Join(a.env.ConfigDir(), "profiles")})
+	loader := profile.WithLoader(&profile.Loader{UserDir: a.env.ConfigDir()})
 
 	// Meta- and Feedback-Agents.
 	metaModel, mp, err := profile.OpenMeta(ctx, o.MetaProfile, a.env.Get, loader)
@@ -131,7 +131,7 @@ var errNoFile = errors.New("no such file")
 
 // remoteTarget wires a task model served elsewhere, and its trainer.
 func (a *app) remoteTarget(ctx context.Context, be *backends, o *runOptions, target llm.Model, loader profile.Option) error {
-	tl := &profile.Loader{UserDir: filepath.Join(a.env.ConfigDir(), "profiles")}
+	tl := &profile.Loader{UserDir: a.env.ConfigDir()}
 	tp, err := tl.Target(o.TargetProfile)
 	if err != nil {
 		return err

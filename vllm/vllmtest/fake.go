@@ -146,11 +146,32 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, 404, "NotFoundError", fmt.Sprintf("The model `%s` does not exist.", model))
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{
+	choice := map[string]any{"index": 0, "finish_reason": "stop",
+		"message": map[string]any{"role": "assistant", "content": "served by " + model}}
+	if lp, _ := body["logprobs"].(bool); lp {
+		// vLLM's ChatCompletionLogProbs; with return_tokens_as_token_ids
+		// each token is spelled "token_id:<id>".
+		asIDs, _ := body["return_tokens_as_token_ids"].(bool)
+		var content []map[string]any
+		for i, tok := range []string{"served", " by", " " + model} {
+			t := tok
+			if asIDs {
+				t = fmt.Sprintf("token_id:%d", 100+i)
+			}
+			content = append(content, map[string]any{"token": t, "logprob": -0.25 * float64(i+1), "bytes": nil, "top_logprobs": []any{}})
+		}
+		choice["logprobs"] = map[string]any{"content": content}
+	}
+	reply := map[string]any{
 		"id": "chatcmpl-fake", "object": "chat.completion", "created": time.Now().Unix(), "model": model,
-		"choices": []map[string]any{{"index": 0, "finish_reason": "stop",
-			"message": map[string]any{"role": "assistant", "content": "served by " + model}}},
-		"usage": map[string]any{"prompt_tokens": 1, "completion_tokens": 3, "total_tokens": 4},
-	})
+		"choices": []map[string]any{choice},
+		"usage":   map[string]any{"prompt_tokens": 1, "completion_tokens": 3, "total_tokens": 4},
+	}
+	if ids, _ := body["return_token_ids"].(bool); ids {
+		// vLLM ≥ 0.10: prompt ids on the response, completion ids per choice.
+		reply["prompt_token_ids"] = []int{1, 2, 3}
+		choice["token_ids"] = []int{100, 101, 102}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(reply)
 }
