@@ -88,7 +88,7 @@ type Manager struct {
 
 	mu       sync.Mutex
 	loaded   []published // oldest first; the last is current
-	lastVer  int // the highest serial a name was made from
+	lastVer  int         // the highest serial a name was made from
 	publishM sync.Mutex
 }
 
