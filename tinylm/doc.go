@@ -30,11 +30,15 @@
 // Adapter.Step applies AdamW with global-norm clipping. Forward with a nil
 // adapter is the base model (the reference policy for KL and DPO).
 //
+//	opt := tinylm.NewAdamW(1e-4, 0.9, 0.999, 1e-8, 0.01)
 //	tape, err := m.Forward(ad, seqs)
 //	// ... compute dLogp[b][t] from tape.Logprobs ...
-//	err = m.Backward(tape, dLogp, nil)
-//	gradNorm := ad.Step(opt, 1.0)
+//	err = m.Backward(tape, dLogp, nil) // or BackwardEntropy(…, dEntropy)
+//	gradNorm := ad.Step(opt, 1.0)      // clip to global norm 1, AdamW
 //	ad.ZeroGrad()
+//
+// Pretrain trains a base model from scratch on a token corpus (full
+// parameters, AdamW, warm-up + cosine schedule, progress callback).
 //
 // # LoRA
 //
@@ -64,6 +68,20 @@
 // base_model.model.model.layers.<i>.self_attn.q_proj.lora_A.weight ([r,in])
 // and .lora_B.weight ([out,r]); the optional value head lives in
 // value_head.safetensors in the same folder.
+//
+// # Parallelism and speed
+//
+// A batch of several sequences is cut into one contiguous group per CPU
+// (parallel.go); each group runs its whole forward and backward pass on its
+// own goroutine and writes private gradient copies that are summed in group
+// order, so results do not depend on scheduling. Inside a group, vek32
+// splits large products by rows and attention heads, GELU and norms are
+// spread over the CPUs. Products are arranged to have many output columns
+// (vek32's kernel runs 32 output columns at a time and the remainder in
+// scalar code): attention computes Oᵀ = Vᵀ·Pᵀ rather than P·V, and the fused
+// LoRA matrices are padded to a multiple of 32 columns. GELU is exact up to
+// float32 rounding (Abramowitz & Stegun 7.1.26 for erf). Benchmarks against
+// PyTorch: bench/run.sh and docs/benchmarks.md.
 //
 // # Concurrency
 //
