@@ -177,13 +177,31 @@ def bench_sample(model, reps, warmup):
     return SAMPLES * NEW * reps / dt
 
 
+def bench_matmul():
+    """GFLOP/s of single products on the model's shapes (compare with
+    go test ./tinylm -bench Matmul)."""
+    for m, k, n in [(2048, 128, 384), (2048, 128, 512), (2048, 512, 128)]:
+        a, b = torch.randn(m, k), torch.randn(k, n)
+        for _ in range(5):
+            a @ b
+        t0 = time.perf_counter()
+        for _ in range(100):
+            a @ b
+        dt = (time.perf_counter() - t0) / 100
+        print(json.dumps({"impl": "pytorch", "bench": f"matmul_{m}x{k}x{n}", "gflops": 2 * m * k * n / dt / 1e9}))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--matmul", action="store_true", help="only time single matrix products")
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--samples", type=int, default=10)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    if args.matmul:
+        bench_matmul()
+        return
     torch.manual_seed(0)
     model = TinyLM()
     print(json.dumps({"impl": "pytorch", "bench": "lora_step", "tok_per_s": bench_lora(model, args.steps, 3),
