@@ -83,6 +83,9 @@ func (t *Task) Load(ctx context.Context) (*Dataset, error) {
 		if n <= 0 {
 			n = int(float64(len(src))*sp.Fraction + 0.5)
 		}
+		if n < 1 {
+			return nil, fmt.Errorf("task %q split %s: carving %g of %d items leaves %s empty", t.Spec.Name, name, sp.Fraction, len(src), name)
+		}
 		if n >= len(src) {
 			return nil, fmt.Errorf("task %q split %s: carving %d of %d items leaves %s empty", t.Spec.Name, name, n, len(src), sp.CarveFrom)
 		}

@@ -50,6 +50,9 @@ func TestDemoEval(t *testing.T) {
 	if s := env("STEPS", 0); s > 0 {
 		cfg.Pretrain.Steps = s
 	}
+	if d := env("DMODEL", 0); d > 0 {
+		cfg.Model.DModel, cfg.Model.Layers, cfg.Model.MLP = d, env("LAYERS", 2), 3*d
+	}
 	cache := os.Getenv("CACHE")
 	if cache == "" {
 		cache = t.TempDir()
@@ -141,7 +144,8 @@ func TestDemoEval(t *testing.T) {
 	if alg == "" {
 		alg = rl.GRPO
 	}
-	tr, err := trainemb.New(base, path, trainemb.Config{})
+	lr, _ := strconv.ParseFloat(os.Getenv("LR"), 64)
+	tr, err := trainemb.New(base, path, trainemb.Config{LR: lr})
 	if err != nil {
 		t.Fatal(err)
 	}

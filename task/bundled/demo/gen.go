@@ -14,9 +14,9 @@ import (
 // knowledge": every word appears in the pretraining corpus, but only the
 // train words appear in any file a harness can read.
 const (
-	TrainWords   = 200 // words whose items (pattern, word) are public, labelled
-	ValWords     = 64  // one val item each
-	TestWords    = 128 // one test item each
+	TrainWords   = 96 // words whose items (pattern, word) are public, labelled
+	ValWords     = 64 // one val item each
+	TestWords    = 96 // one test item each
 	TrainPerWord = 2   // train items per train word
 	// Mask is the character that hides a letter in a pattern.
 	Mask = '_'
@@ -78,11 +78,11 @@ func NewWorld(seed int64) *World {
 	return w
 }
 
-// newWord draws a pseudo-word of two or three syllables (CV or CVC), four
-// to nine letters.
+// newWord draws a pseudo-word of two syllables (CV or CVC), four to six
+// letters.
 func newWord(rng *rand.Rand) string {
 	var b []byte
-	syl := 2 + rng.IntN(2)
+	syl := 2
 	for s := 0; s < syl; s++ {
 		b = append(b, consonants[rng.IntN(len(consonants))], vowels[rng.IntN(len(vowels))])
 		if rng.IntN(3) == 0 {
@@ -106,12 +106,12 @@ func Fits(pattern, word string) bool {
 	return true
 }
 
-// uniquePattern hides about half of word's letters (at least two hidden,
-// at least two shown) so that no other lexicon word fits and the pattern is
-// not already used; it shows more letters until that holds.
+// uniquePattern hides two letters of word (one when two leave it
+// ambiguous) so that no other lexicon word fits and the pattern is not
+// already used.
 func uniquePattern(rng *rand.Rand, word string, lex []string, used map[string]bool) string {
 	n := len(word)
-	for hide := (n + 1) / 2; hide >= 1; hide-- {
+	for hide := 2; hide >= 1; hide-- {
 		for try := 0; try < 20; try++ {
 			b := []byte(word)
 			for _, i := range rng.Perm(n)[:hide] {
