@@ -97,7 +97,7 @@ func (r *runner) load(ctx context.Context, gen int) (harness.Harness, harness.So
 	if err != nil {
 		return nil, src, err
 	}
-	env, err := r.env(ctx, g.AdapterDir, g.AdapterVersion)
+	env, err := r.env(ctx, g.AdapterDir, g.AdapterVersion, src)
 	if err != nil {
 		return nil, src, err
 	}
@@ -111,7 +111,7 @@ func (r *runner) load(ctx context.Context, gen int) (harness.Harness, harness.So
 	return h, src, nil
 }
 
-func (r *runner) env(ctx context.Context, adapterDir string, version int) (harness.Env, error) {
+func (r *runner) env(ctx context.Context, adapterDir string, version int, src harness.Source) (harness.Env, error) {
 	doc, _ := r.d.Task.Doc()
 	env := harness.Env{TaskDoc: doc, Train: r.d.Data.Train, Public: r.d.Task.Public(), Seed: r.cfg.Seed}
 	if r.d.Task.DataDir != "" {
@@ -128,6 +128,14 @@ func (r *runner) env(ctx context.Context, adapterDir string, version int) (harne
 		m, err := r.d.Policy(ctx, adapterDir, version)
 		if err != nil {
 			return env, fmt.Errorf("task model: %w", err)
+		}
+		if w, ok := m.(Warmer); ok && usesModel(src) {
+			// Slow one-time work (pretraining a base) happens here, under
+			// the run's context, not inside an item's timeout.
+			r.progress(Progress{Kind: "step", Step: "warm", Text: "preparing the task model"})
+			if err := w.Warm(ctx); err != nil {
+				return env, fmt.Errorf("task model: %w", err)
+			}
 		}
 		if m != nil {
 			m = withLogprobs(m)
@@ -167,6 +175,18 @@ func (r *runner) rollout(ctx context.Context, gen int) error {
 	tokens, cost := usage(trajs)
 	return r.emit(runstore.Event{Type: runstore.EvRolloutDone, Gen: gen, Samples: len(trajs),
 		Tokens: tokens, CostUSD: cost, DurationS: since(start)})
+}
+
+// Warmer is a task model with slow one-time setup, done before a rollout.
+type Warmer interface {
+	Warm(ctx context.Context) error
+}
+
+// usesModel reports whether a harness may call the task model: a python
+// harness always may (through the gateway); a Starlark one when its code
+// mentions the model module.
+func usesModel(src harness.Source) bool {
+	return !strings.HasSuffix(src.Name, ".star") || bytes.Contains(src.Code, []byte("model."))
 }
 
 // withLogprobs asks every task-model call for token ids and sampling
@@ -450,7 +470,7 @@ func (r *runner) tryFunc() agent.TryFunc {
 		if base != nil {
 			dir, ver = base.AdapterDir, base.AdapterVersion
 		}
-		env, err := r.env(ctx, dir, ver)
+		env, err := r.env(ctx, dir, ver, src)
 		if err != nil {
 			return nil, err
 		}

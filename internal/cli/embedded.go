@@ -10,6 +10,7 @@ import (
 
 	"github.com/sia-agent/sia/llm"
 	"github.com/sia-agent/sia/llm/embedded"
+	"github.com/sia-agent/sia/loop"
 	"github.com/sia-agent/sia/task"
 	"github.com/sia-agent/sia/tinylm"
 	"github.com/sia-agent/sia/train"
@@ -83,9 +84,11 @@ func genericCorpus(train []task.Example) [][]llm.Message {
 	return out
 }
 
-// policy implements loop.PolicyFactory.
+// policy implements loop.PolicyFactory. The model it returns makes the
+// base on Warm (the loop calls it before a rollout whose harness uses the
+// model) or, failing that, on the first call.
 func (e *embeddedTarget) policy(_ context.Context, adapterDir string, version int) (llm.Model, error) {
-	return llm.ModelFunc(func(ctx context.Context, req llm.Request) (*llm.Completion, error) {
+	return lazyModel{e: e, chat: func(ctx context.Context, req llm.Request) (*llm.Completion, error) {
 		base, _, err := e.baseModel(ctx)
 		if err != nil {
 			return nil, err
@@ -102,7 +105,26 @@ func (e *embeddedTarget) policy(_ context.Context, adapterDir string, version in
 			m = m.WithAdapter(a, version)
 		}
 		return m.Chat(ctx, req)
-	}), nil
+	}}, nil
+}
+
+// lazyModel is the embedded task model before its base exists.
+type lazyModel struct {
+	e    *embeddedTarget
+	chat func(ctx context.Context, req llm.Request) (*llm.Completion, error)
+}
+
+var _ loop.Warmer = lazyModel{}
+
+// Chat implements llm.Model.
+func (m lazyModel) Chat(ctx context.Context, req llm.Request) (*llm.Completion, error) {
+	return m.chat(ctx, req)
+}
+
+// Warm loads or pretrains the base.
+func (m lazyModel) Warm(ctx context.Context) error {
+	_, _, err := m.e.baseModel(ctx)
+	return err
 }
 
 func (e *embeddedTarget) adapter(dir string, base *tinylm.Model) (*tinylm.Adapter, error) {
