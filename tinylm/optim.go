@@ -82,8 +82,14 @@ func (o *AdamW) step(ps []*tensor, clipNorm float64) float64 {
 // Step clips the adapter's gradients to the global norm clipNorm (0: no
 // clipping), applies one AdamW update, and returns the gradient norm before
 // clipping. It does not clear the gradients (call ZeroGrad). With a nil
-// optimizer, or non-finite gradients, the weights are left as they are.
-func (a *Adapter) Step(opt *AdamW, clipNorm float64) float64 {
+// optimizer, or non-finite gradients, the weights are left as they are
+// (and NaN is returned if the step could not run at all).
+func (a *Adapter) Step(opt *AdamW, clipNorm float64) (norm float64) {
+	defer func() {
+		if recover() != nil {
+			norm = math.NaN()
+		}
+	}()
 	ps := a.params()
 	if opt == nil {
 		return gradNorm(ps)
