@@ -14,7 +14,9 @@ var envVars = []struct{ name, help string }{
 	{"SIA_CACHE_DIR", "cache for pretrained embedded base models (default: the user cache dir, ~/.cache/sia)"},
 	{"SIA_CONFIG_DIR", "user profiles and price tables (default: the user config dir, ~/.config/sia)"},
 	{"SIA_RUNS_DIR", "default for --runs-dir (default ./runs)"},
-	{"ANTHROPIC_API_KEY, OPENAI_API_KEY, …", "API keys, named by each provider profile's api_key_env"},
+	{"HF_TOKEN", "HuggingFace token for `sia data pull gpqa` (a gated dataset)"},
+	{"TINKER_API_KEY, TINKER_BASE_URL", "the Tinker training service, for --trainer tinker"},
+{"ANTHROPIC_API_KEY, OPENAI_API_KEY, …", "API keys, named by each provider profile's api_key_env"},
 }
 
 // DataDir is SIA_DATA_DIR or the per-user default.

@@ -60,7 +60,7 @@ Environment:
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
 	root.SetIn(s.In)
-	root.AddCommand(newRunCmd(a), newTasksCmd(a), newShowCmd(a), newVerifyCmd(a), newModelCmd(a))
+	root.AddCommand(newRunCmd(a), newTasksCmd(a), newShowCmd(a), newVerifyCmd(a), newModelCmd(a), newDataCmd(a))
 	setNormalize(root)
 	return root
 }
