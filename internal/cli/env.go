@@ -16,7 +16,7 @@ var envVars = []struct{ name, help string }{
 	{"SIA_RUNS_DIR", "default for --runs-dir (default ./runs)"},
 	{"HF_TOKEN", "HuggingFace token for `sia data pull gpqa` (a gated dataset)"},
 	{"TINKER_API_KEY, TINKER_BASE_URL", "the Tinker training service, for --trainer tinker"},
-{"ANTHROPIC_API_KEY, OPENAI_API_KEY, …", "API keys, named by each provider profile's api_key_env"},
+	{"ANTHROPIC_API_KEY, OPENAI_API_KEY, …", "API keys, named by each provider profile's api_key_env"},
 }
 
 // DataDir is SIA_DATA_DIR or the per-user default.
