@@ -7,7 +7,7 @@ import "fmt"
 const (
 	// KLDriftLimit: mean per-token KL to the base (nats) above which the
 	// policy is drifting and gets anchored.
-	KLDriftLimit = 0.05
+	KLDriftLimit = 0.3
 	// FailingFrac: fraction of failed (error/invalid/missing) samples at or
 	// above which "most rollouts fail".
 	FailingFrac = 0.5

@@ -84,7 +84,7 @@ func group(rewards ...[]float64) []Sample {
 func TestSelect(t *testing.T) {
 	drift := group([]float64{1, 0}, []float64{0, 1})
 	for i := range drift {
-		drift[i].KL = 0.2
+		drift[i].KL = 0.5
 	}
 	failing := group([]float64{0, 0}, []float64{0, 1}, []float64{0, 0})
 	for i := range failing {

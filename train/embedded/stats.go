@@ -11,53 +11,60 @@ import (
 )
 
 // RewardSamples turns a generation's rollouts into rl.Samples for
-// rl.ComputeStats. A sample has tokens when one of its model calls carries
-// prompt and completion ids with logprobs; its KL is the mean per-token k3
-// estimate of KL(adapter ‖ base) on the sampled completion tokens, from a
-// forward pass of each (ad nil, the base itself, gives 0).
+// rl.ComputeStats, as the trainer sees them: one sample per trainable model
+// call (prompt and completion ids with logprobs), with the same credit
+// assignment as training, so a harness that votes over n completions shows
+// n samples per item and their spread. A rollout with no trainable call
+// gives one sample without tokens. A sample's KL is the mean per-token k3
+// estimate of KL(adapter ‖ base) on its completion tokens (0 when ad is
+// nil, the base itself).
 func RewardSamples(ctx context.Context, base *tinylm.Model, ad *tinylm.Adapter, rollouts []trajectory.Trajectory) ([]rl.Sample, error) {
-	out := make([]rl.Sample, len(rollouts))
-	ctxLen := base.Config().Context
-	for i := range rollouts {
+	failed := map[string]bool{}
+	var out []rl.Sample
+	for _, t := range rollouts {
+		switch t.Status {
+		case verify.StatusError, verify.StatusInvalid, verify.StatusMissing:
+			failed[t.Item] = true
+		}
+		has := false
+		for _, s := range t.ModelSteps() {
+			if len(s.PromptTokenIDs) > 0 && len(s.CompletionTokenIDs) > 0 && len(s.Logprobs) == len(s.CompletionTokenIDs) &&
+				len(s.PromptTokenIDs)+len(s.CompletionTokenIDs) <= base.Config().Context {
+				has = true
+				break
+			}
+		}
+		if !has {
+			out = append(out, rl.Sample{Item: t.Item, Reward: t.Reward, Failed: failed[t.Item]})
+		}
+	}
+	groups, _ := extract(rollouts, base.Config().Context, CreditAgreement)
+	for _, g := range groups {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		t := &rollouts[i]
-		s := rl.Sample{Item: t.Item, Reward: t.Reward}
-		switch t.Status {
-		case verify.StatusError, verify.StatusInvalid, verify.StatusMissing:
-			s.Failed = true
-		}
-		var seqs [][]int
-		var exs []*example
-		for _, st := range t.ModelSteps() {
-			if len(st.PromptTokenIDs) == 0 || len(st.CompletionTokenIDs) == 0 || len(st.Logprobs) != len(st.CompletionTokenIDs) ||
-				len(st.PromptTokenIDs)+len(st.CompletionTokenIDs) > ctxLen {
-				continue
+		kls := make([]float64, len(g))
+		if ad != nil {
+			seqs := make([][]int, len(g))
+			for i, e := range g {
+				seqs[i] = e.seq()
 			}
-			e := &example{prompt: st.PromptTokenIDs, completion: st.CompletionTokenIDs}
-			exs = append(exs, e)
-			seqs = append(seqs, e.seq())
-		}
-		s.HasTokens = len(exs) > 0
-		if s.HasTokens && ad != nil {
 			ref, err := base.Forward(nil, seqs)
 			if err != nil {
-				return nil, fmt.Errorf("kl to base, item %s: %w", t.Item, err)
+				return nil, fmt.Errorf("kl to base, item %s: %w", g[0].item, err)
 			}
 			cur, err := base.Forward(ad, seqs)
 			if err != nil {
-				return nil, fmt.Errorf("kl to base, item %s: %w", t.Item, err)
+				return nil, fmt.Errorf("kl to base, item %s: %w", g[0].item, err)
 			}
-			kl, n := 0.0, 0
-			for k, e := range exs {
-				v, _ := rl.KLToRef(completionSlice(cur.Logprobs[k], e), completionSlice(ref.Logprobs[k], e))
-				kl += v
-				n += len(e.completion)
+			for i, e := range g {
+				v, _ := rl.KLToRef(completionSlice(cur.Logprobs[i], e), completionSlice(ref.Logprobs[i], e))
+				kls[i] = v / float64(len(e.completion))
 			}
-			s.KL = kl / float64(n)
 		}
-		out[i] = s
+		for i, e := range g {
+			out = append(out, rl.Sample{Item: e.item, Reward: e.reward, Failed: failed[e.item], HasTokens: true, KL: kls[i]})
+		}
 	}
 	return out, nil
 }

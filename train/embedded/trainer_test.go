@@ -283,3 +283,35 @@ func TestGroupPairs(t *testing.T) {
 		}
 	}
 }
+
+func TestRewardSamples(t *testing.T) {
+	base := tinyBase(t)
+	rs := rollouts(t, base, nil, 4)
+	rs = append(rs, trajectory.Trajectory{Item: "no-tokens", Reward: 0, Status: "invalid"})
+	ss, err := RewardSamples(t.Context(), base, nil, rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := rl.ComputeStats(ss)
+	if st.N != nItems*kPer+1 || st.TokenSamples != nItems*kPer || st.KLToBase != 0 || st.Items != nItems+1 {
+		t.Errorf("stats %+v", st)
+	}
+	ad, err := tinylm.NewAdapter(base, tinylm.LoRAConfig{}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A fresh adapter equals the base: KL 0; a trained one drifts.
+	ss, _ = RewardSamples(t.Context(), base, ad, rs[:kPer])
+	if st := rl.ComputeStats(ss); st.KLToBase > 1e-6 {
+		t.Errorf("fresh adapter KL %v, want 0", st.KLToBase)
+	}
+	tr, _ := New(base, "tiny", Config{LR: 5e-2, Epochs: 3})
+	trained, _, err := tr.TrainAdapter(t.Context(), train.Request{Algorithm: rl.BestOfN, Rollouts: rs, OutDir: t.TempDir(), Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, _ = RewardSamples(t.Context(), base, trained, rs[:kPer])
+	if st := rl.ComputeStats(ss); !(st.KLToBase > 1e-4) {
+		t.Errorf("trained adapter KL %v, want > 0", st.KLToBase)
+	}
+}

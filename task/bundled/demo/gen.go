@@ -17,7 +17,7 @@ const (
 	TrainWords   = 96 // words whose items (pattern, word) are public, labelled
 	ValWords     = 64 // one val item each
 	TestWords    = 96 // one test item each
-	TrainPerWord = 2   // train items per train word
+	TrainPerWord = 2  // train items per train word
 	// Mask is the character that hides a letter in a pattern.
 	Mask = '_'
 )
