@@ -414,6 +414,7 @@ func (r *runner) feedbackInput(gen int) (agent.FeedbackInput, error) {
 		return agent.FeedbackInput{}, err
 	}
 	stats := rl.ComputeStats(rewardSamples(trajs))
+	stats.KLToBase = r.lastKL()
 	rec, _ := rl.Select(stats)
 	canTrain := r.d.Trainer != nil && r.cfg.Mode != agent.ModeHarness && r.d.Policy != nil
 	return agent.FeedbackInput{
@@ -426,21 +427,63 @@ func (r *runner) feedbackInput(gen int) (agent.FeedbackInput, error) {
 	}, nil
 }
 
-// rewardSamples turns trajectories into rl's gold-free view.
+// rewardSamples turns trajectories into rl's gold-free view: one sample per
+// model call that carries token ids and logprobs (what a trainer learns
+// from), so a harness that votes over n completions shows n samples per
+// item and their spread. A call's reward is its trajectory's, except that a
+// completion disagreeing with a correct final answer gets 0 ("agreement"
+// credit, as the embedded trainer assigns it). A rollout with no such call
+// is one sample without tokens.
 func rewardSamples(ts []trajectory.Trajectory) []rl.Sample {
-	out := make([]rl.Sample, len(ts))
-	for i, t := range ts {
-		s := rl.Sample{Item: t.Item, Reward: t.Reward,
-			Failed: t.Status == verify.StatusError || t.Status == verify.StatusInvalid || t.Status == verify.StatusMissing}
+	var out []rl.Sample
+	norm := func(s string) string { return strings.Join(strings.Fields(strings.ToLower(s)), " ") }
+	for _, t := range ts {
+		failed := t.Status == verify.StatusError || t.Status == verify.StatusInvalid || t.Status == verify.StatusMissing
+		answer := norm(t.Answer)
+		n := 0
 		for _, st := range t.Steps {
-			if st.Kind == trajectory.KindModel && len(st.CompletionTokenIDs) > 0 && len(st.Logprobs) == len(st.CompletionTokenIDs) {
-				s.HasTokens = true
-				break
+			if st.Kind != trajectory.KindModel || len(st.CompletionTokenIDs) == 0 || len(st.Logprobs) != len(st.CompletionTokenIDs) {
+				continue
 			}
+			n++
+			reward := t.Reward
+			if answer != "" && reward >= rl.SuccessThreshold && !strings.Contains(norm(st.Completion), answer) {
+				reward = 0
+			}
+			out = append(out, rl.Sample{Item: t.Item, Reward: reward, Failed: failed, HasTokens: true})
 		}
-		out[i] = s
+		if n == 0 {
+			out = append(out, rl.Sample{Item: t.Item, Reward: t.Reward, Failed: failed})
+		}
 	}
 	return out
+}
+
+// lastKL is the KL to the base that the trainer reported at the end of the
+// update that made the incumbent's adapter (0 for the base): the drift signal
+// of the rule table.
+func (r *runner) lastKL() float64 {
+	best := r.st.Gen(r.st.BestGen)
+	if best == nil || best.AdapterVersion == 0 {
+		return 0
+	}
+	for _, g := range r.st.Gens {
+		if g.Action != agent.ActionWeights || g.AdapterVersion != best.AdapterVersion {
+			continue
+		}
+		b, err := os.ReadFile(r.d.Store.Path(genRel(g.Gen, fileTrainLog)))
+		if err != nil {
+			return 0
+		}
+		lines := bytes.Split(bytes.TrimSpace(b), []byte("\n"))
+		var m struct {
+			KL float64 `json:"kl"`
+		}
+		if json.Unmarshal(lines[len(lines)-1], &m) == nil {
+			return m.KL
+		}
+	}
+	return 0
 }
 
 func (r *runner) history() []agent.GenSummary {

@@ -72,7 +72,9 @@ func (h *Harness) Solve(ctx context.Context, item task.Item, s harness.Sample) (
 
 // Decl: python harnesses declare no knobs; their settings arrive as the
 // SIA_KNOBS environment variable (JSON).
-func (h *Harness) Decl() harness.Decl { return harness.Decl{Knobs: map[string][]any{}, Settings: h.src.Knobs} }
+func (h *Harness) Decl() harness.Decl {
+	return harness.Decl{Knobs: map[string][]any{}, Settings: h.src.Knobs}
+}
 
 // Close implements harness.Harness.
 func (h *Harness) Close() error { return nil }
@@ -113,7 +115,7 @@ func (h *Harness) SolveAll(ctx context.Context, items []task.Item, sample int, s
 		tail := logTail(res.LogPath, 2000)
 		for _, rec := range recs {
 			rec.Add(trajectory.Step{Kind: trajectory.KindTool, Tool: "target_agent.py",
-				Input: fmt.Sprintf("sample %d over %d items", sample, len(items)),
+				Input:  fmt.Sprintf("sample %d over %d items", sample, len(items)),
 				Output: fmt.Sprintf("exit %d after %.1fs; log tail:\n%s", res.ExitCode, res.Duration.Seconds(), tail)})
 		}
 	}
