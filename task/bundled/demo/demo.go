@@ -16,7 +16,7 @@ var files embed.FS
 
 // Bundle returns the demo task for the bundled registry.
 func Bundle() *task.Bundle {
-	return &task.Bundle{Name: Name, Files: files, Scorer: Scorer{}, Generate: Generate}
+	return &task.Bundle{Name: Name, Files: files, Scorer: Scorer{}, Generate: Generate, Corpus: Corpus}
 }
 
 // Generate makes the task's data folder (public/, private/) from seed.
