@@ -83,7 +83,8 @@ func Replay(events []Event, higher bool) (State, error) {
 			}
 			if e.Type == EvRolloutDone {
 				g.RolledOut = true
-				g.Tokens, g.CostUSD, g.DurationS = e.Tokens, e.CostUSD, e.DurationS
+				g.Tokens, g.CostUSD = e.Tokens, e.CostUSD
+				g.DurationS += e.DurationS // a weights gen already holds its training time
 				continue
 			}
 			if !g.RolledOut || e.Score == nil {

@@ -62,6 +62,8 @@ func (f Feedback) Decide(_ context.Context, in agent.FeedbackInput) (agent.Feedb
 		return weights(in, fmt.Sprintf("the last weight update made gen %d the incumbent; another update on its rollouts", last.Gen), evidence), nil
 	case canWeights && harnessPlateau(in, plateau):
 		return weights(in, fmt.Sprintf("the last %d harness edits did not beat the incumbent (plateau)", plateau), evidence), nil
+	case canWeights && !tried(in, agent.ActionWeights) && improved(in, agent.ActionHarness) && harnessPlateau(in, 1):
+		return weights(in, "the harness search has paid off once and its last edit did not: time to try the weights lever once", evidence), nil
 	case canWeights && len(moves) == 0:
 		return weights(in, "every single-knob change of the incumbent has been tried", evidence), nil
 	case len(moves) > 0:
@@ -179,6 +181,31 @@ func bestGen(in agent.FeedbackInput) int {
 		}
 	}
 	return best
+}
+
+// tried reports whether a past generation took action.
+func tried(in agent.FeedbackInput, action string) bool {
+	for _, h := range in.History {
+		if h.Action == action {
+			return true
+		}
+	}
+	return false
+}
+
+// improved reports whether some generation made by action beat every
+// generation before it.
+func improved(in agent.FeedbackInput, action string) bool {
+	best, have := 0.0, false
+	for _, h := range in.History {
+		if have && h.Action == action && verify.Better(h.Score, best, in.Higher) {
+			return true
+		}
+		if !have || verify.Better(h.Score, best, in.Higher) {
+			best, have = h.Score, true
+		}
+	}
+	return false
 }
 
 // harnessPlateau reports whether the last n generations were harness edits

@@ -16,7 +16,9 @@
 //     harness used the model). It is taken when the last generation was a
 //     weight update that became the incumbent (keep going while it pays),
 //     when the last two harness edits did not beat the incumbent (plateau),
-//     or when no untried move is left. --mode weights always takes it.
+//     when it has never been tried and the harness search has paid off once
+//     but its last edit did not (so each lever gets an early try), or when
+//     no untried move is left. --mode weights always takes it.
 //  3. Otherwise the first move is taken; with nothing left, stop.
 //
 // The algorithm for a weight update is the rule table's recommendation
