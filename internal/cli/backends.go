@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -162,11 +164,36 @@ func (a *app) remoteTarget(ctx context.Context, be *backends, o *runOptions, tar
 		if key == "" {
 			return errors.New("--trainer tinker needs TINKER_API_KEY in the environment")
 		}
-		tr, err := tinker.New(ctx, tinker.Config{BaseURL: a.env.Get("TINKER_BASE_URL"), APIKey: key, BaseModel: tp.Model, Rank: o.LoRARank})
+		tinkerURL := a.env.Get("TINKER_BASE_URL")
+		tr, err := tinker.New(ctx, tinker.Config{BaseURL: tinkerURL, APIKey: key, BaseModel: tp.Model, Rank: o.LoRARank})
 		if err != nil {
 			return err
 		}
 		be.trainer = tr
+		if prov.ProviderID != "vllm" && o.AdapterServer != "vllm" {
+			// Trained versions are sampled through Tinker's OpenAI-compatible
+			// endpoint under their sampler checkpoint path.
+			sampler := &profile.Provider{ProviderID: "tinker-sampler", Name: "Tinker sampling", ClientKind: "openai",
+				BaseURL: tinker.OAIBaseURL(tinkerURL), APIKeyEnv: "TINKER_API_KEY"}
+			be.policy = func(ctx context.Context, dir string, version int) (llm.Model, error) {
+				if version == 0 || dir == "" {
+					return wrapped, nil
+				}
+				var st tinker.State
+				b, err := os.ReadFile(filepath.Join(dir, tinker.StateFile))
+				if err == nil {
+					err = json.Unmarshal(b, &st)
+				}
+				if err != nil || st.SamplerPath == "" {
+					return nil, fmt.Errorf("adapter v%d: no Tinker sampler path in %s (%v)", version, tinker.StateFile, err)
+				}
+				m, err := profile.NewModel(ctx, sampler, st.SamplerPath, a.env.Get, loader)
+				if err != nil {
+					return nil, err
+				}
+				return be.budget.Wrap(m, tp.Model), nil
+			}
+		}
 	}
 	if prov.ProviderID == "vllm" || o.AdapterServer == "vllm" {
 		// New adapters are hot-loaded into the vLLM server under versioned
