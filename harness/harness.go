@@ -1,10 +1,12 @@
 package harness
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"sort"
 
@@ -137,4 +139,46 @@ type Runtime interface {
 // knobs without running setup (the builtin feedback agent uses it).
 type Inspector interface {
 	Inspect(src Source) (Decl, error)
+}
+
+// KnobsFile is the file a harness version's knob settings live in.
+const KnobsFile = "knobs.json"
+
+// ParseKnobs decodes knobs.json. Integral numbers become int64 and others
+// float64, so a setting keeps its Starlark type (3 stays an int, and
+// range(n) works).
+func ParseKnobs(b []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var knobs map[string]any
+	if err := dec.Decode(&knobs); err != nil {
+		return nil, fmt.Errorf("%s must be a JSON object of knob settings: %w", KnobsFile, err)
+	}
+	var fix func(v any) any
+	fix = func(v any) any {
+		switch x := v.(type) {
+		case json.Number:
+			if i, err := x.Int64(); err == nil {
+				return i
+			}
+			f, _ := x.Float64()
+			return f
+		case []any:
+			for i := range x {
+				x[i] = fix(x[i])
+			}
+		case map[string]any:
+			for k := range x {
+				x[k] = fix(x[k])
+			}
+		}
+		return v
+	}
+	for k := range knobs {
+		knobs[k] = fix(knobs[k])
+	}
+	if len(knobs) == 0 {
+		return nil, nil
+	}
+	return knobs, nil
 }

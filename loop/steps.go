@@ -26,7 +26,7 @@ import (
 
 // Files of a generation folder.
 const (
-	fileKnobs       = "knobs.json"
+	fileKnobs       = harness.KnobsFile
 	fileRollouts    = "rollouts.jsonl"
 	fileResults     = "results.json"
 	fileDecision    = "decision.json"
@@ -754,49 +754,13 @@ func (r *runner) readHarness(gen int) (harness.Source, error) {
 		}
 		src := harness.Source{Name: name, Code: code}
 		if b, err := os.ReadFile(filepath.Join(dir, fileKnobs)); err == nil {
-			dec := json.NewDecoder(bytes.NewReader(b))
-			dec.UseNumber()
-			var knobs map[string]any
-			if err := dec.Decode(&knobs); err != nil {
-				return src, fmt.Errorf("gen %d %s: %w", gen, fileKnobs, err)
+			if src.Knobs, err = harness.ParseKnobs(b); err != nil {
+				return src, fmt.Errorf("gen %d: %w", gen, err)
 			}
-			src.Knobs = normalizeJSON(knobs)
-		}
-		if len(src.Knobs) == 0 {
-			src.Knobs = nil
 		}
 		return src, nil
 	}
 	return harness.Source{}, fmt.Errorf("gen %d has no harness.star or target_agent.py", gen)
-}
-
-// normalizeJSON makes json.Number ints int64 and others float64, so knob
-// values round-trip with their Starlark types (3 stays an int).
-func normalizeJSON(m map[string]any) map[string]any {
-	var fix func(v any) any
-	fix = func(v any) any {
-		switch x := v.(type) {
-		case json.Number:
-			if i, err := x.Int64(); err == nil {
-				return i
-			}
-			f, _ := x.Float64()
-			return f
-		case []any:
-			for i := range x {
-				x[i] = fix(x[i])
-			}
-		case map[string]any:
-			for k := range x {
-				x[k] = fix(x[k])
-			}
-		}
-		return v
-	}
-	for k := range m {
-		m[k] = fix(m[k])
-	}
-	return m
 }
 
 func (r *runner) writeTrajectories(rel string, ts []trajectory.Trajectory) error {

@@ -13,7 +13,7 @@ import (
 const (
 	StarlarkFile = "harness.star"
 	PythonFile   = "target_agent.py"
-	KnobsFile    = "knobs.json"
+	KnobsFile    = harness.KnobsFile
 )
 
 // harnessName picks the file the agent edits: the base source's name, else
@@ -60,13 +60,11 @@ func readSource(ws *workspace, name string) (harness.Source, error) {
 	kb, err := ws.ReadFile(KnobsFile)
 	switch {
 	case err == nil:
-		var knobs map[string]any
-		if err := json.Unmarshal(kb, &knobs); err != nil {
-			return harness.Source{}, fmt.Errorf("%s must be a JSON object of knob settings: %w", KnobsFile, err)
+		knobs, err := harness.ParseKnobs(kb)
+		if err != nil {
+			return harness.Source{}, err
 		}
-		if len(knobs) > 0 {
-			src.Knobs = knobs
-		}
+		src.Knobs = knobs
 	case errors.Is(err, fs.ErrNotExist):
 	default:
 		return harness.Source{}, fmt.Errorf("read %s: %w", KnobsFile, err)
