@@ -80,6 +80,9 @@ func Run(ctx context.Context, cfg Config, d Deps, events []runstore.Event) (runs
 	if cfg.Mode == agent.ModeAuto && d.Trainer == nil {
 		r.progress(Progress{Kind: "notice", Text: "no trainer is available for this target: auto mode continues with the harness lever only"})
 	}
+	if err := r.repairAdapters(ctx); err != nil {
+		return r.st, err
+	}
 	if r.st.BestGen > 0 { // a kill may have landed between verified and best/
 		if err := r.syncBest(); err != nil {
 			return r.st, err

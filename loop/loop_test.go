@@ -418,3 +418,43 @@ func TestResumeAfterSIGKILL(t *testing.T) {
 		}
 	}
 }
+
+func TestResumeRetrainsDeletedAdapter(t *testing.T) {
+	taskDir := writeTask(t, modelCode)
+	runDir := filepath.Join(t.TempDir(), "run_t")
+	st, err := runLoop(t.Context(), taskDir, runDir, agent.ModeAuto, 5, false, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dir string
+	for _, g := range st.Gens {
+		if g.Action == agent.ActionWeights {
+			dir = filepath.Join(runDir, g.AdapterDir)
+			break
+		}
+	}
+	if dir == "" {
+		t.Fatal("no weight update to delete")
+	}
+	want, err := os.ReadFile(filepath.Join(dir, "adapter_config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	before := canonical(t, runDir)
+	if _, err := runLoop(t.Context(), taskDir, runDir, agent.ModeAuto, 5, true, true); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "adapter_config.json"))
+	if err != nil {
+		t.Fatalf("adapter not retrained: %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("retrained adapter differs:\n%s\nwant:\n%s", got, want)
+	}
+	if after := canonical(t, runDir); after != before {
+		t.Errorf("resume changed the finished run's summary")
+	}
+}

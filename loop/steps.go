@@ -97,18 +97,24 @@ func (r *runner) load(ctx context.Context, gen int) (harness.Harness, harness.So
 	if err != nil {
 		return nil, src, err
 	}
-	env, err := r.env(ctx, g.AdapterDir, g.AdapterVersion, src)
+	h, err := r.loadWith(ctx, src, g.AdapterDir, g.AdapterVersion)
+	return h, src, err
+}
+
+// loadWith loads src over the model serving an adapter.
+func (r *runner) loadWith(ctx context.Context, src harness.Source, adapterDir string, version int) (harness.Harness, error) {
+	env, err := r.env(ctx, adapterDir, version, src)
 	if err != nil {
-		return nil, src, err
+		return nil, err
 	}
 	h, err := r.d.Runtime.Load(ctx, src, env)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, src, ctx.Err()
+			return nil, ctx.Err()
 		}
-		return brokenHarness{err: fmt.Errorf("harness load: %w", err)}, src, nil
+		return brokenHarness{err: fmt.Errorf("harness load: %w", err)}, nil
 	}
-	return h, src, nil
+	return h, nil
 }
 
 func (r *runner) env(ctx context.Context, adapterDir string, version int, src harness.Source) (harness.Env, error) {
@@ -548,56 +554,96 @@ func (r *runner) tryFunc() agent.TryFunc {
 func (r *runner) train(ctx context.Context, gen int) error {
 	start := time.Now()
 	g := r.st.Gen(gen)
-	if r.d.Trainer == nil {
-		return fmt.Errorf("no trainer is available")
-	}
-	items := r.trainItems(gen)
-	r.progress(Progress{Kind: "step", Gen: gen, Step: "train", Total: len(items) * r.cfg.TrainSamples})
-	h, _, err := r.load(ctx, gen) // the weights gen shares its parent's harness and adapter
-	if err != nil {
-		return err
-	}
-	trajs, err := rollout.Run(ctx, h, items, r.rolloutConfig(gen, task.Train, g.HarnessSHA, g.AdapterVersion, r.cfg.TrainSamples),
-		func(done, total int) {
-			r.progress(Progress{Kind: "items", Gen: gen, Step: "train", Done: done, Total: total})
-		})
-	h.Close()
-	if err != nil {
-		return err
-	}
-	if _, err := r.score(ctx, task.Train, trajs, r.cfg.TrainSamples); err != nil {
-		return err
-	}
-	if err := r.writeTrajectories(genRel(gen, fileTrainRoll), trajs); err != nil {
-		return err
-	}
 	version := 1
 	for _, x := range r.st.Gens {
 		if x.AdapterVersion >= version {
 			version = x.AdapterVersion + 1
 		}
 	}
+	// Until adapter_trained, a weights gen holds its parent's adapter.
+	rel, err := r.trainAdapter(ctx, gen, g.AdapterDir, g.AdapterVersion, version)
+	if err != nil {
+		return err
+	}
+	return r.emit(runstore.Event{Type: runstore.EvAdapterTrained, Gen: gen, AdapterVersion: version,
+		AdapterDir: rel, DurationS: since(start)})
+}
+
+// trainAdapter makes gen's adapter: it rolls the harness out over the
+// parent adapter on train items (or reuses the rollouts a previous attempt
+// wrote), trains, and returns the adapter's run-relative folder. Everything
+// is seeded, so running it again gives the same adapter.
+func (r *runner) trainAdapter(ctx context.Context, gen int, parentDir string, parentVersion, version int) (string, error) {
+	g := r.st.Gen(gen)
+	if r.d.Trainer == nil {
+		return "", fmt.Errorf("no trainer is available")
+	}
+	trajs, err := r.readTrajectories(genRel(gen, fileTrainRoll))
+	if err != nil {
+		items := r.trainItems(gen)
+		r.progress(Progress{Kind: "step", Gen: gen, Step: "train", Total: len(items) * r.cfg.TrainSamples})
+		src, err := r.readHarness(gen) // a weights gen keeps its parent's harness
+		if err != nil {
+			return "", err
+		}
+		h, err := r.loadWith(ctx, src, parentDir, parentVersion)
+		if err != nil {
+			return "", err
+		}
+		trajs, err = rollout.Run(ctx, h, items, r.rolloutConfig(gen, task.Train, g.HarnessSHA, parentVersion, r.cfg.TrainSamples),
+			func(done, total int) {
+				r.progress(Progress{Kind: "items", Gen: gen, Step: "train", Done: done, Total: total})
+			})
+		h.Close()
+		if err != nil {
+			return "", err
+		}
+		if _, err := r.score(ctx, task.Train, trajs, r.cfg.TrainSamples); err != nil {
+			return "", err
+		}
+		if err := r.writeTrajectories(genRel(gen, fileTrainRoll), trajs); err != nil {
+			return "", err
+		}
+	}
 	parent := ""
-	if g.AdapterDir != "" {
-		parent = r.d.Store.Path(g.AdapterDir)
+	if parentDir != "" {
+		parent = r.d.Store.Path(parentDir)
 	}
 	out := r.d.Store.Path(genRel(gen, dirAdapter))
 	_ = os.RemoveAll(out) // a half-written adapter from a killed run
 	r.progress(Progress{Kind: "step", Gen: gen, Step: "update", Text: string(g.Algorithm)})
 	res, err := r.d.Trainer.Train(ctx, train.Request{
 		Run: r.cfg.RunID, Gen: gen, Algorithm: g.Algorithm, Rollouts: trajs,
-		Parent: parent, ParentVersion: g.AdapterVersion, Version: version,
+		Parent: parent, ParentVersion: parentVersion, Version: version,
 		OutDir: out, MetricsPath: r.d.Store.Path(genRel(gen, fileTrainLog)), Seed: r.cfg.Seed + int64(gen)*7919,
 	})
 	if err != nil {
-		return fmt.Errorf("train %s: %w", g.Algorithm, err)
+		return "", fmt.Errorf("train %s: %w", g.Algorithm, err)
 	}
-	rel := genRel(gen, dirAdapter)
 	if res.AdapterDir != "" && res.AdapterDir != out {
-		rel = res.AdapterDir // a remote trainer's reference (e.g. a tinker:// path)
+		return res.AdapterDir, nil // a remote trainer's reference (e.g. a tinker:// path)
 	}
-	return r.emit(runstore.Event{Type: runstore.EvAdapterTrained, Gen: gen, AdapterVersion: version,
-		AdapterDir: rel, DurationS: since(start)})
+	return genRel(gen, dirAdapter), nil
+}
+
+// repairAdapters retrains, in generation order, any local adapter that
+// events.jsonl says was trained but whose folder is gone: deleting an
+// adapter and resuming gives back the same adapter.
+func (r *runner) repairAdapters(ctx context.Context) error {
+	for _, g := range r.st.Gens {
+		if g.Action != agent.ActionWeights || !g.AdapterReady || g.AdapterDir == "" || strings.Contains(g.AdapterDir, "://") {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(r.d.Store.Path(g.AdapterDir), "adapter_config.json")); err == nil {
+			continue
+		}
+		parent := r.st.Gen(g.Parent)
+		r.progress(Progress{Kind: "notice", Text: fmt.Sprintf("adapter v%d of gen %d is missing: retraining it", g.AdapterVersion, g.Gen)})
+		if _, err := r.trainAdapter(ctx, g.Gen, parent.AdapterDir, parent.AdapterVersion, g.AdapterVersion); err != nil {
+			return fmt.Errorf("retrain adapter of gen %d: %w", g.Gen, err)
+		}
+	}
+	return nil
 }
 
 // trainItems picks the train items a weight update rolls out on: a seeded
