@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,12 +19,8 @@ import (
 
 	"github.com/sia-agent/sia/agent"
 	"github.com/sia-agent/sia/agent/llmagent"
-	"github.com/sia-agent/sia/harness/starlark"
-	"github.com/sia-agent/sia/llm"
-	"github.com/sia-agent/sia/llm/anthropic"
-	"github.com/sia-agent/sia/llm/openai"
-	"github.com/sia-agent/sia/loop"
-	"github.com/sia-agent/sia/runstore"
+	"github.com/sia-agent/sia/internal/cli"
+	"github.com/sia-agent/sia/report"
 	"github.com/sia-agent/sia/task"
 	"github.com/sia-agent/sia/trajectory"
 )
@@ -247,22 +242,23 @@ func (m *taskModel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// TestLLMAgentsThreeGenerations runs the loop for 3 generations with the
-// LLM Meta-Agent on the Anthropic Messages format, the LLM Feedback-Agent
-// on the OpenAI Chat Completions format and the task model on a vLLM-style
-// OpenAI server, all httptest servers; it checks the run folder holds the
-// harness the Meta-Agent wrote, the decisions the Feedback-Agent submitted
-// and token-level trajectories.
+// TestLLMAgentsThreeGenerations runs `sia run` for 3 generations with the
+// LLM Meta- and Feedback-Agents on the Anthropic Messages format and the task
+// model on a vLLM-style OpenAI Chat Completions server, all httptest servers
+// reached through profile files; it checks the run folder holds the harness
+// the Meta-Agent wrote, the decisions the Feedback-Agent submitted and
+// token-level trajectories.
 func TestLLMAgentsThreeGenerations(t *testing.T) {
 	ctx := t.Context()
-	metaSrv := &scriptServer{format: "anthropic", turns: []turn{
+	// One agent profile serves both roles (SIA's meta profile), so one
+	// scripted server answers the Meta-Agent's turns, then the Feedback-Agent's.
+	agentSrv := &scriptServer{format: "anthropic", turns: []turn{
+		// Meta-Agent
 		{text: "Reading the reference.", calls: []toolCall{{"m1", llmagent.ToolReadFile, map[string]any{"path": "harness.star"}}}},
 		{calls: []toolCall{{"m2", llmagent.ToolWriteFile, map[string]any{"path": "harness.star", "content": metaHarness}},
 			{"m3", llmagent.ToolRunHarness, map[string]any{"n_items": 2}}}},
 		{text: "The harness strips the answer prefix."},
-	}}
-	fbSrv := &scriptServer{format: "openai", turns: []turn{
-		// after gen 1
+		// Feedback-Agent, after gen 1
 		{calls: []toolCall{{"f1", llmagent.ToolRewardStats, map[string]any{}}, {"f2", llmagent.ToolReadTrajectories, map[string]any{"n": 2, "filter": "failed"}}}},
 		{calls: []toolCall{{"f3", llmagent.ToolEditFile, map[string]any{"path": "harness.star", "old": editOld, "new": editNew}},
 			{"f4", llmagent.ToolSubmitDecision, map[string]any{"action": "harness", "rationale": "answers end with a period",
@@ -272,37 +268,45 @@ func TestLLMAgentsThreeGenerations(t *testing.T) {
 			{"f6", llmagent.ToolSubmitDecision, map[string]any{"action": "harness", "rationale": "document the prompt",
 				"hypothesis": "a clearer harness", "expected": "no change", "risk": "none"}}}},
 	}}
+	metaSrv, fbSrv := agentSrv, agentSrv
 	tm := &taskModel{}
-	servers := map[string]http.Handler{"meta": metaSrv, "feedback": fbSrv, "task": tm}
-	urls := map[string]string{}
-	for name, h := range servers {
-		srv := httptest.NewServer(h)
-		t.Cleanup(srv.Close)
-		urls[name] = srv.URL
-	}
+	agentURL := httptest.NewServer(agentSrv)
+	t.Cleanup(agentURL.Close)
+	taskURL := httptest.NewServer(tm)
+	t.Cleanup(taskURL.Close)
 
-	metaModel, err := anthropic.NewModel(ctx, "claude-e2e", &anthropic.Config{BaseURL: urls["meta"], APIKey: "k", MaxRetries: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fbModel, err := openai.NewModel(ctx, "gpt-e2e", &openai.Config{BaseURL: urls["feedback"] + "/v1", APIKey: "k", MaxRetries: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	policy, err := openai.NewModel(ctx, "policy-e2e", &openai.Config{BaseURL: urls["task"] + "/v1", VLLM: true, MaxRetries: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	meta, err := llmagent.NewMeta(llmagent.Config{Model: metaModel})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fb, err := llmagent.NewFeedback(llmagent.Config{Model: fbModel})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfgDir := t.TempDir()
+	write(t, filepath.Join(cfgDir, "profiles", "providers", "claude-fake.json"),
+		fmt.Sprintf(`{"provider_id": "claude-fake", "name": "fake Anthropic", "client_kind": "anthropic", "base_url": %q, "api_key_env": "FAKE_ANTHROPIC_KEY"}`, agentURL.URL))
+	write(t, filepath.Join(cfgDir, "profiles", "meta", "claude-fake.json"),
+		`{"profile_id": "claude-fake", "name": "Claude (fake)", "agent_impl": "llm", "model": "claude-e2e", "provider_id": "claude-fake"}`)
+	write(t, filepath.Join(cfgDir, "profiles", "providers", "vllm-fake.json"),
+		fmt.Sprintf(`{"provider_id": "vllm-fake", "name": "fake vLLM", "client_kind": "openai", "base_url": %q, "api_key_env": "", "vllm": true}`, taskURL.URL+"/v1"))
+	write(t, filepath.Join(cfgDir, "profiles", "target", "vllm-fake.json"),
+		`{"profile_id": "vllm-fake", "name": "policy on fake vLLM", "model": "policy-e2e", "provider_id": "vllm-fake", "agent_reference": "task"}`)
 
-	tk, err := task.OpenDir(writeTask(t), nil)
+	taskDir := writeTask(t)
+	runsDir := t.TempDir()
+	env := map[string]string{"SIA_CONFIG_DIR": cfgDir, "SIA_CACHE_DIR": t.TempDir(), "FAKE_ANTHROPIC_KEY": "k"}
+	var out, errb strings.Builder
+	code := cli.Main(ctx, []string{"run", "--task-dir", taskDir, "--runs-dir", runsDir, "--run-id", "e2e", "--max-gen", "3",
+		"--mode", "harness", "--seed", "5", "--parallel", "2", "--meta-profile", "claude-fake", "--target-profile", "vllm-fake"},
+		cli.Streams{In: strings.NewReader(""), Out: &out, Err: &errb}, func(k string) string { return env[k] })
+	for _, p := range agentSrv.problems {
+		t.Error(p)
+	}
+	for _, p := range tm.problems {
+		t.Error(p)
+	}
+	if code != 0 {
+		t.Fatalf("sia run exited %d:\n%s\n%s", code, errb.String(), out.String())
+	}
+	runDir := filepath.Join(runsDir, "run_e2e")
+	sum, err := report.Load(runDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk, err := task.OpenDir(taskDir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,37 +314,10 @@ func TestLLMAgentsThreeGenerations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := loop.Config{RunID: "e2e", Task: "plusone", MaxGen: 3, Mode: agent.ModeHarness, Seed: 5, Parallel: 2, Samples: 1,
-		Metric: "accuracy", HigherIsBetter: true, MetaProfile: "anthropic-fake", TargetProfile: "vllm-fake", Trainer: "none"}
-	cfg.ApplyDefaults()
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	runDir := filepath.Join(t.TempDir(), "run_e2e")
-	store, err := runstore.Create(runDir, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	st, err := loop.Run(ctx, cfg, loop.Deps{
-		Task: tk, Data: data, Runtime: starlark.New(starlark.Config{}), Meta: meta, Feedback: fb, Store: store,
-		Policy: func(context.Context, string, int) (llm.Model, error) { return policy, nil },
-	}, nil)
-	for _, s := range []*scriptServer{metaSrv, fbSrv} {
-		for _, p := range s.problems {
-			t.Error(p)
-		}
-	}
-	for _, p := range tm.problems {
-		t.Error(p)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	// The loop ran three generations and the feedback edit fixed the score.
-	if len(st.Gens) != 3 || st.Gens[0].Score != 0 || st.Gens[1].Score != 1 {
-		t.Fatalf("generations: %+v", st.Gens)
+	if g := sum.Generations; len(g) != 3 || *g[0].Score != 0 || *g[1].Score != 1 {
+		t.Fatalf("generations: %+v\n%s", g, out.String())
 	}
 	// The Meta-Agent's harness is gen 1's.
 	if b, err := os.ReadFile(filepath.Join(runDir, "gen_1", "harness.star")); err != nil || string(b) != metaHarness {
