@@ -670,20 +670,20 @@ func (r *runner) test(ctx context.Context) error {
 		r.progress(Progress{Kind: "notice", Text: "the test split has no labels here: no held-out score"})
 		return r.finish()
 	}
-	r.progress(Progress{Kind: "step", Gen: best.Gen, Step: "test", Total: len(items)})
+	r.progress(Progress{Kind: "step", Gen: best.Gen, Step: "test", Total: len(items) * r.cfg.Samples})
 	h, _, err := r.load(ctx, best.Gen)
 	if err != nil {
 		return err
 	}
 	defer h.Close()
-	trajs, err := rollout.Run(ctx, h, items, r.rolloutConfig(best.Gen, task.Test, best.HarnessSHA, best.AdapterVersion, 1),
+	trajs, err := rollout.Run(ctx, h, items, r.rolloutConfig(best.Gen, task.Test, best.HarnessSHA, best.AdapterVersion, r.cfg.Samples),
 		func(done, total int) {
 			r.progress(Progress{Kind: "items", Gen: best.Gen, Step: "test", Done: done, Total: total})
 		})
 	if err != nil {
 		return err
 	}
-	res, err := r.score(ctx, task.Test, trajs, 1)
+	res, err := r.score(ctx, task.Test, trajs, r.cfg.Samples)
 	if err != nil {
 		return err
 	}

@@ -119,7 +119,7 @@ func bindRunFlags(f *pflag.FlagSet, o *runOptions) {
 	f.StringVar(&o.Mode, "mode", agent.ModeAuto, "levers: harness (SIA-H), weights (after gen 1), or auto (SIA-W+H)")
 	f.StringVar(&o.MetaProfile, "meta-profile", "builtin", "Meta/Feedback-Agent profile: builtin (offline), or a profile name or JSON path")
 	f.StringVar(&o.TargetProfile, "target-profile", "embedded", "task model profile: embedded (offline tinylm), or a profile name or JSON path")
-	f.IntVar(&o.Samples, "samples", 1, "rollout samples per val item")
+	f.IntVar(&o.Samples, "samples", 1, "rollout samples per val and test item (scores are means over samples)")
 	f.IntVar(&o.Parallel, "parallel", 0, "concurrent item solves (0 = number of CPUs)")
 	f.Int64Var(&o.Seed, "seed", 1, "seed for every random choice; a run with the same seed is reproducible")
 	f.BoolVar(&o.Resume, "resume", false, "continue an existing run folder from its last recorded step")

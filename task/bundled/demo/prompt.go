@@ -57,6 +57,13 @@ type CorpusOptions struct {
 	MasksPerWord int
 	// ListDocs is how many word-list documents the corpus holds (default 200).
 	ListDocs int
+	// SloppyRate is the share of restoration answers in the corpus that
+	// come with one hidden letter miscopied (default 0.35). It gives the base
+	// model a habit that holds for every word — careless answers — which
+	// reward can train away and which transfers to words never trained on.
+	// The miscopied letter sits at a hidden position, so a pattern check
+	// cannot see it; a negative value turns the habit off.
+	SloppyRate float64
 }
 
 func (o *CorpusOptions) applyDefaults() {
@@ -65,6 +72,9 @@ func (o *CorpusOptions) applyDefaults() {
 	}
 	if o.ListDocs == 0 {
 		o.ListDocs = 200
+	}
+	if o.SloppyRate == 0 {
+		o.SloppyRate = 0.35
 	}
 }
 
@@ -99,7 +109,11 @@ func (w *World) Corpus(opt CorpusOptions) [][]llm.Message {
 				shots[i] = Shot{Pattern: sp, Word: sw}
 			}
 			msgs, _ := Messages(variant, p, shots) // variants are known-good
-			docs = append(docs, append(msgs, llm.Message{Role: llm.RoleAssistant, Content: word}))
+			answer := word
+			if rng.Float64() < opt.SloppyRate {
+				answer = miscopy(rng, p, word)
+			}
+			docs = append(docs, append(msgs, llm.Message{Role: llm.RoleAssistant, Content: answer}))
 		}
 	}
 	for d := 0; d < opt.ListDocs; d++ {
@@ -115,6 +129,28 @@ func (w *World) Corpus(opt CorpusOptions) [][]llm.Message {
 	}
 	rng.Shuffle(len(docs), func(i, j int) { docs[i], docs[j] = docs[j], docs[i] })
 	return docs
+}
+
+// miscopy changes one letter of word at a position pattern hides, to
+// another letter: the answer still fits the pattern, but is not the word.
+func miscopy(rng *rand.Rand, pattern, word string) string {
+	var hidden []int
+	for i := range len(pattern) {
+		if pattern[i] == Mask {
+			hidden = append(hidden, i)
+		}
+	}
+	if len(hidden) == 0 {
+		return word
+	}
+	b := []byte(word)
+	i := hidden[rng.IntN(len(hidden))]
+	c := byte('a' + rng.IntN(25))
+	if c >= b[i] {
+		c++ // any letter but the right one
+	}
+	b[i] = c
+	return string(b)
 }
 
 // randomPattern hides a random third to two thirds of word's letters; it
