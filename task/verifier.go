@@ -2,6 +2,7 @@ package task
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"path"
@@ -42,30 +43,32 @@ func (t *Task) ParseSubmission(filename string, data []byte) (map[string]string,
 func ParseSubmission(filename string, data []byte, idKey, labelKey string) (map[string]string, error) {
 	switch strings.ToLower(path.Ext(filename)) {
 	case ".csv":
-		recs, err := parseCSV(filename, data)
+		r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))))
+		rows, err := r.ReadAll()
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", filename, err)
 		}
-		if len(recs) == 0 {
-			return map[string]string{}, nil
+		if len(rows) == 0 {
+			return nil, fmt.Errorf("%s: empty file (want a header with %q and %q)", filename, idKey, labelKey)
 		}
-		col := ""
-		for _, c := range []string{labelKey, "answer", "prediction"} {
-			if _, ok := recs[0][c]; ok {
-				col = c
-				break
+		idCol, ansCol := -1, -1
+		for i, h := range rows[0] {
+			switch {
+			case h == idKey:
+				idCol = i
+			case ansCol < 0 && (h == labelKey || h == "answer" || h == "prediction"):
+				ansCol = i
 			}
 		}
-		if col == "" {
+		if idCol < 0 {
+			return nil, fmt.Errorf("%s: no %q column", filename, idKey)
+		}
+		if ansCol < 0 {
 			return nil, fmt.Errorf("%s: no %q or \"answer\" column", filename, labelKey)
 		}
-		out := make(map[string]string, len(recs))
-		for i, r := range recs {
-			id, ok := r[idKey].(string)
-			if !ok {
-				return nil, fmt.Errorf("%s: row %d has no %q column", filename, i+2, idKey)
-			}
-			out[id] = r[col].(string)
+		out := make(map[string]string, len(rows)-1)
+		for _, row := range rows[1:] {
+			out[row[idCol]] = row[ansCol]
 		}
 		return out, nil
 	case ".json", ".jsonl":
