@@ -313,6 +313,17 @@ func (a *Adapter) ZeroGrad() {
 	}
 }
 
+// ZeroPolicyGrad clears every gradient but the value head's, so a Step
+// trains the value head alone (the critic warm-up of PPO): the value loss
+// also reaches the LoRA matrices through the shared trunk.
+func (a *Adapter) ZeroPolicyGrad() {
+	for _, p := range a.params() {
+		if p != a.valueW && p != a.valueB {
+			clear(p.g)
+		}
+	}
+}
+
 // Clone returns a deep copy of the adapter (weights and gradients) for the
 // same model. Optimizer state lives in the AdamW and is not copied.
 func (a *Adapter) Clone() *Adapter {

@@ -35,6 +35,10 @@ type Config struct {
 	ClipEps float64
 	// GAEGamma, GAELambda parameterise GAE (default 1, 0.95).
 	GAEGamma, GAELambda float64
+	// CriticWarmupEpochs fits the value head alone before a PPO update
+	// (default 3), at CriticLR (default 1e-3).
+	CriticWarmupEpochs int
+	CriticLR           float64
 	// ValueCoef weights the value loss (default 0.5).
 	ValueCoef float64
 	// KLCoef weights the KL-to-base penalty of REINFORCE+KL (default 0.1).
@@ -69,6 +73,10 @@ func (c *Config) applyDefaults() {
 	def(&c.GAEGamma, 1)
 	def(&c.GAELambda, 0.95)
 	def(&c.ValueCoef, 0.5)
+	def(&c.CriticLR, 1e-3)
+	if c.CriticWarmupEpochs == 0 {
+		c.CriticWarmupEpochs = 3
+	}
 	def(&c.KLCoef, 0.1)
 	def(&c.DPOBeta, 0.1)
 	def(&c.DPONLL, 1)

@@ -84,6 +84,16 @@ func (t *Trainer) TrainAdapter(ctx context.Context, req train.Request) (*tinylm.
 	for _, g := range groups {
 		all = append(all, g...)
 	}
+	if alg == rl.PPO {
+		// GAE with an untrained value head turns its noise into per-token
+		// advantages, and the policy update follows that noise (measured on
+		// the demo: reward fell after one update). Fit the critic to the
+		// outcome returns first; the policy is untouched (its gradients are
+		// cleared before each step, so AdamW leaves it as it is).
+		if err := t.warmCritic(ctx, ad, all, req.Seed); err != nil {
+			return nil, nil, err
+		}
+	}
 	fromSampler, err := t.prepass(ctx, ad, all, alg)
 	if err != nil {
 		return nil, nil, err
@@ -132,6 +142,56 @@ func (t *Trainer) TrainAdapter(ctx context.Context, req train.Request) (*tinylm.
 	res.Metrics["skipped_long"] = float64(x.skippedLong)
 	res.Metrics["old_from_sampler"] = fromSampler
 	return ad, res, nil
+}
+
+// warmCritic fits the value head to the outcome return of each example
+// (γ = 1 and one terminal reward: every token's return is the reward) for
+// CriticWarmupEpochs epochs, changing nothing else.
+func (t *Trainer) warmCritic(ctx context.Context, ad *tinylm.Adapter, all []*example, seed int64) error {
+	if !ad.HasValueHead() {
+		return nil
+	}
+	opt := tinylm.NewAdamW(t.cfg.CriticLR, 0.9, 0.999, 1e-8, 0)
+	order := make([]*example, len(all))
+	copy(order, all)
+	rng := rand.New(rand.NewPCG(uint64(seed), 0xc217))
+	for epoch := 0; epoch < t.cfg.CriticWarmupEpochs; epoch++ {
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for lo := 0; lo < len(order); lo += t.cfg.MinibatchSeqs {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			batch := order[lo:min(lo+t.cfg.MinibatchSeqs, len(order))]
+			seqs := make([][]int, len(batch))
+			tokens := 0
+			for i, e := range batch {
+				seqs[i] = e.seq()
+				tokens += len(e.completion)
+			}
+			tape, err := t.base.Forward(ad, seqs)
+			if err != nil {
+				return fmt.Errorf("embedded trainer: critic warm-up: %w", err)
+			}
+			dLogp := make([][]float32, len(batch))
+			dValue := make([][]float32, len(batch))
+			for i, e := range batch {
+				dLogp[i] = make([]float32, len(tape.Logprobs[i]))
+				dValue[i] = make([]float32, len(tape.Logprobs[i]))
+				_, vg := rl.ValueLoss(completionSlice(tape.Values[i], e), constant(e.reward, len(e.completion)))
+				for j := range vg {
+					dValue[i][e.first()+j] = float32(vg[j] / float64(tokens))
+				}
+			}
+			ad.ZeroGrad()
+			if err := t.base.Backward(tape, dLogp, dValue); err != nil {
+				return fmt.Errorf("embedded trainer: critic warm-up: %w", err)
+			}
+			ad.ZeroPolicyGrad()
+			ad.Step(opt, t.cfg.GradClip)
+		}
+	}
+	ad.ZeroGrad()
+	return nil
 }
 
 // startAdapter loads the parent adapter or makes a fresh one.
