@@ -6,18 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"sync"
 	"testing"
 
-	"github.com/sia-agent/sia/harness"
-	"github.com/sia-agent/sia/harness/starlark"
 	"github.com/sia-agent/sia/llm/embedded"
 	"github.com/sia-agent/sia/rl"
 	"github.com/sia-agent/sia/task"
 	"github.com/sia-agent/sia/train"
 	trainemb "github.com/sia-agent/sia/train/embedded"
-	"github.com/sia-agent/sia/trajectory"
 )
 
 // TestRLTransfer measures whether weight updates trained on train-split
@@ -44,63 +39,8 @@ func TestRLTransfer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, _ := task.NewRegistry(Bundle())
-	tk, _ := reg.Open(Name, task.Options{})
-	ds, err := tk.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, _ := files.ReadFile("reference/harness.star")
-	knobs := map[string]any{"variant": "fill", "n_votes": int64(5), "validate": true}
-	rt := starlark.New(starlark.Config{})
-	trainGold := map[string]string{}
-	for _, e := range ds.Train {
-		trainGold[e.ID] = e.Label
-	}
-	gold := map[string]map[string]string{task.Val: ds.Gold(task.Val), task.Test: ds.Gold(task.Test), task.Train: trainGold}
-
-	// run rolls the harness out on a split, k samples per item.
-	run := func(m *embedded.Model, split string, k int, salt int64) []trajectory.Trajectory {
-		h, err := rt.Load(ctx, harness.Source{Name: "harness.star", Code: src, Knobs: knobs}, harness.Env{Model: m, Train: ds.Train, Seed: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		items := ds.Items(split)
-		out := make([]trajectory.Trajectory, len(items)*k)
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, 2)
-		for i, it := range items {
-			for s := range k {
-				wg.Add(1)
-				sem <- struct{}{}
-				go func() {
-					defer wg.Done()
-					defer func() { <-sem }()
-					rec := trajectory.NewRecorder()
-					ans, _ := h.Solve(ctx, it, harness.Sample{Index: s, Seed: salt*1_000_003 + int64(i*31+s), Rec: rec})
-					r := Scorer{}.ScoreItem(it.ID, ans, gold[split][it.ID])
-					out[i*k+s] = trajectory.Trajectory{Item: it.ID, Sample: s, Answer: ans, Status: r.Status, Reward: r.Reward, Steps: rec.Steps()}
-				}()
-			}
-		}
-		wg.Wait()
-		return out
-	}
-	// measure reports answer accuracy and single-completion accuracy.
-	measure := func(m *embedded.Model, split string, salt int64) (float64, float64) {
-		ts := run(m, split, 4, salt)
-		acc, comp, n := 0.0, 0.0, 0.0
-		for _, tr := range ts {
-			acc += tr.Reward
-			for _, st := range tr.ModelSteps() {
-				n++
-				if strings.TrimSpace(strings.SplitN(st.Completion, "\n", 2)[0]) == gold[split][tr.Item] {
-					comp++
-				}
-			}
-		}
-		return acc / float64(len(ts)), comp / n
-	}
+	kit := newEvalKit(t, map[string]any{"variant": "fill", "n_votes": int64(5), "validate": true})
+	measure := kit.measure
 	model, _ := embedded.New(base, embedded.Config{})
 	report := func(label string, m *embedded.Model) {
 		ta, tc := measure(m, task.Train, 7)
@@ -119,7 +59,7 @@ func TestRLTransfer(t *testing.T) {
 	}
 	dir, parent, cur := t.TempDir(), "", model
 	for u := 1; u <= int(getf("UPDATES", 3)); u++ {
-		rollouts := run(cur, task.Train, int(getf("K", 4)), int64(100+u))
+		rollouts := kit.run(cur, task.Train, int(getf("K", 4)), int64(100+u))
 		out := filepath.Join(dir, fmt.Sprint(u))
 		ad, res, err := tr.TrainAdapter(ctx, train.Request{Gen: u, Algorithm: alg, Rollouts: rollouts, Parent: parent, Version: u, OutDir: out, Seed: int64(u)})
 		if err != nil {
