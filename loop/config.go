@@ -35,6 +35,10 @@ type Config struct {
 	// TrainSamples times each. Training never uses val or test rewards.
 	TrainItems   int `json:"train_items"`
 	TrainSamples int `json:"train_samples"`
+	// TrainRounds is how many on-policy rounds (roll out, train) one weight
+	// update makes (default 1 here; the CLI's default is 2, measured on the
+	// demo: the second round adds to the first, a third starts to memorise).
+	TrainRounds int `json:"train_rounds,omitempty"`
 	// Metric and HigherIsBetter copy the task's metric so `sia show` can
 	// read a run folder without the task.
 	Metric         string `json:"metric"`

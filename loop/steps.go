@@ -569,61 +569,94 @@ func (r *runner) train(ctx context.Context, gen int) error {
 		AdapterDir: rel, DurationS: since(start)})
 }
 
-// trainAdapter makes gen's adapter: it rolls the harness out over the
-// parent adapter on train items (or reuses the rollouts a previous attempt
-// wrote), trains, and returns the adapter's run-relative folder. Everything
-// is seeded, so running it again gives the same adapter.
+// trainAdapter makes gen's adapter in TrainRounds on-policy rounds: each
+// rolls the harness out on train items over the adapter so far (the parent
+// for the first), or reuses the rollouts a previous attempt wrote, and
+// trains from it. It returns the final adapter's run-relative folder.
+// Everything is seeded, so running it again gives the same adapter.
 func (r *runner) trainAdapter(ctx context.Context, gen int, parentDir string, parentVersion, version int) (string, error) {
 	g := r.st.Gen(gen)
 	if r.d.Trainer == nil {
 		return "", fmt.Errorf("no trainer is available")
 	}
-	trajs, err := r.readTrajectories(genRel(gen, fileTrainRoll))
+	rounds := max(1, r.cfg.TrainRounds)
+	curDir, curVersion := parentDir, parentVersion
+	for round := 1; round <= rounds; round++ {
+		last := round == rounds
+		suffix := ""
+		if round > 1 {
+			suffix = fmt.Sprintf("_%d", round)
+		}
+		trajs, err := r.trainRollouts(ctx, gen, genRel(gen, "train_rollouts"+suffix+".jsonl"), round, curDir, curVersion)
+		if err != nil {
+			return "", err
+		}
+		outRel := genRel(gen, dirAdapter)
+		if !last {
+			outRel = genRel(gen, fmt.Sprintf("rounds/%d", round))
+		}
+		metrics := genRel(gen, "train"+suffix+".jsonl")
+		if last {
+			metrics = genRel(gen, fileTrainLog)
+		}
+		parent := ""
+		if curDir != "" {
+			parent = r.d.Store.Path(curDir)
+		}
+		out := r.d.Store.Path(outRel)
+		_ = os.RemoveAll(out) // a half-written adapter from a killed run
+		r.progress(Progress{Kind: "step", Gen: gen, Step: "update", Text: fmt.Sprintf("%s, round %d/%d", g.Algorithm, round, rounds)})
+		res, err := r.d.Trainer.Train(ctx, train.Request{
+			Run: r.cfg.RunID, Gen: gen, Algorithm: g.Algorithm, Rollouts: trajs,
+			Parent: parent, ParentVersion: curVersion, Version: version,
+			OutDir: out, MetricsPath: r.d.Store.Path(metrics), Seed: r.cfg.Seed + int64(gen)*7919 + int64(round-1)*104729,
+		})
+		if err != nil {
+			return "", fmt.Errorf("train %s: %w", g.Algorithm, err)
+		}
+		curDir, curVersion = outRel, version
+		if res.AdapterDir != "" && res.AdapterDir != out {
+			curDir = res.AdapterDir // a remote trainer's reference (e.g. a tinker:// path)
+		}
+	}
+	return curDir, nil
+}
+
+// trainRollouts returns one round's rollouts on train items over an
+// adapter: read back if a previous attempt wrote them, else made and saved.
+func (r *runner) trainRollouts(ctx context.Context, gen int, rel string, round int, adapterDir string, version int) ([]trajectory.Trajectory, error) {
+	if trajs, err := r.readTrajectories(rel); err == nil {
+		return trajs, nil
+	}
+	g := r.st.Gen(gen)
+	items := r.trainItems(gen*1000 + round)
+	r.progress(Progress{Kind: "step", Gen: gen, Step: "train", Total: len(items) * r.cfg.TrainSamples})
+	src, err := r.readHarness(gen) // a weights gen keeps its parent's harness
 	if err != nil {
-		items := r.trainItems(gen)
-		r.progress(Progress{Kind: "step", Gen: gen, Step: "train", Total: len(items) * r.cfg.TrainSamples})
-		src, err := r.readHarness(gen) // a weights gen keeps its parent's harness
-		if err != nil {
-			return "", err
-		}
-		h, err := r.loadWith(ctx, src, parentDir, parentVersion)
-		if err != nil {
-			return "", err
-		}
-		trajs, err = rollout.Run(ctx, h, items, r.rolloutConfig(gen, task.Train, g.HarnessSHA, parentVersion, r.cfg.TrainSamples),
-			func(done, total int) {
-				r.progress(Progress{Kind: "items", Gen: gen, Step: "train", Done: done, Total: total})
-			})
-		h.Close()
-		if err != nil {
-			return "", err
-		}
-		if _, err := r.score(ctx, task.Train, trajs, r.cfg.TrainSamples); err != nil {
-			return "", err
-		}
-		if err := r.writeTrajectories(genRel(gen, fileTrainRoll), trajs); err != nil {
-			return "", err
-		}
+		return nil, err
 	}
-	parent := ""
-	if parentDir != "" {
-		parent = r.d.Store.Path(parentDir)
-	}
-	out := r.d.Store.Path(genRel(gen, dirAdapter))
-	_ = os.RemoveAll(out) // a half-written adapter from a killed run
-	r.progress(Progress{Kind: "step", Gen: gen, Step: "update", Text: string(g.Algorithm)})
-	res, err := r.d.Trainer.Train(ctx, train.Request{
-		Run: r.cfg.RunID, Gen: gen, Algorithm: g.Algorithm, Rollouts: trajs,
-		Parent: parent, ParentVersion: parentVersion, Version: version,
-		OutDir: out, MetricsPath: r.d.Store.Path(genRel(gen, fileTrainLog)), Seed: r.cfg.Seed + int64(gen)*7919,
-	})
+	h, err := r.loadWith(ctx, src, adapterDir, version)
 	if err != nil {
-		return "", fmt.Errorf("train %s: %w", g.Algorithm, err)
+		return nil, err
 	}
-	if res.AdapterDir != "" && res.AdapterDir != out {
-		return res.AdapterDir, nil // a remote trainer's reference (e.g. a tinker:// path)
+	trajs, err := rollout.Run(ctx, h, items, r.rolloutConfig(gen*1000+round, task.Train, g.HarnessSHA, version, r.cfg.TrainSamples),
+		func(done, total int) {
+			r.progress(Progress{Kind: "items", Gen: gen, Step: "train", Done: done, Total: total})
+		})
+	h.Close()
+	if err != nil {
+		return nil, err
 	}
-	return genRel(gen, dirAdapter), nil
+	for i := range trajs {
+		trajs[i].Gen = gen
+	}
+	if _, err := r.score(ctx, task.Train, trajs, r.cfg.TrainSamples); err != nil {
+		return nil, err
+	}
+	if err := r.writeTrajectories(rel, trajs); err != nil {
+		return nil, err
+	}
+	return trajs, nil
 }
 
 // repairAdapters retrains, in generation order, any local adapter that

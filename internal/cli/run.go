@@ -39,6 +39,7 @@ type runOptions struct {
 	ItemTimeout   time.Duration
 	TrainItems    int
 	TrainSamples  int
+	TrainRounds   int
 	BudgetUSD     float64
 	BudgetTokens  int
 	// Remote weights lever.
@@ -128,6 +129,7 @@ func bindRunFlags(f *pflag.FlagSet, o *runOptions) {
 	f.DurationVar(&o.ItemTimeout, "item-timeout", 0, "hard timeout per item solve (0 = the task's default)")
 	f.IntVar(&o.TrainItems, "train-items", 64, "train-split items a weight update rolls out on")
 	f.IntVar(&o.TrainSamples, "train-samples", 4, "samples per train item for a weight update")
+	f.IntVar(&o.TrainRounds, "train-rounds", 2, "on-policy rounds (roll out on train items, train) per weight update")
 	f.Float64Var(&o.BudgetUSD, "budget-usd", 0, "stop model calls once the run has spent this many dollars (0 = no limit)")
 	f.IntVar(&o.BudgetTokens, "budget-tokens", 0, "stop model calls once the run has used this many tokens (0 = no limit)")
 	f.StringVar(&o.TrainerCommand, "trainer-command", "", "command template for --trainer command: {data} {config} {out} are filled in (docs/trainers/)")
@@ -152,7 +154,7 @@ func (a *app) run(cmd *cobra.Command, o *runOptions) error {
 	cfg := loop.Config{
 		RunID: o.RunID, Task: t.Spec.Name, TaskDir: o.TaskDir, MaxGen: o.MaxGen, Mode: o.Mode,
 		Samples: o.Samples, Parallel: o.Parallel, Seed: o.Seed, Algorithm: rl.Algorithm(o.Algorithm),
-		ItemTimeout: loop.Duration(o.ItemTimeout), TrainItems: o.TrainItems, TrainSamples: o.TrainSamples,
+		ItemTimeout: loop.Duration(o.ItemTimeout), TrainItems: o.TrainItems, TrainSamples: o.TrainSamples, TrainRounds: o.TrainRounds,
 		Metric: t.Spec.Metric, HigherIsBetter: t.Spec.HigherIsBetter(),
 		MetaProfile: o.MetaProfile, TargetProfile: o.TargetProfile, Trainer: o.Trainer,
 	}
