@@ -31,7 +31,7 @@ func TestRLTransfer(t *testing.T) {
 		return d
 	}
 	ctx := context.Background()
-	docs, err := embedded.EncodeCorpus(Corpus(0))
+	docs, err := embedded.EncodeCorpus(NewWorld(0).Corpus(CorpusOptions{SloppyRate: getf("SLOPPY", 0)}))
 	if err != nil {
 		t.Fatal(err)
 	}
