@@ -1,0 +1,162 @@
+package loop
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/sia-agent/sia/agent"
+	"github.com/sia-agent/sia/rollout"
+	"github.com/sia-agent/sia/runstore"
+	"github.com/sia-agent/sia/task"
+	"github.com/sia-agent/sia/train"
+	"github.com/sia-agent/sia/trajectory"
+)
+
+// train rolls the incumbent out on train items and trains an adapter.
+func (r *runner) train(ctx context.Context, gen int) error {
+	start := time.Now()
+	g := r.st.Gen(gen)
+	version := 1
+	for _, x := range r.st.Gens {
+		if x.AdapterVersion >= version {
+			version = x.AdapterVersion + 1
+		}
+	}
+	// Until adapter_trained, a weights gen holds its parent's adapter.
+	rel, err := r.trainAdapter(ctx, gen, g.AdapterDir, g.AdapterVersion, version)
+	if err != nil {
+		return err
+	}
+	return r.emit(runstore.Event{Type: runstore.EvAdapterTrained, Gen: gen, AdapterVersion: version,
+		AdapterDir: rel, DurationS: since(start)})
+}
+
+// trainAdapter makes gen's adapter in TrainRounds on-policy rounds: each
+// rolls the harness out on train items over the adapter so far (the parent
+// for the first), or reuses the rollouts a previous attempt wrote, and
+// trains from it. It returns the final adapter's run-relative folder.
+// Everything is seeded, so running it again gives the same adapter.
+func (r *runner) trainAdapter(ctx context.Context, gen int, parentDir string, parentVersion, version int) (string, error) {
+	g := r.st.Gen(gen)
+	if r.d.Trainer == nil {
+		return "", fmt.Errorf("no trainer is available")
+	}
+	rounds := max(1, r.cfg.TrainRounds)
+	curDir, curVersion := parentDir, parentVersion
+	for round := 1; round <= rounds; round++ {
+		last := round == rounds
+		suffix := ""
+		if round > 1 {
+			suffix = fmt.Sprintf("_%d", round)
+		}
+		trajs, err := r.trainRollouts(ctx, gen, genRel(gen, "train_rollouts"+suffix+".jsonl"), round, curDir, curVersion)
+		if err != nil {
+			return "", err
+		}
+		outRel := genRel(gen, dirAdapter)
+		if !last {
+			outRel = genRel(gen, fmt.Sprintf("rounds/%d", round))
+		}
+		metrics := genRel(gen, "train"+suffix+".jsonl")
+		if last {
+			metrics = genRel(gen, fileTrainLog)
+		}
+		parent := ""
+		if curDir != "" {
+			parent = r.d.Store.Path(curDir)
+		}
+		out := r.d.Store.Path(outRel)
+		_ = os.RemoveAll(out) // a half-written adapter from a killed run
+		r.progress(Progress{Kind: "step", Gen: gen, Step: "update", Text: fmt.Sprintf("%s, round %d/%d", g.Algorithm, round, rounds)})
+		res, err := r.d.Trainer.Train(ctx, train.Request{
+			Run: r.cfg.RunID, Gen: gen, Algorithm: g.Algorithm, Rollouts: trajs,
+			Parent: parent, ParentVersion: curVersion, Version: version,
+			OutDir: out, MetricsPath: r.d.Store.Path(metrics), Seed: r.cfg.Seed + int64(gen)*7919 + int64(round-1)*104729,
+		})
+		if err != nil {
+			return "", fmt.Errorf("train %s: %w", g.Algorithm, err)
+		}
+		curDir, curVersion = outRel, version
+		if res.AdapterDir != "" && res.AdapterDir != out {
+			curDir = res.AdapterDir // a remote trainer's reference (e.g. a tinker:// path)
+		}
+	}
+	return curDir, nil
+}
+
+// trainRollouts returns one round's rollouts on train items over an
+// adapter: read back if a previous attempt wrote them, else made and saved.
+func (r *runner) trainRollouts(ctx context.Context, gen int, rel string, round int, adapterDir string, version int) ([]trajectory.Trajectory, error) {
+	if trajs, err := r.readTrajectories(rel); err == nil {
+		return trajs, nil
+	}
+	g := r.st.Gen(gen)
+	items := r.trainItems(gen*1000 + round)
+	r.progress(Progress{Kind: "step", Gen: gen, Step: "train", Total: len(items) * r.cfg.TrainSamples})
+	src, err := r.readHarness(gen) // a weights gen keeps its parent's harness
+	if err != nil {
+		return nil, err
+	}
+	h, err := r.loadWith(ctx, src, adapterDir, version)
+	if err != nil {
+		return nil, err
+	}
+	trajs, err := rollout.Run(ctx, h, items, r.rolloutConfig(gen*1000+round, task.Train, g.HarnessSHA, version, r.cfg.TrainSamples),
+		func(done, total int) {
+			r.progress(Progress{Kind: "items", Gen: gen, Step: "train", Done: done, Total: total})
+		})
+	h.Close()
+	if err != nil {
+		return nil, err
+	}
+	for i := range trajs {
+		trajs[i].Gen = gen
+	}
+	if _, err := r.score(ctx, task.Train, trajs, r.cfg.TrainSamples); err != nil {
+		return nil, err
+	}
+	if err := r.writeTrajectories(rel, trajs); err != nil {
+		return nil, err
+	}
+	return trajs, nil
+}
+
+// repairAdapters retrains, in generation order, any local adapter that
+// events.jsonl says was trained but whose folder is gone: deleting an
+// adapter and resuming gives back the same adapter.
+func (r *runner) repairAdapters(ctx context.Context) error {
+	for _, g := range r.st.Gens {
+		if g.Action != agent.ActionWeights || !g.AdapterReady || g.AdapterDir == "" || strings.Contains(g.AdapterDir, "://") {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(r.d.Store.Path(g.AdapterDir), "adapter_config.json")); err == nil {
+			continue
+		}
+		parent := r.st.Gen(g.Parent)
+		r.progress(Progress{Kind: "notice", Text: fmt.Sprintf("adapter v%d of gen %d is missing: retraining it", g.AdapterVersion, g.Gen)})
+		if _, err := r.trainAdapter(ctx, g.Gen, parent.AdapterDir, parent.AdapterVersion, g.AdapterVersion); err != nil {
+			return fmt.Errorf("retrain adapter of gen %d: %w", g.Gen, err)
+		}
+	}
+	return nil
+}
+
+// trainItems picks the train items a weight update rolls out on: a seeded
+// sample, different for each generation.
+func (r *runner) trainItems(gen int) []task.Item {
+	all := r.d.Data.Items(task.Train)
+	n := min(r.cfg.TrainItems, len(all))
+	idx := rand.New(rand.NewPCG(uint64(r.cfg.Seed), uint64(gen))).Perm(len(all))[:n]
+	sort.Ints(idx)
+	out := make([]task.Item, n)
+	for i, j := range idx {
+		out[i] = all[j]
+	}
+	return out
+}
