@@ -61,18 +61,15 @@ func (a *app) buildBackends(ctx context.Context, o *runOptions, t *task.Task, da
 	if be.runtime, err = newRuntime(t.Spec.Runtime); err != nil {
 		return nil, err
 	}
-	prices := budget.Bundled()
-	if dir := a.env.ConfigDir(); dir != "" {
-		if user, err := budget.LoadPrices(dir); err == nil {
-			prices = prices.Merge(user)
-		} else if !errors.Is(err, errNoFile) && !strings.Contains(err.Error(), "no such file") {
-			return nil, fmt.Errorf("price table: %w", err)
-		}
+	prices, err := budget.LoadPrices(a.env.ConfigDir()) // bundled, plus the user's prices.json if any
+	if err != nil {
+		return nil, err
 	}
 	if be.budget, err = budget.New(budget.Limits{USD: o.BudgetUSD, Tokens: o.BudgetTokens}, prices); err != nil {
 		return nil, err
 	}
-	loader := profile.WithLoader(&profile.Loader{UserDir: a.env.ConfigDir()})
+	profiles := &profile.Loader{UserDir: a.env.ConfigDir()}
+	loader := profile.WithLoader(profiles)
 
 	// Meta- and Feedback-Agents.
 	metaModel, mp, err := profile.OpenMeta(ctx, o.MetaProfile, a.env.Get, loader)
@@ -113,7 +110,7 @@ func (a *app) buildBackends(ctx context.Context, o *runOptions, t *task.Task, da
 	case err != nil:
 		return nil, fmt.Errorf("--target-profile: %w", err)
 	default:
-		if err := a.remoteTarget(ctx, be, o, target, loader); err != nil {
+		if err := a.remoteTarget(ctx, be, o, target, profiles); err != nil {
 			return nil, err
 		}
 	}
@@ -128,17 +125,14 @@ func (a *app) buildBackends(ctx context.Context, o *runOptions, t *task.Task, da
 	return be, nil
 }
 
-// errNoFile marks an absent optional file.
-var errNoFile = errors.New("no such file")
-
 // remoteTarget wires a task model served elsewhere, and its trainer.
-func (a *app) remoteTarget(ctx context.Context, be *backends, o *runOptions, target llm.Model, loader profile.Option) error {
-	tl := &profile.Loader{UserDir: a.env.ConfigDir()}
-	tp, err := tl.Target(o.TargetProfile)
+func (a *app) remoteTarget(ctx context.Context, be *backends, o *runOptions, target llm.Model, profiles *profile.Loader) error {
+	loader := profile.WithLoader(profiles)
+	tp, err := profiles.Target(o.TargetProfile)
 	if err != nil {
 		return err
 	}
-	prov, err := tl.Provider(tp.ProviderID)
+	prov, err := profiles.Provider(tp.ProviderID)
 	if err != nil {
 		return err
 	}
