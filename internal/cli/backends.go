@@ -51,8 +51,8 @@ func (b *backends) close() {
 // buildBackends resolves profiles into models, agents and a trainer. Every
 // configuration error (unknown profile, missing API key) surfaces here,
 // before any work.
-func (a *app) buildBackends(ctx context.Context, o *runOptions, t *task.Task, data *task.Dataset) (be *backends, err error) {
-	be = &backends{}
+func (a *app) buildBackends(ctx context.Context, o *runOptions, t *task.Task, data *task.Dataset) (_ *backends, err error) {
+	be := &backends{}
 	defer func() {
 		if err != nil {
 			be.close()
@@ -79,6 +79,9 @@ func (a *app) buildBackends(ctx context.Context, o *runOptions, t *task.Task, da
 	if metaModel == nil {
 		be.meta, be.feedback = builtin.Meta{}, builtin.Feedback{}
 	} else {
+		if err := be.budget.Check(mp.Model); err != nil {
+			return nil, fmt.Errorf("--budget-usd: %w", err)
+		}
 		cfg := llmagent.Config{Model: be.budget.Wrap(metaModel, mp.Model), OnEvent: a.agentEvents()}
 		m, err := llmagent.NewMeta(cfg)
 		if err != nil {
@@ -135,6 +138,9 @@ func (a *app) remoteTarget(ctx context.Context, be *backends, o *runOptions, tar
 	prov, err := profiles.Provider(tp.ProviderID)
 	if err != nil {
 		return err
+	}
+	if err := be.budget.Check(tp.Model); err != nil {
+		return fmt.Errorf("--budget-usd: %w", err)
 	}
 	wrapped := be.budget.Wrap(target, tp.Model)
 	be.policy = func(context.Context, string, int) (llm.Model, error) { return wrapped, nil }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -129,5 +130,33 @@ func TestTasksJSON(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(out), &v); err != nil || v.FormatVersion != 1 {
 		t.Fatalf("%v %q", err, out)
+	}
+}
+
+func TestMissingAPIKeyFailsBeforeAnyWork(t *testing.T) {
+	runs := t.TempDir()
+	env := map[string]string{"SIA_CONFIG_DIR": t.TempDir(), "SIA_CACHE_DIR": t.TempDir()}
+	for _, args := range [][]string{
+		{"run", "--task", "demo", "--meta-profile", "anthropic", "--runs-dir", runs},
+		{"run", "--task", "demo", "--target-profile", "openai", "--runs-dir", runs},
+	} {
+		_, stderr, code := runCLI(t, env, args...)
+		if code == 0 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "_API_KEY") {
+			t.Errorf("%v: code %d stderr %q", args, code, stderr)
+		}
+	}
+	if entries, _ := os.ReadDir(runs); len(entries) != 0 {
+		t.Errorf("a run folder was created before the configuration was checked: %v", entries)
+	}
+}
+
+func TestWeightsModeNeedsATrainer(t *testing.T) {
+	runs := t.TempDir()
+	_, stderr, code := runCLI(t, map[string]string{"SIA_CACHE_DIR": t.TempDir()}, "run", "--task", "demo", "--mode", "weights", "--trainer", "none", "--runs-dir", runs)
+	if code == 0 || !strings.Contains(stderr, "needs a trainer") {
+		t.Fatalf("code %d stderr %q", code, stderr)
+	}
+	if entries, _ := os.ReadDir(runs); len(entries) != 0 {
+		t.Errorf("run folder created: %v", entries)
 	}
 }

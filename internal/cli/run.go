@@ -165,6 +165,15 @@ func (a *app) run(cmd *cobra.Command, o *runOptions) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	// Fail on a bad profile or a missing API key before any work.
+	be, err := a.buildBackends(ctx, o, t, data)
+	if err != nil {
+		return err
+	}
+	defer be.close()
+	if o.Mode == agent.ModeWeights && be.trainer == nil {
+		return fmt.Errorf("--mode weights needs a trainer, and target profile %q has none (use --trainer, or --mode auto)", o.TargetProfile)
+	}
 	dir := filepath.Join(o.RunsDir, "run_"+o.RunID)
 	var (
 		store  *runstore.Store
@@ -190,15 +199,6 @@ func (a *app) run(cmd *cobra.Command, o *runOptions) error {
 		}
 	}
 	defer store.Close()
-	// Fail on a bad profile or a missing API key before any work.
-	be, err := a.buildBackends(ctx, o, t, data)
-	if err != nil {
-		return err
-	}
-	defer be.close()
-	if o.Mode == agent.ModeWeights && be.trainer == nil {
-		return fmt.Errorf("--mode weights needs a trainer, and target profile %q has none (use --trainer, or --mode auto)", o.TargetProfile)
-	}
 	pr := newProgressPrinter(a.streams.Err, isTerminal(a.streams.Err))
 	fmt.Fprintf(a.streams.Err, "sia: task %s · mode %s · %d val items · run folder %s\n", t.Spec.Name, o.Mode, len(data.Items(task.Val)), dir)
 	st, err := loop.Run(ctx, cfg, loop.Deps{
