@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,6 +32,8 @@ a = p.parse_args()
 base, key = os.environ["OPENAI_BASE_URL"], os.environ["OPENAI_API_KEY"]
 sample = os.environ.get("SIA_SAMPLE", "0")
 assert not os.path.exists(os.path.join(a.dataset_dir, "..", "private")), "private data must not be reachable"
+if SANDBOXED:
+    assert os.listdir(PRIVATE) == [], "the sandbox masks the task's private folder"
 train = list(csv.DictReader(open(os.path.join(a.dataset_dir, "train.csv"))))
 assert all("label" in r for r in train), "train split carries labels"
 rows = list(csv.DictReader(open(os.path.join(a.dataset_dir, "test.csv"))))
@@ -71,7 +74,7 @@ splits:
   test: {file: public/test.csv, gold: {file: private/test.csv}}
 `,
 		"task.md":                   "Answer x+1.\n",
-		"reference/target_agent.py": targetAgent,
+		"reference/target_agent.py": fmt.Sprintf("SANDBOXED = %s\nPRIVATE = %q\n", pyBool(python.SandboxAvailable()), filepath.Join(dir, "data", "private")) + targetAgent,
 		"data/public/train.csv":     train.String(),
 		"data/public/test.csv":      test.String(),
 		"data/private/test.csv":     gold.String(),
@@ -86,6 +89,13 @@ splits:
 		}
 	}
 	return dir
+}
+
+func pyBool(b bool) string {
+	if b {
+		return "True"
+	}
+	return "False"
 }
 
 // plusOne answers x+1 with token ids and logprobs, like a vLLM server.
@@ -128,7 +138,7 @@ func TestPythonHarnessThroughGateway(t *testing.T) {
 	}
 	defer store.Close()
 	st, err := loop.Run(ctx, cfg, loop.Deps{
-		Task: tk, Data: data, Runtime: &python.Runtime{}, Meta: builtin.Meta{}, Feedback: builtin.Feedback{}, Store: store,
+		Task: tk, Data: data, Runtime: &python.Runtime{Sandbox: python.SandboxAvailable()}, Meta: builtin.Meta{}, Feedback: builtin.Feedback{}, Store: store,
 		Policy:  func(context.Context, string, int) (llm.Model, error) { return llm.ModelFunc(plusOne), nil },
 		Gateway: gw, GatewayURL: url, GatewayKey: gw.APIKey(),
 	}, nil)

@@ -56,6 +56,9 @@ type Env struct {
 	Public fs.FS
 	// PublicDir is Public's path on disk, "" when in memory (python needs it).
 	PublicDir string
+	// Hidden lists folders an out-of-process harness must not see (the
+	// task's private data); a sandboxing runtime masks them.
+	Hidden []string
 	// Seed makes any randomness in the harness reproducible.
 	Seed int64
 	// Gateway lets out-of-process harnesses reach the task model; zero

@@ -118,6 +118,7 @@ func (r *runner) env(ctx context.Context, adapterDir string, version int, src ha
 	env := harness.Env{TaskDoc: doc, Train: r.d.Data.Train, Public: r.d.Task.Public(), Seed: r.cfg.Seed}
 	if r.d.Task.DataDir != "" {
 		env.PublicDir = filepath.Join(r.d.Task.DataDir, "public")
+		env.Hidden = []string{filepath.Join(r.d.Task.DataDir, "private")}
 	}
 	spec := r.d.Task.Spec
 	env.Layout = harness.Layout{IDKey: spec.Items.ID, LabelKey: spec.Items.Label, Submission: spec.Submission,

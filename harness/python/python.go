@@ -36,6 +36,35 @@ type RunConfig struct {
 	Env map[string]string
 	// Python is the interpreter (default "python3" on PATH).
 	Python string
+	// Sandbox runs the script under bubblewrap (bwrap): the filesystem is
+	// read-only but for the working dir and a private /tmp, Hidden folders
+	// are masked with empty ones, and the script gets its own PID
+	// namespace. Run fails when Sandbox is set and bwrap is missing.
+	Sandbox bool
+	// Hidden lists folders the sandbox masks (e.g. the task's private data).
+	Hidden []string
+}
+
+// SandboxAvailable reports whether bwrap can run here.
+func SandboxAvailable() bool {
+	path, err := exec.LookPath("bwrap")
+	if err != nil {
+		return false
+	}
+	return exec.Command(path, "--ro-bind", "/", "/", "--dev", "/dev", "--", "/bin/true").Run() == nil
+}
+
+// sandboxArgs wraps argv in a bwrap invocation.
+func sandboxArgs(bwrap, work, data string, hidden, argv []string) []string {
+	args := []string{bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"}
+	for _, h := range hidden {
+		if st, err := os.Stat(h); err == nil && st.IsDir() {
+			args = append(args, "--tmpfs", h)
+		}
+	}
+	args = append(args, "--bind", work, work, "--ro-bind", data, data,
+		"--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--chdir", work, "--")
+	return append(args, argv...)
 }
 
 // RunResult describes a finished run.
@@ -97,7 +126,15 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, error) {
 
 	runCtx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
-	cmd := exec.CommandContext(runCtx, py, script, "--dataset_dir", data, "--working_dir", work)
+	argv := []string{py, script, "--dataset_dir", data, "--working_dir", work}
+	if cfg.Sandbox {
+		bwrap, err := exec.LookPath("bwrap")
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: bubblewrap (bwrap) is not installed: %w", err)
+		}
+		argv = sandboxArgs(bwrap, work, data, cfg.Hidden, argv)
+	}
+	cmd := exec.CommandContext(runCtx, argv[0], argv[1:]...)
 	cmd.Dir = work
 	cmd.Env = environ(cfg.Env)
 	// A file (not a pipe) as stdout/stderr: Wait then never blocks on a

@@ -34,6 +34,9 @@ type Runtime struct {
 	Timeout time.Duration
 	// TempDir holds the per-run dataset and working folders ("" = os.TempDir).
 	TempDir string
+	// Sandbox runs each script under bubblewrap with the task's private
+	// folders masked (see RunConfig.Sandbox).
+	Sandbox bool
 }
 
 var _ harness.Runtime = (*Runtime)(nil)
@@ -110,7 +113,7 @@ func (h *Harness) SolveAll(ctx context.Context, items []task.Item, sample int, s
 		timeout = time.Until(dl)
 	}
 	res, runErr := Run(ctx, RunConfig{Script: h.src.Code, DatasetDir: dataset, WorkingDir: work,
-		Timeout: timeout, Env: vars, Python: h.rt.Python})
+		Timeout: timeout, Env: vars, Python: h.rt.Python, Sandbox: h.rt.Sandbox, Hidden: h.env.Hidden})
 	if res != nil {
 		tail := logTail(res.LogPath, 2000)
 		for _, rec := range recs {

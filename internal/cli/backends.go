@@ -61,6 +61,14 @@ func (a *app) buildBackends(ctx context.Context, o *runOptions, t *task.Task, da
 	if be.runtime, err = newRuntime(t.Spec.Runtime); err != nil {
 		return nil, err
 	}
+	if py, ok := be.runtime.(*python.Runtime); ok {
+		// Python harnesses are sandboxed (private data masked, filesystem
+		// read-only) where bubblewrap can run.
+		py.Sandbox = python.SandboxAvailable()
+		if !py.Sandbox {
+			fmt.Fprintln(a.streams.Err, "sia: bubblewrap (bwrap) is not available: python harnesses run unsandboxed (apt-get install bubblewrap)")
+		}
+	}
 	prices, err := budget.LoadPrices(a.env.ConfigDir()) // bundled, plus the user's prices.json if any
 	if err != nil {
 		return nil, err
