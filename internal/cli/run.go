@@ -112,7 +112,7 @@ on the held-out test split at the end. Results go to RUNS_DIR/run_<id>/.`,
 
 // bindRunFlags declares `sia run`'s flags on fs, bound to o.
 func bindRunFlags(f *pflag.FlagSet, o *runOptions) {
-	f.StringVar(&o.Task, "task", "", "bundled task name (see `sia tasks`)")
+	f.StringVar(&o.Task, "task", "", "bundled task name (see: sia tasks)")
 	f.StringVar(&o.TaskDir, "task-dir", "", "task folder in SIA's layout (data/public, data/private, reference/, optional task.yaml)")
 	f.IntVar(&o.MaxGen, "max-gen", 3, "number of generations (the first is the Meta-Agent's harness)")
 	f.StringVar(&o.RunID, "run-id", "1", "run id: results go to RUNS_DIR/run_<id>")
