@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -65,15 +64,8 @@ func (c *Config) applyDefaults() {
 }
 
 func (c *Config) validate() error {
-	u, err := url.Parse(c.BaseURL)
-	if err != nil {
-		return fmt.Errorf("base url %q: %w", c.BaseURL, err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("base url %q: scheme must be http or https", c.BaseURL)
-	}
-	if u.Host == "" {
-		return fmt.Errorf("base url %q: no host", c.BaseURL)
+	if err := llm.CheckBaseURL(c.BaseURL); err != nil {
+		return err
 	}
 	if c.Timeout < 0 {
 		return fmt.Errorf("timeout %s is negative", c.Timeout)
