@@ -28,11 +28,7 @@ var _ agent.Feedback = (*Feedback)(nil)
 
 // NewFeedback checks cfg and loads its prompts.
 func NewFeedback(cfg Config) (*Feedback, error) {
-	cfg.applyDefaults()
-	if err := cfg.validate(); err != nil {
-		return nil, err
-	}
-	p, err := loadPrompts(cfg.PromptVersion)
+	cfg, p, err := prepare(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -22,11 +22,7 @@ var _ agent.Meta = (*Meta)(nil)
 
 // NewMeta checks cfg and loads its prompts.
 func NewMeta(cfg Config) (*Meta, error) {
-	cfg.applyDefaults()
-	if err := cfg.validate(); err != nil {
-		return nil, err
-	}
-	p, err := loadPrompts(cfg.PromptVersion)
+	cfg, p, err := prepare(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -109,4 +105,15 @@ func trimNewlines(b []byte) []byte {
 		b = b[:len(b)-1]
 	}
 	return b
+}
+
+// prepare applies defaults, checks cfg and loads its prompts: what both
+// roles need before a session.
+func prepare(cfg Config) (Config, *prompts, error) {
+	cfg.applyDefaults()
+	if err := cfg.validate(); err != nil {
+		return cfg, nil, err
+	}
+	p, err := loadPrompts(cfg.PromptVersion)
+	return cfg, p, err
 }

@@ -42,6 +42,24 @@ func fenArg(b *sl.Builtin, fen string) (chess.Position, error) {
 	return p, nil
 }
 
+// fenMoveArgs reads the (fen, move) arguments: a position and a legal move
+// of it in SAN.
+func fenMoveArgs(b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple) (chess.Position, chess.Move, error) {
+	var fen, move string
+	if err := sl.UnpackPositionalArgs(b.Name(), args, kwargs, 2, &fen, &move); err != nil {
+		return chess.Position{}, chess.Move{}, err
+	}
+	p, err := fenArg(b, fen)
+	if err != nil {
+		return p, chess.Move{}, err
+	}
+	m, err := p.ParseSAN(move)
+	if err != nil {
+		return p, m, fmt.Errorf("%s: %w", b.Name(), err)
+	}
+	return p, m, nil
+}
+
 func chessLegalMoves(_ *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple) (sl.Value, error) {
 	var fen string
 	if err := sl.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &fen); err != nil {
@@ -60,33 +78,17 @@ func chessLegalMoves(_ *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tup
 }
 
 func chessPlay(_ *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple) (sl.Value, error) {
-	var fen, move string
-	if err := sl.UnpackPositionalArgs(b.Name(), args, kwargs, 2, &fen, &move); err != nil {
-		return nil, err
-	}
-	p, err := fenArg(b, fen)
+	p, m, err := fenMoveArgs(b, args, kwargs)
 	if err != nil {
 		return nil, err
-	}
-	m, err := p.ParseSAN(move)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", b.Name(), err)
 	}
 	return sl.String(p.Play(m).FEN()), nil
 }
 
 func chessSAN(_ *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple) (sl.Value, error) {
-	var fen, move string
-	if err := sl.UnpackPositionalArgs(b.Name(), args, kwargs, 2, &fen, &move); err != nil {
-		return nil, err
-	}
-	p, err := fenArg(b, fen)
+	p, m, err := fenMoveArgs(b, args, kwargs)
 	if err != nil {
 		return nil, err
-	}
-	m, err := p.ParseSAN(move)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", b.Name(), err)
 	}
 	return sl.String(p.SAN(m)), nil
 }
