@@ -147,12 +147,13 @@ func (r *runner) repairAdapters(ctx context.Context) error {
 	return nil
 }
 
-// trainItems picks the train items a weight update rolls out on: a seeded
-// sample, different for each generation.
-func (r *runner) trainItems(gen int) []task.Item {
+// trainItems picks the train items a weight-update round rolls out on: a
+// sample seeded by the run seed and salt (generation × 1000 + round), so
+// each generation and round draws its own.
+func (r *runner) trainItems(salt int) []task.Item {
 	all := r.d.Data.Items(task.Train)
 	n := min(r.cfg.TrainItems, len(all))
-	idx := rand.New(rand.NewPCG(uint64(r.cfg.Seed), uint64(gen))).Perm(len(all))[:n]
+	idx := rand.New(rand.NewPCG(uint64(r.cfg.Seed), uint64(salt))).Perm(len(all))[:n]
 	sort.Ints(idx)
 	out := make([]task.Item, n)
 	for i, j := range idx {
