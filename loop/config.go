@@ -46,6 +46,9 @@ type Config struct {
 	MetaProfile    string `json:"meta_profile"`
 	TargetProfile  string `json:"target_profile"`
 	Trainer        string `json:"trainer"`
+	// InitialHarness is where gen 1's harness came from when the user gave
+	// one (sia run --harness) instead of the Meta-Agent writing it.
+	InitialHarness string `json:"initial_harness,omitempty"`
 }
 
 // Duration marshals as a Go duration string.

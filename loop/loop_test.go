@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +25,7 @@ import (
 	"github.com/sia-agent/sia/runstore"
 	"github.com/sia-agent/sia/task"
 	"github.com/sia-agent/sia/train"
+	"github.com/sia-agent/sia/trajectory"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -104,6 +106,7 @@ func (h *fakeHarness) Solve(ctx context.Context, item task.Item, s harness.Sampl
 		ans += add
 	}
 	s.Rec.Log(fmt.Sprintf("x=%d", x))
+	s.Rec.Log(fmt.Sprintf("seed=%d", s.Seed))
 	return strconv.Itoa(ans), nil
 }
 
@@ -330,6 +333,63 @@ func TestLoopAutoTakesWeightsLever(t *testing.T) {
 	}
 	if st.BestScore <= st.Gens[0].Score {
 		t.Errorf("weights did not help: gen1 %.3f best %.3f", st.Gens[0].Score, st.BestScore)
+	}
+}
+
+// TestEvalRolloutsShareSeeds checks the loop's common random numbers: every
+// generation's val rollouts, harness or weights, draw the same sample
+// seeds; each train round draws fresh ones.
+func TestEvalRolloutsShareSeeds(t *testing.T) {
+	taskDir := writeTask(t, modelCode)
+	runDir := filepath.Join(t.TempDir(), "run_t")
+	st, err := runLoop(t.Context(), taskDir, runDir, agent.ModeAuto, 4, false, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seeds := func(rel string) map[string]string {
+		f, err := os.Open(filepath.Join(runDir, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		ts, err := trajectory.Read(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, tr := range ts {
+			for _, s := range tr.Steps {
+				if strings.HasPrefix(s.Text, "seed=") {
+					out[fmt.Sprintf("%s/%d", tr.Item, tr.Sample)] = s.Text
+				}
+			}
+		}
+		if len(out) == 0 {
+			t.Fatalf("%s: no seeds logged", rel)
+		}
+		return out
+	}
+	first := seeds(filepath.Join("gen_1", "rollouts.jsonl"))
+	var weights int
+	for _, g := range st.Gens[1:] {
+		if g.Action == agent.ActionWeights {
+			weights++
+		}
+		if got := seeds(filepath.Join(fmt.Sprintf("gen_%d", g.Gen), "rollouts.jsonl")); !maps.Equal(got, first) {
+			t.Errorf("gen %d (%s) val rollouts drew other seeds than gen 1", g.Gen, g.Action)
+		}
+	}
+	if weights == 0 {
+		t.Fatalf("no weights generation to compare: %+v", st.Gens)
+	}
+	trainFiles, _ := filepath.Glob(filepath.Join(runDir, "gen_*", "train_rollouts*.jsonl"))
+	if len(trainFiles) < 2 {
+		t.Fatalf("want train rollouts of at least two rounds, found %v", trainFiles)
+	}
+	a, _ := filepath.Rel(runDir, trainFiles[0])
+	b, _ := filepath.Rel(runDir, trainFiles[1])
+	if maps.Equal(seeds(a), seeds(b)) {
+		t.Errorf("%s and %s drew the same seeds: train rounds must sample afresh", a, b)
 	}
 }
 

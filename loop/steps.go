@@ -201,6 +201,12 @@ func withLogprobs(m llm.Model) llm.Model {
 	})
 }
 
+// rolloutConfig configures a rollout of gen's harness on split. Val and test
+// rollouts of every generation draw from the same random stream (stream 0):
+// common random numbers, so two generations' val scores differ by what the
+// generations changed and not by sampling luck, and the incumbent's test
+// score does not depend on which generation found it. Train rollouts for a
+// weight update set their own stream.
 func (r *runner) rolloutConfig(gen int, split, sha string, version, samples int) rollout.Config {
 	return rollout.Config{
 		Run: r.cfg.RunID, Gen: gen, Split: split, HarnessSHA: sha, AdapterVersion: version,
@@ -429,7 +435,7 @@ func copyDir(src, dst string) error {
 // writeHarness writes a harness version into gen's folder.
 func (r *runner) writeHarness(gen int, src harness.Source) error {
 	if src.Name == "" {
-		src.Name = "harness.star"
+		src.Name = harness.StarlarkFile
 	}
 	if strings.ContainsAny(src.Name, `/\`) {
 		return fmt.Errorf("harness file name %q must be a plain name", src.Name)
@@ -446,21 +452,11 @@ func (r *runner) writeHarness(gen int, src harness.Source) error {
 
 // readHarness reads gen's harness version back.
 func (r *runner) readHarness(gen int) (harness.Source, error) {
-	dir := r.d.Store.GenDir(gen)
-	for _, name := range []string{"harness.star", "target_agent.py"} {
-		code, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			continue
-		}
-		src := harness.Source{Name: name, Code: code}
-		if b, err := os.ReadFile(filepath.Join(dir, fileKnobs)); err == nil {
-			if src.Knobs, err = harness.ParseKnobs(b); err != nil {
-				return src, fmt.Errorf("gen %d: %w", gen, err)
-			}
-		}
-		return src, nil
+	src, err := harness.ReadSource(r.d.Store.GenDir(gen))
+	if err != nil {
+		return src, fmt.Errorf("gen %d: %w", gen, err)
 	}
-	return harness.Source{}, fmt.Errorf("gen %d has no harness.star or target_agent.py", gen)
+	return src, nil
 }
 
 func (r *runner) writeTrajectories(rel string, ts []trajectory.Trajectory) error {

@@ -107,7 +107,9 @@ func (r *runner) trainRollouts(ctx context.Context, gen int, rel string, round i
 	if err != nil {
 		return nil, err
 	}
-	trajs, err := rollout.Run(ctx, h, items, r.rolloutConfig(gen*1000+round, task.Train, g.HarnessSHA, version, r.cfg.TrainSamples),
+	cfg := r.rolloutConfig(gen, task.Train, g.HarnessSHA, version, r.cfg.TrainSamples)
+	cfg.Stream = gen*1000 + round // fresh samples for every round: on-policy data
+	trajs, err := rollout.Run(ctx, h, items, cfg,
 		func(done, total int) {
 			r.progress(Progress{Kind: "items", Gen: gen, Step: "train", Done: done, Total: total})
 		})

@@ -27,6 +27,11 @@ type Config struct {
 	Parallel       int           // concurrent solves (default GOMAXPROCS)
 	ItemTimeout    time.Duration // per sample (default 60 s)
 	Seed           int64
+	// Stream picks the random stream the samples draw from: sample k of an
+	// item gets SampleSeed(Seed, Stream, item, k). Rollouts that are
+	// compared with each other share a stream (common random numbers), so
+	// their difference is the harness's or the adapter's, not the dice's.
+	Stream int
 	// Grace is how long a solve that ignores cancellation is waited for
 	// after its timeout before it is abandoned (default 2 s).
 	Grace time.Duration
@@ -50,11 +55,12 @@ func (c *Config) applyDefaults() {
 	}
 }
 
-// SampleSeed derives the seed of one sample from the run seed, so a sample
-// gets the same seed whatever order the work is scheduled in, and on resume.
-func SampleSeed(seed int64, gen int, item string, sample int) int64 {
+// SampleSeed derives the seed of one sample from the run seed and a stream,
+// so a sample gets the same seed whatever order the work is scheduled in,
+// and on resume.
+func SampleSeed(seed int64, stream int, item string, sample int) int64 {
 	h := fnv.New64a()
-	fmt.Fprintf(h, "%d/%d/%s/%d", seed, gen, item, sample)
+	fmt.Fprintf(h, "%d/%d/%s/%d", seed, stream, item, sample)
 	return int64(h.Sum64() >> 1)
 }
 
@@ -117,7 +123,7 @@ func solveOne(ctx context.Context, h harness.Harness, item task.Item, k int, cfg
 	}
 	sctx, cancel := context.WithTimeout(ctx, cfg.ItemTimeout)
 	defer cancel()
-	s := harness.Sample{Index: k, Seed: SampleSeed(cfg.Seed, cfg.Gen, item.ID, k), Rec: rec}
+	s := harness.Sample{Index: k, Seed: SampleSeed(cfg.Seed, cfg.Stream, item.ID, k), Rec: rec}
 	ch := make(chan solveResult, 1) // buffered: an abandoned solve can still finish
 	go func() {
 		defer func() {
@@ -178,7 +184,7 @@ func runBatch(ctx context.Context, b harness.Batch, items []task.Item, cfg Confi
 			recs[it.ID] = trajectory.NewRecorder()
 		}
 		bctx, cancel := context.WithTimeout(ctx, timeout)
-		answers, err := b.SolveAll(bctx, items, k, SampleSeed(cfg.Seed, cfg.Gen, "*", k), recs)
+		answers, err := b.SolveAll(bctx, items, k, SampleSeed(cfg.Seed, cfg.Stream, "*", k), recs)
 		cancel()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

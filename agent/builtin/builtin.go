@@ -316,3 +316,35 @@ func jsonText(v any) string {
 	}
 	return string(b)
 }
+
+// Given is a Meta-Agent that starts the run from a harness the user
+// supplies (sia run --harness) instead of writing one.
+type Given struct {
+	Source harness.Source
+	// From names where the source came from, for error messages.
+	From string
+}
+
+var _ agent.Meta = Given{}
+
+// Initial implements agent.Meta: it returns the given harness when it is
+// written for the task's runtime.
+func (g Given) Initial(_ context.Context, in agent.MetaInput) (harness.Source, error) {
+	if err := g.Fits(in.TaskName, in.Runtime); err != nil {
+		return harness.Source{}, err
+	}
+	return g.Source, nil
+}
+
+// Fits reports whether the given harness is written for runtime
+// ("starlark" or "python"), so a mismatch fails before a run starts.
+func (g Given) Fits(taskName, runtime string) error {
+	want := harness.StarlarkFile
+	if runtime == "python" {
+		want = harness.PythonFile
+	}
+	if g.Source.Name != want {
+		return fmt.Errorf("--harness %s is a %s, but task %q runs %s harnesses (%s)", g.From, g.Source.Name, taskName, runtime, want)
+	}
+	return nil
+}

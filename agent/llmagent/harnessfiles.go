@@ -11,8 +11,8 @@ import (
 
 // Harness file names.
 const (
-	StarlarkFile = "harness.star"
-	PythonFile   = "target_agent.py"
+	StarlarkFile = harness.StarlarkFile
+	PythonFile   = harness.PythonFile
 	KnobsFile    = harness.KnobsFile
 )
 

@@ -105,6 +105,18 @@ func (a *app) buildBackends(ctx context.Context, o *runOptions, t *task.Task, da
 		}}
 	}
 
+	if o.Harness != "" {
+		src, err := harness.ReadSource(o.Harness)
+		if err != nil {
+			return nil, fmt.Errorf("--harness: %w", err)
+		}
+		given := builtin.Given{Source: src, From: o.Harness}
+		if err := given.Fits(t.Spec.Name, t.Spec.Runtime); err != nil {
+			return nil, err
+		}
+		be.meta = given
+	}
+
 	// The task model and its trainer.
 	target, err := profile.Open(ctx, o.TargetProfile, a.env.Get, loader)
 	switch {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -158,5 +159,53 @@ func TestWeightsModeNeedsATrainer(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(runs); len(entries) != 0 {
 		t.Errorf("run folder created: %v", entries)
+	}
+}
+
+// TestRunFromGivenHarness starts a run from a harness folder (a run's best/
+// layout: harness.star + knobs.json) instead of the Meta-Agent's. The
+// harness never calls the model, so nothing is pretrained.
+func TestRunFromGivenHarness(t *testing.T) {
+	dir := t.TempDir()
+	code := "KNOBS = {\"letter\": [\"a\", \"e\"]}\n\ndef setup(ctx):\n    pass\n\ndef solve(item):\n    return item[\"pattern\"].replace(\"_\", ctx_letter())\n\ndef ctx_letter():\n    return knobs[\"letter\"]\n"
+	if err := os.WriteFile(filepath.Join(dir, "harness.star"), []byte(code), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "knobs.json"), []byte(`{"letter": "e"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runs := t.TempDir()
+	env := map[string]string{"SIA_CACHE_DIR": t.TempDir()}
+	_, stderr, exit := runCLI(t, env, "run", "--task", "demo", "--mode", "harness", "--max-gen", "1", "--harness", dir, "--runs-dir", runs)
+	if exit != 0 {
+		t.Fatalf("exit %d: %s", exit, stderr)
+	}
+	got, err := os.ReadFile(filepath.Join(runs, "run_1", "gen_1", "harness.star"))
+	if err != nil || string(got) != code {
+		t.Fatalf("gen 1 harness %q (%v), want the given one", got, err)
+	}
+	knobs, err := os.ReadFile(filepath.Join(runs, "run_1", "gen_1", "knobs.json"))
+	if err != nil || !strings.Contains(string(knobs), `"letter": "e"`) {
+		t.Fatalf("gen 1 knobs %s (%v), want the given ones", knobs, err)
+	}
+	var cfg struct {
+		InitialHarness string `json:"initial_harness"`
+	}
+	b, _ := os.ReadFile(filepath.Join(runs, "run_1", "run.json"))
+	if err := json.Unmarshal(b, &cfg); err != nil || cfg.InitialHarness != dir {
+		t.Errorf("run.json initial_harness %q (%v), want %q", cfg.InitialHarness, err, dir)
+	}
+
+	py := filepath.Join(t.TempDir(), "agent.py")
+	if err := os.WriteFile(py, []byte("print(1)\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runs2 := t.TempDir()
+	_, stderr, exit = runCLI(t, env, "run", "--task", "demo", "--harness", py, "--runs-dir", runs2)
+	if exit == 0 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "runs starlark harnesses") {
+		t.Fatalf("a python harness for a starlark task: exit %d stderr %q", exit, stderr)
+	}
+	if entries, _ := os.ReadDir(runs2); len(entries) != 0 {
+		t.Errorf("run folder created before the harness was checked: %v", entries)
 	}
 }

@@ -42,6 +42,7 @@ type runOptions struct {
 	TrainRounds   int
 	BudgetUSD     float64
 	BudgetTokens  int
+	Harness       string
 	// Remote weights lever.
 	TrainerCommand string
 	LoRARank       int
@@ -132,6 +133,7 @@ func bindRunFlags(f *pflag.FlagSet, o *runOptions) {
 	f.IntVar(&o.TrainRounds, "train-rounds", 2, "on-policy rounds (roll out on train items, train) per weight update")
 	f.Float64Var(&o.BudgetUSD, "budget-usd", 0, "stop model calls once the run has spent this many dollars (0 = no limit)")
 	f.IntVar(&o.BudgetTokens, "budget-tokens", 0, "stop model calls once the run has used this many tokens (0 = no limit)")
+	f.StringVar(&o.Harness, "harness", "", "start from this harness instead of the Meta-Agent's: a .star or .py file, or a folder holding one with its knobs.json (a run's best/ or gen_<n>/)")
 	f.StringVar(&o.TrainerCommand, "trainer-command", "", "command template for --trainer command: {data} {config} {out} are filled in (docs/trainers/)")
 	f.IntVar(&o.LoRARank, "lora-rank", 32, "LoRA rank for remote trainers (command, tinker)")
 	f.StringVar(&o.AdapterServer, "adapter-server", "auto", "where new adapters are served: auto (vLLM when the target provider is vllm), vllm")
@@ -156,7 +158,7 @@ func (a *app) run(cmd *cobra.Command, o *runOptions) error {
 		Samples: o.Samples, Parallel: o.Parallel, Seed: o.Seed, Algorithm: rl.Algorithm(o.Algorithm),
 		ItemTimeout: loop.Duration(o.ItemTimeout), TrainItems: o.TrainItems, TrainSamples: o.TrainSamples, TrainRounds: o.TrainRounds,
 		Metric: t.Spec.Metric, HigherIsBetter: t.Spec.HigherIsBetter(),
-		MetaProfile: o.MetaProfile, TargetProfile: o.TargetProfile, Trainer: o.Trainer,
+		MetaProfile: o.MetaProfile, TargetProfile: o.TargetProfile, Trainer: o.Trainer, InitialHarness: o.Harness,
 	}
 	if cfg.ItemTimeout == 0 {
 		cfg.ItemTimeout = loop.Duration(time.Duration(t.Spec.ItemTimeoutS * float64(time.Second)))

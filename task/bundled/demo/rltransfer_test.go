@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/sia-agent/sia/llm/embedded"
@@ -35,7 +36,14 @@ func TestRLTransfer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base, path, err := embedded.BaseFor(ctx, Name, docs, embedded.DemoBase(), os.Getenv("CACHE"), nil)
+	cfg := embedded.DemoBase()
+	if v := int(getf("STEPS", 0)); v > 0 {
+		cfg.Pretrain.Steps = v
+	}
+	if v := int(getf("DMODEL", 0)); v > 0 {
+		cfg.Model.DModel, cfg.Model.MLP = v, 3*v
+	}
+	base, path, err := embedded.BaseFor(ctx, Name, docs, cfg, os.Getenv("CACHE"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +61,12 @@ func TestRLTransfer(t *testing.T) {
 	if alg == "" {
 		alg = rl.GRPO
 	}
-	tr, err := trainemb.New(base, path, trainemb.Config{LR: getf("LR", 0), Epochs: int(getf("EPOCHS", 0)), KLCoef: getf("KL", 0)})
+	tcfg := trainemb.Config{LR: getf("LR", 0), Epochs: int(getf("EPOCHS", 0)), KLCoef: getf("KL", 0)}
+	tcfg.LoRA.Rank = int(getf("RANK", 0))
+	if v := os.Getenv("TARGETS"); v != "" {
+		tcfg.LoRA.Targets = strings.Split(v, ",")
+	}
+	tr, err := trainemb.New(base, path, tcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
