@@ -74,6 +74,31 @@ func (e *evalKit) run(m *embedded.Model, split string, k int, salt int64) []traj
 	return out
 }
 
+// perCall splits each rollout into one single-call trajectory per model
+// call, rewarded by the call's own completion: 1 when it is the word, fits
+// when it fits the pattern but is another word, 0 otherwise.
+func (e *evalKit) perCall(ts []trajectory.Trajectory, fits float64) []trajectory.Trajectory {
+	pattern := map[string]string{}
+	for _, it := range e.ds.Train {
+		pattern[it.ID], _ = it.Fields["pattern"].(string)
+	}
+	var out []trajectory.Trajectory
+	for _, tr := range ts {
+		for k, st := range tr.ModelSteps() {
+			c := strings.TrimSpace(strings.SplitN(st.Completion, "\n", 2)[0])
+			r := 0.0
+			switch {
+			case c == e.gold[task.Train][tr.Item]:
+				r = 1
+			case Fits(pattern[tr.Item], c):
+				r = fits
+			}
+			out = append(out, trajectory.Trajectory{Item: tr.Item, Sample: tr.Sample*100 + k, Answer: c, Reward: r, Steps: []trajectory.Step{st}})
+		}
+	}
+	return out
+}
+
 // measure returns answer accuracy and single-completion accuracy on split,
 // over 4 samples per item.
 func (e *evalKit) measure(m *embedded.Model, split string, salt int64) (answer, completion float64) {

@@ -73,6 +73,9 @@ func TestRLTransfer(t *testing.T) {
 	dir, parent, cur := t.TempDir(), "", model
 	for u := 1; u <= int(getf("UPDATES", 3)); u++ {
 		rollouts := kit.run(cur, task.Train, int(getf("K", 4)), int64(100+u))
+		if getf("PERCALL", 0) > 0 {
+			rollouts = kit.perCall(rollouts, getf("FITS", 0))
+		}
 		out := filepath.Join(dir, fmt.Sprint(u))
 		ad, res, err := tr.TrainAdapter(ctx, train.Request{Gen: u, Algorithm: alg, Rollouts: rollouts, Parent: parent, Version: u, OutDir: out, Seed: int64(u)})
 		if err != nil {
