@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Auto (SIA-W+H) against harness-only (SIA-H) on the offline demo task, over
+# Auto (SIA-W+H) against harness-only (SIA-H) on an offline task (demo or cipher), over
 # several seeds, with the same flags; prints each seed's held-out test score,
 # what auto's final incumbent runs on, and the paired mean difference.
 # A third run per seed isolates the weights lever: --mode weights for
@@ -12,12 +12,14 @@
 #   SEEDS="1 2 3 4 5 6" bench/demo_levers.sh
 #   FLAGS="--samples 16" MAX_GEN=12 bench/demo_levers.sh
 #   MODES="harness weights" SEEDS="$(seq 1 16)" bench/demo_levers.sh   # the weights lever alone, more seeds
+#   TASK=cipher bench/demo_levers.sh     # the same on the cipher task
 #
 # The first run pretrains the demo's base model (~2 min on 2 cores); later
 # runs reuse the cached base. Needs python3 for the summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEEDS=${SEEDS:-"1 2 3"}
+TASK=${TASK:-demo} # or cipher, the offline task built for the weights lever
 MAX_GEN=${MAX_GEN:-10}
 WEIGHTS_GENS=${WEIGHTS_GENS:-4}
 MODES=${MODES:-"initial harness auto weights"} # harness is needed by auto's and weights' columns
@@ -33,7 +35,7 @@ for seed in $SEEDS; do
 		weights) extra=(--mode weights --max-gen "$WEIGHTS_GENS" --harness "$out/harness$seed/run_1/best") ;;
 		esac
 		# shellcheck disable=SC2086
-		"$out/sia" run --task demo --seed "$seed" $FLAGS "${extra[@]}" --runs-dir "$out/$mode$seed" >/dev/null 2>"$out/$mode$seed.log" ||
+		"$out/sia" run --task "$TASK" --seed "$seed" $FLAGS "${extra[@]}" --runs-dir "$out/$mode$seed" >/dev/null 2>"$out/$mode$seed.log" ||
 			{ cat "$out/$mode$seed.log" >&2; exit 1; }
 		"$out/sia" show "$out/$mode$seed/run_1" --json >"$out/$mode$seed.json"
 	done

@@ -22,6 +22,28 @@ func (e Exact) ScoreItem(_, answer, gold string) ItemResult {
 	return Judge(a == g, "")
 }
 
+// Word scores a one-word answer of letters a–z: trimmed and lowercased, it
+// must equal gold exactly. Anything else than letters is invalid, and a
+// wrong answer's detail never reveals gold beyond its length.
+type Word struct{}
+
+// ScoreItem implements Scorer.
+func (Word) ScoreItem(_, answer, gold string) ItemResult {
+	a := strings.ToLower(strings.TrimSpace(answer))
+	if a == "" {
+		return Invalid("empty answer")
+	}
+	for i := 0; i < len(a); i++ {
+		if a[i] < 'a' || a[i] > 'z' {
+			return Invalid("not a single word of letters a-z")
+		}
+	}
+	if len(a) != len(gold) {
+		return Judge(false, "wrong length")
+	}
+	return Judge(a == gold, "")
+}
+
 // Number compares answers as numbers within a relative tolerance.
 type Number struct{ RelTol float64 }
 
@@ -39,7 +61,7 @@ func (n Number) ScoreItem(_, answer, gold string) ItemResult {
 	return Judge(math.Abs(a-g) <= tol, "")
 }
 
-// Generic returns a built-in scorer by name: exact, exact_fold, number.
+// Generic returns a built-in scorer by name: exact, exact_fold, number, word.
 func Generic(name string) (Scorer, error) {
 	switch name {
 	case "exact":
@@ -48,6 +70,8 @@ func Generic(name string) (Scorer, error) {
 		return Exact{Fold: true}, nil
 	case "number":
 		return Number{RelTol: 1e-6}, nil
+	case "word":
+		return Word{}, nil
 	}
-	return nil, fmt.Errorf("unknown verifier %q (built in: exact, exact_fold, number)", name)
+	return nil, fmt.Errorf("unknown verifier %q (built in: exact, exact_fold, number, word)", name)
 }

@@ -2,6 +2,7 @@ package bundled
 
 import (
 	"github.com/sia-agent/sia/task"
+	"github.com/sia-agent/sia/task/bundled/cipher"
 	"github.com/sia-agent/sia/task/bundled/demo"
 	"github.com/sia-agent/sia/task/bundled/gpqa"
 	"github.com/sia-agent/sia/task/bundled/lawbench"
@@ -13,6 +14,7 @@ import (
 // a fresh one; nothing is shared or registered globally.
 func Registry() (*task.Registry, error) {
 	return task.NewRegistry(
+		cipher.Bundle(),
 		demo.Bundle(),
 		gpqa.Bundle(),
 		lawbench.Bundle(),
