@@ -12,8 +12,10 @@ import (
 	"github.com/sia-agent/sia/llm/embedded"
 	"github.com/sia-agent/sia/rl"
 	"github.com/sia-agent/sia/task"
+	"github.com/sia-agent/sia/task/bundled/internal/evalkit"
 	"github.com/sia-agent/sia/train"
 	trainemb "github.com/sia-agent/sia/train/embedded"
+	"github.com/sia-agent/sia/trajectory"
 )
 
 // TestRLTransfer measures whether weight updates trained on train-split
@@ -47,8 +49,8 @@ func TestRLTransfer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kit := newEvalKit(t, map[string]any{"variant": "fill", "n_votes": int64(5), "validate": true})
-	measure := kit.measure
+	kit := evalkit.New(t, Bundle(), map[string]any{"variant": "fill", "n_votes": int64(5), "validate": true})
+	measure := kit.Measure
 	model, _ := embedded.New(base, embedded.Config{})
 	report := func(label string, m *embedded.Model) {
 		ta, tc := measure(m, task.Train, 7)
@@ -72,9 +74,9 @@ func TestRLTransfer(t *testing.T) {
 	}
 	dir, parent, cur := t.TempDir(), "", model
 	for u := 1; u <= int(getf("UPDATES", 3)); u++ {
-		rollouts := kit.run(cur, task.Train, int(getf("K", 4)), int64(100+u))
+		rollouts := kit.Run(cur, task.Train, int(getf("K", 4)), int64(100+u))
 		if getf("PERCALL", 0) > 0 {
-			rollouts = kit.perCall(rollouts, getf("FITS", 0))
+			rollouts = perCall(kit, rollouts, getf("FITS", 0))
 		}
 		out := filepath.Join(dir, fmt.Sprint(u))
 		ad, res, err := tr.TrainAdapter(ctx, train.Request{Gen: u, Algorithm: alg, Rollouts: rollouts, Parent: parent, Version: u, OutDir: out, Seed: int64(u)})
@@ -85,4 +87,29 @@ func TestRLTransfer(t *testing.T) {
 		report(fmt.Sprintf("%s #%d", alg, u), cur)
 		fmt.Printf("           kl %.4f reward %.3f steps %.0f\n", res.Metrics["kl"], res.Metrics["reward"], res.Metrics["steps"])
 	}
+}
+
+// perCall splits each rollout into one single-call trajectory per model
+// call, rewarded by the call's own completion: 1 when it is the word, fits
+// when it fits the pattern but is another word, 0 otherwise.
+func perCall(kit *evalkit.Kit, ts []trajectory.Trajectory, fits float64) []trajectory.Trajectory {
+	pattern := map[string]string{}
+	for _, it := range kit.DS.Train {
+		pattern[it.ID], _ = it.Fields["pattern"].(string)
+	}
+	var out []trajectory.Trajectory
+	for _, tr := range ts {
+		for k, st := range tr.ModelSteps() {
+			c := strings.TrimSpace(strings.SplitN(st.Completion, "\n", 2)[0])
+			r := 0.0
+			switch {
+			case c == kit.Gold[task.Train][tr.Item]:
+				r = 1
+			case Fits(pattern[tr.Item], c):
+				r = fits
+			}
+			out = append(out, trajectory.Trajectory{Item: tr.Item, Sample: tr.Sample*100 + k, Answer: c, Reward: r, Steps: []trajectory.Step{st}})
+		}
+	}
+	return out
 }

@@ -1,5 +1,5 @@
 //go:build !race
 
-package demo
+package evalkit
 
 const raceEnabled = false
