@@ -200,6 +200,11 @@ const modelCode = `{"mult": [2], "offset": [0, 5], "use_model": [true]}`
 
 // runLoop runs (or resumes) the loop in runDir.
 func runLoop(ctx context.Context, taskDir, runDir, mode string, maxGen int, resume bool, withTrainer bool) (runstore.State, error) {
+	return runLoopExt(ctx, taskDir, runDir, mode, maxGen, resume, false, withTrainer)
+}
+
+// runLoopExt is runLoop that can also extend the run to maxGen on resume.
+func runLoopExt(ctx context.Context, taskDir, runDir, mode string, maxGen int, resume, extend bool, withTrainer bool) (runstore.State, error) {
 	tk, err := task.OpenDir(taskDir, nil)
 	if err != nil {
 		return runstore.State{}, err
@@ -216,6 +221,9 @@ func runLoop(ctx context.Context, taskDir, runDir, mode string, maxGen int, resu
 	)
 	if resume {
 		store, events, err = runstore.Open(runDir)
+		if err == nil && extend {
+			events, err = Extend(store, events, maxGen)
+		}
 	} else {
 		store, err = runstore.Create(runDir, cfg)
 	}
@@ -282,6 +290,45 @@ func TestLoopHarnessModeGolden(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(runDir, f)); err != nil {
 			t.Errorf("missing %s", f)
 		}
+	}
+}
+
+// TestExtendEqualsALongerRun runs 2 generations, extends the finished run to
+// 6, and checks the result is the run that asked for 6 from the start.
+func TestExtendEqualsALongerRun(t *testing.T) {
+	for _, tc := range []struct {
+		mode    string
+		code    string
+		trainer bool
+	}{
+		{agent.ModeHarness, knobCode, false},
+		{agent.ModeAuto, modelCode, true},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			taskDir := writeTask(t, tc.code)
+			long := filepath.Join(t.TempDir(), "run_t")
+			if _, err := runLoop(t.Context(), taskDir, long, tc.mode, 6, false, tc.trainer); err != nil {
+				t.Fatal(err)
+			}
+			short := filepath.Join(t.TempDir(), "run_t")
+			st, err := runLoop(t.Context(), taskDir, short, tc.mode, 2, false, tc.trainer)
+			if err != nil || !st.Finished || len(st.Gens) != 2 {
+				t.Fatalf("short run: %v, %d gens, finished %v", err, len(st.Gens), st.Finished)
+			}
+			st, err = runLoopExt(t.Context(), taskDir, short, tc.mode, 6, true, true, tc.trainer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !st.Finished || st.TestScore == nil || len(st.Gens) <= 2 {
+				t.Fatalf("extended run did not go on and finish with a test score: %d gens, %+v", len(st.Gens), st)
+			}
+			if got, want := canonical(t, short), canonical(t, long); got != want {
+				t.Errorf("extended run:\n%s\nwant the longer run:\n%s", got, want)
+			}
+			if _, err := runLoopExt(t.Context(), taskDir, short, tc.mode, len(st.Gens), true, true, tc.trainer); err == nil {
+				t.Error("extending to the generations the run already has was accepted")
+			}
+		})
 	}
 }
 

@@ -23,6 +23,10 @@ const (
 	EvAdapterTrained = "adapter_trained" // gen_<n+1>/adapter/ written
 	EvTestScored     = "test_scored"     // best/test_results.json written
 	EvRunFinished    = "run_finished"
+	// EvRunExtended reopens a run for more generations (sia run --resume
+	// with a larger --max-gen): the test score and the finish are undone,
+	// and a last decision to stop is asked again.
+	EvRunExtended = "run_extended"
 )
 
 // Event is one line of events.jsonl. Fields are set per type.
@@ -54,6 +58,9 @@ type Event struct {
 
 	// run_finished
 	Reason string `json:"reason,omitempty"`
+
+	// run_extended
+	MaxGen int `json:"max_gen,omitempty"`
 }
 
 // ParseEvents reads events.jsonl. A torn last line (a kill mid-append) is

@@ -61,7 +61,7 @@ func Replay(events []Event, higher bool) (State, error) {
 			return s, fmt.Errorf("event %d has seq %d", i, e.Seq)
 		}
 		s.NextSeq = i + 1
-		if s.Finished {
+		if s.Finished && e.Type != EvRunExtended {
 			return s, fmt.Errorf("event %d (%s) after run_finished", i, e.Type)
 		}
 		switch e.Type {
@@ -133,6 +133,14 @@ func Replay(events []Event, higher bool) (State, error) {
 			s.TestScore = &v
 		case EvRunFinished:
 			s.Finished, s.Reason = true, e.Reason
+		case EvRunExtended:
+			if e.MaxGen <= len(s.Gens) {
+				return s, fmt.Errorf("event %d: extends the run to %d generations, but it has %d", i, e.MaxGen, len(s.Gens))
+			}
+			s.Finished, s.Reason, s.TestScore = false, "", nil
+			if g := s.Last(); g != nil && g.Decided && g.NextAction == "stop" {
+				g.Decided, g.NextAction, g.NextAlgorithm, g.Rationale = false, "", "", ""
+			}
 		default:
 			return s, fmt.Errorf("event %d: unknown type %q", i, e.Type)
 		}

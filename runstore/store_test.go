@@ -76,6 +76,17 @@ func TestReplay(t *testing.T) {
 			Event{Type: EvVerified, Gen: 1, Score: f(1)}), wantErr: "without rollouts"},
 		{name: "bad seq", events: []Event{{Type: EvRunStarted, Seq: 3}}, wantErr: "seq"},
 		{name: "unknown type", events: seq(Event{Type: "nope"}), wantErr: "unknown type"},
+		{name: "extended after a stop", higher: true, events: seq(append(append([]Event{}, base...),
+			Event{Type: EvDecided, Gen: 1, Action: "stop", Rationale: "done"},
+			Event{Type: EvTestScored, Gen: 1, Score: f(0.4)},
+			Event{Type: EvRunFinished, Reason: "stopped"},
+			Event{Type: EvRunExtended, MaxGen: 4})...), check: func(t *testing.T, s State) {
+			if s.Finished || s.TestScore != nil || s.Reason != "" || s.Gens[0].Decided || s.Gens[0].NextAction != "" || s.BestGen != 1 {
+				t.Errorf("%+v", s)
+			}
+		}},
+		{name: "extended to no more generations", events: seq(append(append([]Event{}, base...),
+			Event{Type: EvRunFinished}, Event{Type: EvRunExtended, MaxGen: 1})...), wantErr: "it has 1"},
 		{name: "after finish", events: seq(Event{Type: EvRunStarted}, Event{Type: EvRunFinished}, Event{Type: EvRunStarted}), wantErr: "after run_finished"},
 	}
 	for _, tc := range tests {

@@ -165,9 +165,13 @@ func TestWeightsModeNeedsATrainer(t *testing.T) {
 // TestRunFromGivenHarness starts a run from a harness folder (a run's best/
 // layout: harness.star + knobs.json) instead of the Meta-Agent's. The
 // harness never calls the model, so nothing is pretrained.
+// letterHarness answers every demo item by filling its gaps with one letter
+// (a knob): it never calls the model, so nothing is pretrained.
+const letterHarness = "KNOBS = {\"letter\": [\"a\", \"e\"]}\n\ndef setup(ctx):\n    pass\n\ndef solve(item):\n    return item[\"pattern\"].replace(\"_\", knobs[\"letter\"])\n"
+
 func TestRunFromGivenHarness(t *testing.T) {
 	dir := t.TempDir()
-	code := "KNOBS = {\"letter\": [\"a\", \"e\"]}\n\ndef setup(ctx):\n    pass\n\ndef solve(item):\n    return item[\"pattern\"].replace(\"_\", ctx_letter())\n\ndef ctx_letter():\n    return knobs[\"letter\"]\n"
+	code := letterHarness
 	if err := os.WriteFile(filepath.Join(dir, "harness.star"), []byte(code), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -207,5 +211,39 @@ func TestRunFromGivenHarness(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(runs2); len(entries) != 0 {
 		t.Errorf("run folder created before the harness was checked: %v", entries)
+	}
+}
+
+// TestResumeExtendsARun finishes a 1-generation run, then resumes it with
+// --max-gen 3: the run goes on from where it stopped. Lowering --max-gen is
+// refused.
+func TestResumeExtendsARun(t *testing.T) {
+	h := filepath.Join(t.TempDir(), "letters.star")
+	if err := os.WriteFile(h, []byte(letterHarness), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runs := t.TempDir()
+	env := map[string]string{"SIA_CACHE_DIR": t.TempDir()}
+	args := []string{"run", "--task", "demo", "--mode", "harness", "--harness", h, "--runs-dir", runs}
+	if _, stderr, exit := runCLI(t, env, append(args, "--max-gen", "1")...); exit != 0 {
+		t.Fatalf("exit %d: %s", exit, stderr)
+	}
+	out, stderr, exit := runCLI(t, env, append(args, "--max-gen", "3", "--resume")...)
+	if exit != 0 || !strings.Contains(stderr, "extended to 3 generations") {
+		t.Fatalf("extend: exit %d: %s", exit, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(runs, "run_1", "gen_2", "knobs.json")); err != nil {
+		t.Fatalf("no gen 2 after extending: %v\n%s", err, out)
+	}
+	var cfg struct {
+		MaxGen int `json:"max_gen"`
+	}
+	b, _ := os.ReadFile(filepath.Join(runs, "run_1", "run.json"))
+	if err := json.Unmarshal(b, &cfg); err != nil || cfg.MaxGen != 3 {
+		t.Errorf("run.json max_gen %d (%v), want 3", cfg.MaxGen, err)
+	}
+	_, stderr, exit = runCLI(t, env, append(args, "--max-gen", "2", "--resume")...)
+	if exit == 0 || !strings.Contains(stderr, "not lower it") {
+		t.Fatalf("lowering --max-gen: exit %d: %s", exit, stderr)
 	}
 }

@@ -95,7 +95,8 @@ on the held-out test split at the end. Results go to RUNS_DIR/run_<id>/.`,
 		Example: `  sia run --task demo --max-gen 6
   sia run --task spaceship-titanic --mode harness --max-gen 6
   sia --task lawbench --max_gen 5 --run_id 1        # the reference system's spelling
-  sia run --task demo --run-id 1 --resume            # continue a killed run`,
+  sia run --task demo --run-id 1 --resume            # continue a killed run
+  sia run --task demo --max-gen 10 --resume          # extend run_1 to 10 generations`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !cmd.Flags().Changed("runs-dir") {
@@ -124,7 +125,7 @@ func bindRunFlags(f *pflag.FlagSet, o *runOptions) {
 	f.IntVar(&o.Samples, "samples", 1, "rollout samples per val and test item (scores are means over samples)")
 	f.IntVar(&o.Parallel, "parallel", 0, "concurrent item solves (0 = number of CPUs)")
 	f.Int64Var(&o.Seed, "seed", 1, "seed for every random choice; a run with the same seed is reproducible")
-	f.BoolVar(&o.Resume, "resume", false, "continue an existing run folder from its last recorded step")
+	f.BoolVar(&o.Resume, "resume", false, "continue an existing run folder from its last recorded step (a larger --max-gen extends it)")
 	f.StringVar(&o.Algorithm, "algorithm", "", "force the RL algorithm: ppo, entropic, grpo, reinforce_kl, dpo, best_of_n")
 	f.StringVar(&o.Trainer, "trainer", "auto", "weights backend: auto (embedded for the embedded target, else none), none, embedded, command, tinker")
 	f.DurationVar(&o.ItemTimeout, "item-timeout", 0, "hard timeout per item solve (0 = the task's default)")
@@ -194,6 +195,18 @@ func (a *app) run(cmd *cobra.Command, o *runOptions) error {
 			store.Close()
 			return err
 		}
+		if cfg.MaxGen > prev.MaxGen {
+			if events, err = loop.Extend(store, events, cfg.MaxGen); err != nil {
+				store.Close()
+				return err
+			}
+			prev.MaxGen = cfg.MaxGen
+			if err := store.WriteJSON("run.json", prev); err != nil {
+				store.Close()
+				return err
+			}
+			fmt.Fprintf(a.streams.Err, "sia: run_%s extended to %d generations\n", prev.RunID, cfg.MaxGen)
+		}
 	} else {
 		store, err = runstore.Create(dir, cfg)
 		if err != nil {
@@ -218,19 +231,22 @@ func (a *app) run(cmd *cobra.Command, o *runOptions) error {
 }
 
 // sameRun refuses to resume a run folder with a different configuration:
-// the result would match neither run.
+// the result would match neither run. Only --max-gen may grow: that
+// extends the run (loop.Extend).
 func sameRun(prev, cur loop.Config) error {
 	type key struct {
 		Task, Mode string
-		MaxGen     int
 		Seed       int64
 		Samples    int
 		Algorithm  rl.Algorithm
 	}
-	p := key{prev.Task, prev.Mode, prev.MaxGen, prev.Seed, prev.Samples, prev.Algorithm}
-	c := key{cur.Task, cur.Mode, cur.MaxGen, cur.Seed, cur.Samples, cur.Algorithm}
+	p := key{prev.Task, prev.Mode, prev.Seed, prev.Samples, prev.Algorithm}
+	c := key{cur.Task, cur.Mode, cur.Seed, cur.Samples, cur.Algorithm}
 	if p != c {
 		return fmt.Errorf("--resume: run_%s was started with %+v, not %+v; pass the same flags", prev.RunID, p, c)
+	}
+	if cur.MaxGen < prev.MaxGen {
+		return fmt.Errorf("--resume: run_%s was started with --max-gen %d; a resume may keep or raise it, not lower it to %d", prev.RunID, prev.MaxGen, cur.MaxGen)
 	}
 	return nil
 }
