@@ -14,6 +14,15 @@ const (
 	PythonFile   = "target_agent.py"
 )
 
+// FileFor returns the file name a harness for runtime ("starlark" or
+// "python") is stored under.
+func FileFor(runtime string) string {
+	if runtime == "python" {
+		return PythonFile
+	}
+	return StarlarkFile
+}
+
 // ReadSource reads a harness version from path: a Starlark (.star) or
 // Python (.py) file, or a folder holding harness.star or target_agent.py —
 // a run's gen_<n>/ or best/ — together with its knobs.json when present.

@@ -339,11 +339,7 @@ func (g Given) Initial(_ context.Context, in agent.MetaInput) (harness.Source, e
 // Fits reports whether the given harness is written for runtime
 // ("starlark" or "python"), so a mismatch fails before a run starts.
 func (g Given) Fits(taskName, runtime string) error {
-	want := harness.StarlarkFile
-	if runtime == "python" {
-		want = harness.PythonFile
-	}
-	if g.Source.Name != want {
+	if want := harness.FileFor(runtime); g.Source.Name != want {
 		return fmt.Errorf("--harness %s is a %s, but task %q runs %s harnesses (%s)", g.From, g.Source.Name, taskName, runtime, want)
 	}
 	return nil

@@ -22,10 +22,7 @@ func harnessName(base harness.Source, runtime string) string {
 	if base.Name != "" {
 		return base.Name
 	}
-	if runtime == "python" {
-		return PythonFile
-	}
-	return StarlarkFile
+	return harness.FileFor(runtime)
 }
 
 // seedSource writes src into the workspace as name (+ knobs.json), so the
