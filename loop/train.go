@@ -97,7 +97,9 @@ func (r *runner) trainRollouts(ctx context.Context, gen int, rel string, round i
 		return trajs, nil
 	}
 	g := r.st.Gen(gen)
-	items := r.trainItems(gen*1000 + round)
+	// Each round draws its own items and samples: on-policy data.
+	stream := gen*1000 + round
+	items := r.trainItems(stream)
 	r.progress(Progress{Kind: "step", Gen: gen, Step: "train", Total: len(items) * r.cfg.TrainSamples})
 	src, err := r.readHarness(gen) // a weights gen keeps its parent's harness
 	if err != nil {
@@ -108,7 +110,7 @@ func (r *runner) trainRollouts(ctx context.Context, gen int, rel string, round i
 		return nil, err
 	}
 	cfg := r.rolloutConfig(gen, task.Train, g.HarnessSHA, version, r.cfg.TrainSamples)
-	cfg.Stream = gen*1000 + round // fresh samples for every round: on-policy data
+	cfg.Stream = stream
 	trajs, err := rollout.Run(ctx, h, items, cfg,
 		func(done, total int) {
 			r.progress(Progress{Kind: "items", Gen: gen, Step: "train", Done: done, Total: total})
@@ -116,9 +118,6 @@ func (r *runner) trainRollouts(ctx context.Context, gen int, rel string, round i
 	h.Close()
 	if err != nil {
 		return nil, err
-	}
-	for i := range trajs {
-		trajs[i].Gen = gen
 	}
 	if _, err := r.score(ctx, task.Train, trajs, r.cfg.TrainSamples); err != nil {
 		return nil, err
