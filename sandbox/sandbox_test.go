@@ -295,4 +295,3 @@ func TestReadOutputRefusesWhatIsNotAPlainFile(t *testing.T) {
 		})
 	}
 }
-
