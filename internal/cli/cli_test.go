@@ -247,3 +247,53 @@ func TestResumeExtendsARun(t *testing.T) {
 		t.Fatalf("lowering --max-gen: exit %d: %s", exit, stderr)
 	}
 }
+
+// Bad input fails with one line, before any run folder exists.
+func TestBadInputFailsBeforeAnyWork(t *testing.T) {
+	runs := t.TempDir()
+	env := map[string]string{"SIA_CACHE_DIR": t.TempDir()}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--item-timeout", "-1s"}, "--item-timeout"},
+		{[]string{"--sandbox", "docker"}, "bubblewrap"},
+		{[]string{"--train-rounds", "0"}, "--train-rounds"},
+		{[]string{"--budget-usd", "-1"}, "--budget-usd"},
+	} {
+		args := append([]string{"run", "--task", "demo", "--runs-dir", runs}, tc.args...)
+		_, stderr, code := runCLI(t, env, args...)
+		if code == 0 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: code %d stderr %q", tc.args, code, stderr)
+		}
+	}
+	if entries, _ := os.ReadDir(runs); len(entries) != 0 {
+		t.Errorf("a run folder was created: %v", entries)
+	}
+}
+
+// sia verify never overwrites its input, and a submission for the wrong
+// split is an error, not a score of 0.
+func TestVerifyProtectsItsInput(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "results.json")
+	body := `[{"id": "val-000", "word": "x"}]`
+	if err := os.WriteFile(sub, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runCLI(t, nil, "verify", "--task", "demo", "--submission", sub, "--split", "val")
+	if code == 0 || !strings.Contains(stderr, "overwrite the submission") {
+		t.Errorf("code %d stderr %q", code, stderr)
+	}
+	if b, _ := os.ReadFile(sub); string(b) != body {
+		t.Errorf("the submission changed: %q", b)
+	}
+	other := filepath.Join(dir, "sub.json")
+	if err := os.WriteFile(other, []byte(`[{"id": "nope-1", "word": "x"}]`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code = runCLI(t, nil, "verify", "--task", "demo", "--submission", other, "--split", "val", "--out", filepath.Join(dir, "r.json"))
+	if code == 0 || !strings.Contains(stderr, "none of the submission's 1 ids") || strings.Contains(stderr, "map[") {
+		t.Errorf("code %d stderr %q", code, stderr)
+	}
+}

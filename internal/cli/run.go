@@ -70,6 +70,18 @@ func (o *runOptions) validate() error {
 	if o.Parallel < 0 {
 		return fmt.Errorf("--parallel %d: want 0 (= CPUs) or more", o.Parallel)
 	}
+	if o.ItemTimeout < 0 {
+		return fmt.Errorf("--item-timeout %s: want a positive duration (or 0 for the task's default)", o.ItemTimeout)
+	}
+	if o.TrainItems < 1 || o.TrainSamples < 1 || o.TrainRounds < 1 {
+		return fmt.Errorf("--train-items, --train-samples and --train-rounds must be at least 1")
+	}
+	if o.BudgetUSD < 0 || o.BudgetTokens < 0 {
+		return fmt.Errorf("--budget-usd and --budget-tokens must not be negative")
+	}
+	if _, err := sandbox.ParseMode(o.Sandbox); err != nil {
+		return fmt.Errorf("--sandbox: %w", err)
+	}
 	if o.Algorithm != "" {
 		if _, err := rl.ParseAlgorithm(o.Algorithm); err != nil {
 			return fmt.Errorf("--algorithm: %w", err)
