@@ -186,11 +186,20 @@ type Warmer interface {
 	Warm(ctx context.Context) error
 }
 
-// usesModel reports whether a harness may call the task model: a python
-// harness always may (through the gateway); a Starlark one when its code
-// mentions the model module.
+// usesModel reports whether a harness may call the task model: a Starlark
+// one when its code mentions the model module, a python one when it
+// mentions the OpenAI client or the endpoint it is given. A harness that
+// does not is never made to wait for a base model to be pretrained.
 func usesModel(src harness.Source) bool {
-	return !strings.HasSuffix(src.Name, ".star") || bytes.Contains(src.Code, []byte("model."))
+	if strings.HasSuffix(src.Name, ".star") {
+		return bytes.Contains(src.Code, []byte("model."))
+	}
+	for _, mark := range []string{"OPENAI", "openai", "chat/completions", "urllib", "requests", "http"} {
+		if bytes.Contains(src.Code, []byte(mark)) {
+			return true
+		}
+	}
+	return false
 }
 
 // withLogprobs asks every task-model call for token ids and sampling

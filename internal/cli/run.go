@@ -247,6 +247,7 @@ func (a *app) run(cmd *cobra.Command, o *runOptions) error {
 		return err
 	}
 	sum := report.FromState(cfg.RunID, cfg.Task, cfg.Mode, cfg.Metric, st)
+	sum.Sandbox = cfg.Sandbox
 	fmt.Fprintln(a.streams.Out)
 	return sum.WriteText(a.streams.Out)
 }
