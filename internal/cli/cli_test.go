@@ -348,7 +348,7 @@ func TestNoSandboxNoSilentRun(t *testing.T) {
 		t.Skip("python3 is not installed (.ci/run installs it)")
 	}
 	py := strings.TrimSpace(string(real)) // the interpreter itself, not a pyenv shim
-	bin := t.TempDir() // a PATH with the tools sia needs, but no bwrap
+	bin := t.TempDir()                    // a PATH with the tools sia needs, but no bwrap
 	for _, tool := range []string{"prlimit", "setpriv", "sh"} {
 		if p, err := exec.LookPath(tool); err == nil {
 			os.Symlink(p, filepath.Join(bin, tool))
