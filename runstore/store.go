@@ -263,3 +263,23 @@ func ReplaceDir(dst string, fill func(tmp string) error) error {
 	}
 	return os.RemoveAll(old)
 }
+
+// Truncate keeps only the first n events (a resume that found an earlier
+// step's files gone redoes from there). It rewrites events.jsonl
+// atomically and appends continue after event n-1.
+func (s *Store) Truncate(events []Event, n int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n < 0 || n > len(events) {
+		return fmt.Errorf("truncate to %d of %d events", n, len(events))
+	}
+	if s.events != nil {
+		s.events.Close()
+		s.events = nil
+	}
+	s.seq = n
+	if err := s.truncateTorn(events[:n]); err != nil {
+		return err
+	}
+	return s.openEvents()
+}
