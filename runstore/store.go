@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/sia-agent/sia/runstore/atomicfile"
@@ -108,6 +109,9 @@ func Open(dir string) (_ *Store, _ []Event, err error) {
 		return nil, nil, fmt.Errorf("%s: events.jsonl: %w", dir, err)
 	}
 	s.seq = len(events)
+	if err := sweepTemps(dir); err != nil {
+		return nil, nil, err
+	}
 	if err := s.truncateTorn(events); err != nil {
 		return nil, nil, err
 	}
@@ -282,4 +286,53 @@ func (s *Store) Truncate(events []Event, n int) error {
 		return err
 	}
 	return s.openEvents()
+}
+
+// TempDir is a run folder's scratch space (a python harness's working
+// folders): emptied whenever the run is opened again.
+const TempDir = ".tmp"
+
+// sweepTemps removes what a killed process left half-done: temp files of
+// atomic writes (.name.tmp123), temp and old folders of ReplaceDir, and
+// the scratch folder.
+func sweepTemps(dir string) error {
+	if err := os.RemoveAll(filepath.Join(dir, TempDir)); err != nil {
+		return err
+	}
+	return filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || p == dir {
+			return err
+		}
+		name := d.Name()
+		if isTemp(name) {
+			if err := os.RemoveAll(p); err != nil {
+				return err
+			}
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+		}
+		return nil
+	})
+}
+
+// isTemp matches the names atomicfile.Write and ReplaceDir use for work in
+// progress: ".<name>.tmp<digits>" and "<name>.old".
+func isTemp(name string) bool {
+	if strings.HasSuffix(name, ".old") {
+		return true
+	}
+	if !strings.HasPrefix(name, ".") {
+		return false
+	}
+	i := strings.LastIndex(name, ".tmp")
+	if i < 1 {
+		return false
+	}
+	for _, c := range name[i+4:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }

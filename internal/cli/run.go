@@ -13,6 +13,7 @@ import (
 
 	"github.com/sia-agent/sia/agent"
 	"github.com/sia-agent/sia/docs"
+	"github.com/sia-agent/sia/harness/python"
 	"github.com/sia-agent/sia/loop"
 	"github.com/sia-agent/sia/report"
 	"github.com/sia-agent/sia/rl"
@@ -235,6 +236,15 @@ func (a *app) run(cmd *cobra.Command, o *runOptions) error {
 		}
 	}
 	defer store.Close()
+	if py, ok := be.runtime.(*python.Runtime); ok {
+		// Scratch space inside the run folder: a killed run's leftovers
+		// are swept when it is resumed, not left in the system's /tmp.
+		py.TempDir = store.Path(runstore.TempDir)
+		if err := os.MkdirAll(py.TempDir, 0o755); err != nil {
+			return err
+		}
+		defer os.RemoveAll(py.TempDir)
+	}
 	pr := newProgressPrinter(a.streams.Err, isTerminal(a.streams.Err))
 	fmt.Fprintf(a.streams.Err, "sia: task %s · mode %s · %d val items · run folder %s\n", t.Spec.Name, o.Mode, len(data.Items(task.Val)), dir)
 	st, err := loop.Run(ctx, cfg, loop.Deps{
