@@ -173,6 +173,12 @@ func (r *runner) rollout(ctx context.Context, gen int) error {
 	if err != nil {
 		return err
 	}
+	// A first generation that fails everywhere has nothing to compare
+	// with: stop with the cause (a resume redoes the rollout). A later
+	// candidate that fails everywhere is just rejected.
+	if err := r.checkFailures(gen, "val rollout", trajs, gen == 1); err != nil {
+		return err
+	}
 	if err := r.writeTrajectories(genRel(gen, fileRollouts), trajs); err != nil {
 		return err
 	}
@@ -351,6 +357,9 @@ func (r *runner) test(ctx context.Context) error {
 			r.progress(Progress{Kind: "items", Gen: best.Gen, Step: "test", Done: done, Total: total})
 		})
 	if err != nil {
+		return err
+	}
+	if err := r.checkFailures(best.Gen, "test rollout", trajs, true); err != nil {
 		return err
 	}
 	res, err := r.score(ctx, task.Test, trajs, r.cfg.Samples)

@@ -373,3 +373,45 @@ func TestNoSandboxNoSilentRun(t *testing.T) {
 		t.Errorf("sia show does not mark the run:\n%s", out)
 	}
 }
+
+// Exit codes say what happened: 2 for a bad call, 3 for a run whose
+// rollout failed on every item, 130 for an interrupt.
+func TestExitCodes(t *testing.T) {
+	runs := t.TempDir()
+	env := map[string]string{"SIA_CACHE_DIR": t.TempDir()}
+	_, stderr, code := runCLI(t, env, "run", "--bogus")
+	if code != ExitUsage {
+		t.Errorf("unknown flag: code %d (%q), want %d", code, stderr, ExitUsage)
+	}
+	_, stderr, code = runCLI(t, env, "run", "--task", "demo", "--mode", "both", "--runs-dir", runs)
+	if code != ExitUsage {
+		t.Errorf("bad --mode: code %d (%q), want %d", code, stderr, ExitUsage)
+	}
+	_, stderr, code = runCLI(t, env, "run", "--task", "dmeo", "--runs-dir", runs)
+	if code != ExitError || !strings.Contains(stderr, `did you mean "demo"`) {
+		t.Errorf("mistyped task: code %d %q", code, stderr)
+	}
+	out, _, code := runCLI(t, env, "--version")
+	if code != ExitOK || !strings.HasPrefix(out, "sia ") {
+		t.Errorf("--version: code %d %q", code, out)
+	}
+
+	dir := t.TempDir()
+	broken := "def setup(ctx):\n    fail('the model server is down')\n\ndef solve(item):\n    return 'x'\n"
+	if err := os.WriteFile(filepath.Join(dir, "harness.star"), []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code = runCLI(t, env, "run", "--task", "demo", "--harness", dir, "--max-gen", "2", "--runs-dir", runs, "--run-id", "broken")
+	if code != ExitAllFailed || !strings.Contains(stderr, "every item failed") || !strings.Contains(stderr, "the model server is down") {
+		t.Errorf("every item failing: code %d, stderr %q", code, stderr)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var o, e bytes.Buffer
+	code = Main(ctx, []string{"run", "--task", "demo", "--harness", dir, "--runs-dir", runs, "--run-id", "int"},
+		Streams{In: strings.NewReader(""), Out: &o, Err: &e}, func(k string) string { return env[k] })
+	if code != ExitInterrupted || !strings.Contains(e.String(), "interrupted") {
+		t.Errorf("interrupted: code %d %q", code, e.String())
+	}
+}

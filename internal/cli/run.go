@@ -119,7 +119,7 @@ on the held-out test split at the end. Results go to RUNS_DIR/run_<id>/.`,
 				o.RunsDir = a.env.RunsDir()
 			}
 			if err := o.validate(); err != nil {
-				return err
+				return usage(err)
 			}
 			return a.run(cmd, o)
 		},
