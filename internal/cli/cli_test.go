@@ -245,8 +245,40 @@ func TestResumeExtendsARun(t *testing.T) {
 		t.Errorf("run.json max_gen %d (%v), want 3", cfg.MaxGen, err)
 	}
 	_, stderr, exit = runCLI(t, env, append(args, "--max-gen", "2", "--resume")...)
-	if exit == 0 || !strings.Contains(stderr, "not lower it") {
+	if exit != ExitUsage || !strings.Contains(stderr, "was started with --max-gen 3, not 2") {
 		t.Fatalf("lowering --max-gen: exit %d: %s", exit, stderr)
+	}
+}
+
+// sia run --resume RUN_DIR needs no flag again: the run's own are in
+// run.json; a flag that contradicts them is refused, naming both values.
+func TestResumeFromTheRunFolder(t *testing.T) {
+	h := t.TempDir()
+	if err := os.WriteFile(filepath.Join(h, "harness.star"), []byte(letterHarness), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runs := t.TempDir()
+	env := map[string]string{"SIA_CACHE_DIR": t.TempDir()}
+	first, stderr, exit := runCLI(t, env, "run", "--task", "demo", "--mode", "harness", "--harness", h, "--runs-dir", runs,
+		"--run-id", "7", "--seed", "3", "--samples", "2", "--max-gen", "2")
+	if exit != 0 {
+		t.Fatalf("exit %d: %s", exit, stderr)
+	}
+	dir := filepath.Join(runs, "run_7")
+	again, stderr, exit := runCLI(t, env, "run", "--resume", dir)
+	if exit != 0 {
+		t.Fatalf("resume by folder: exit %d: %s", exit, stderr)
+	}
+	if strings.TrimSpace(again) != strings.TrimSpace(first) {
+		t.Errorf("resuming a finished run changed its summary:\n%s\nwant\n%s", again, first)
+	}
+	_, stderr, exit = runCLI(t, env, "run", "--resume", dir, "--seed", "4")
+	if exit != ExitUsage || !strings.Contains(stderr, "--seed 3, not 4") {
+		t.Errorf("contradicting flag: exit %d: %s", exit, stderr)
+	}
+	_, stderr, exit = runCLI(t, env, "run", dir)
+	if exit != ExitUsage || !strings.Contains(stderr, "goes with --resume") {
+		t.Errorf("folder without --resume: exit %d: %s", exit, stderr)
 	}
 }
 

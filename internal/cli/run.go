@@ -51,6 +51,9 @@ type runOptions struct {
 	AdapterServer  string
 	// Sandbox isolates python harnesses and evaluate.py: bwrap or none.
 	Sandbox string
+
+	// runDir is the run folder a resume named; "" = RunsDir/run_<RunID>.
+	runDir string
 }
 
 func (o *runOptions) validate() error {
@@ -111,12 +114,25 @@ on the held-out test split at the end. Results go to RUNS_DIR/run_<id>/.`,
 		Example: `  sia run --task demo --max-gen 6
   sia run --task spaceship-titanic --mode harness --max-gen 6
   sia --task lawbench --max_gen 5 --run_id 1        # the reference system's spelling
-  sia run --task demo --run-id 1 --resume            # continue a killed run
+  sia run --resume runs/run_1                        # continue a killed run (its flags are in run.json)
   sia run --task demo --max-gen 10 --resume          # extend run_1 to 10 generations`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
 			if !cmd.Flags().Changed("runs-dir") {
 				o.RunsDir = a.env.RunsDir()
+			}
+			if len(args) == 1 && !o.Resume {
+				return usage(fmt.Errorf("%q: a run folder argument goes with --resume (sia run --resume RUN_DIR)", args[0]))
+			}
+			if o.Resume {
+				o.runDir = resumeDir(o, args)
+				rec, err := readRecord(o.runDir)
+				if err != nil {
+					return err
+				}
+				if err := mergeResume(cmd.Flags(), o, rec, o.runDir); err != nil {
+					return usage(err)
+				}
 			}
 			if err := o.validate(); err != nil {
 				return usage(err)
@@ -141,7 +157,7 @@ func bindRunFlags(f *pflag.FlagSet, o *runOptions) {
 	f.IntVar(&o.Samples, "samples", 1, "rollout samples per val and test item (scores are means over samples)")
 	f.IntVar(&o.Parallel, "parallel", 0, "concurrent item solves (0 = number of CPUs)")
 	f.Int64Var(&o.Seed, "seed", 1, "seed for every random choice; a run with the same seed is reproducible")
-	f.BoolVar(&o.Resume, "resume", false, "continue an existing run folder from its last recorded step (a larger --max-gen extends it)")
+	f.BoolVar(&o.Resume, "resume", false, "continue a run from its last recorded step, with the flags it was started with (sia run --resume [RUN_DIR]; a larger --max-gen extends it)")
 	f.StringVar(&o.Algorithm, "algorithm", "", "force the RL algorithm: ppo, entropic, grpo, reinforce_kl, dpo, best_of_n")
 	f.StringVar(&o.Trainer, "trainer", "auto", "weights backend: auto (embedded for the embedded target, else none), none, embedded, command, tinker")
 	f.DurationVar(&o.ItemTimeout, "item-timeout", 0, "hard timeout per item solve (0 = the task's default)")
@@ -171,8 +187,14 @@ func (a *app) run(cmd *cobra.Command, o *runOptions) error {
 	if len(data.Items(task.Val)) == 0 {
 		return fmt.Errorf("task %q has an empty val split", t.Spec.Name)
 	}
+	taskDir := o.TaskDir
+	if taskDir != "" {
+		if taskDir, err = filepath.Abs(taskDir); err != nil {
+			return err
+		}
+	}
 	cfg := loop.Config{
-		RunID: o.RunID, Task: t.Spec.Name, TaskDir: o.TaskDir, MaxGen: o.MaxGen, Mode: o.Mode,
+		RunID: o.RunID, Task: t.Spec.Name, TaskDir: taskDir, MaxGen: o.MaxGen, Mode: o.Mode,
 		Samples: o.Samples, Parallel: o.Parallel, Seed: o.Seed, Algorithm: rl.Algorithm(o.Algorithm),
 		ItemTimeout: loop.Duration(o.ItemTimeout), TrainItems: o.TrainItems, TrainSamples: o.TrainSamples, TrainRounds: o.TrainRounds,
 		Metric: t.Spec.Metric, HigherIsBetter: t.Spec.HigherIsBetter(),
@@ -199,21 +221,26 @@ func (a *app) run(cmd *cobra.Command, o *runOptions) error {
 	if o.Mode == agent.ModeWeights && be.trainer == nil {
 		return fmt.Errorf("--mode weights needs a trainer, and target profile %q has none (use --trainer, or --mode auto)", o.TargetProfile)
 	}
-	dir := filepath.Join(o.RunsDir, "run_"+o.RunID)
+	dir := o.runDir
+	if dir == "" {
+		dir = filepath.Join(o.RunsDir, "run_"+o.RunID)
+	}
 	var (
 		store  *runstore.Store
 		events []runstore.Event
 	)
 	if o.Resume {
-		var prev loop.Config
+		var prev runRecord
 		store, events, err = runstore.Open(dir)
 		if err != nil {
 			return err
 		}
 		if err := store.ReadJSON("run.json", &prev); err != nil {
+			store.Close()
 			return err
 		}
-		if err := sameRun(prev, cfg); err != nil {
+		cfg.RunID = prev.RunID
+		if err := sameRun(prev.Config, cfg); err != nil {
 			store.Close()
 			return err
 		}
@@ -230,7 +257,7 @@ func (a *app) run(cmd *cobra.Command, o *runOptions) error {
 			fmt.Fprintf(a.streams.Err, "sia: run_%s extended to %d generations\n", prev.RunID, cfg.MaxGen)
 		}
 	} else {
-		store, err = runstore.Create(dir, cfg)
+		store, err = runstore.Create(dir, recordOf(cfg, o))
 		if err != nil {
 			return err
 		}
