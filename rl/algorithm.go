@@ -53,4 +53,8 @@ type Stats struct {
 	// TokenSamples counts samples that carry token ids and logprobs: only
 	// those can be trained on.
 	TokenSamples int `json:"token_samples"`
+	// Units counts, per algorithm, what an update on these samples would
+	// learn reward from (package reward's Plan.Units): Select never picks an
+	// algorithm with 0. nil when unknown (ComputeStats alone cannot tell).
+	Units map[Algorithm]int `json:"units,omitempty"`
 }

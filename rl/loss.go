@@ -56,32 +56,39 @@ func PolicyGradient(logp, adv []float64) (loss float64, grad []float64) {
 	return loss, grad
 }
 
-// KLToRef estimates the KL of the policy to the reference (the base) on
-// tokens sampled from the policy, with the non-negative, low-variance k3
-// estimator: k_t = exp(ref_t − logp_t) − (ref_t − logp_t) − 1. It returns
-// the sum over tokens and ∂/∂logp_t = 1 − exp(ref_t − logp_t).
-func KLToRef(logp, refLogp []float64) (kl float64, grad []float64) {
+// KLEstimate estimates KL(π‖ref), the KL of the policy to the reference
+// (the base), summed over tokens sampled from the policy, with the
+// non-negative, low-variance k3 estimator: k_t = e^{d_t} − d_t − 1 with
+// d_t = ref_t − logp_t. It is what the trainers report as kl; it is not
+// the penalty they differentiate (see KLPenalty).
+func KLEstimate(logp, refLogp []float64) float64 {
+	n := min(len(logp), len(refLogp))
+	kl := 0.0
+	for t := 0; t < n; t++ {
+		d := refLogp[t] - logp[t]
+		kl += math.Exp(d) - d - 1
+	}
+	return kl
+}
+
+// KLPenalty is the penalty whose gradient, on tokens sampled from the
+// policy π, is in expectation the gradient of KL(π‖ref): the k2 term
+// ½·Σ_t (logp_t − ref_t)², with ∂/∂logp_t = logp_t − ref_t. (Indeed
+// E_π[(log π − log ref)·∇log π] = ∇ Σ_x π(x)(log π(x) − log ref(x)).)
+// Differentiating the k3 estimate instead gives 1 − ref_t/π_t, whose
+// expectation E_π[(1 − ref/π)·∇log π] = −Σ_x ref(x)·∇log π(x) is the
+// gradient of the reverse KL(ref‖π); TestKLPenaltyGradientIsReverseKL
+// checks the difference. It returns the penalty summed over tokens and
+// its per-token gradient.
+func KLPenalty(logp, refLogp []float64) (loss float64, grad []float64) {
 	n := min(len(logp), len(refLogp))
 	grad = make([]float64, n)
 	for t := 0; t < n; t++ {
-		d := refLogp[t] - logp[t]
-		e := math.Exp(d)
-		kl += e - d - 1
-		grad[t] = 1 - e
+		d := logp[t] - refLogp[t]
+		loss += 0.5 * d * d
+		grad[t] = d
 	}
-	return kl, grad
-}
-
-// SampledKL is the plain per-token estimate Σ_t (logp_t − ref_t) of the KL
-// of the sampling policy to the reference, on tokens drawn from it. It is
-// what a trajectory's stored logprobs give against the base.
-func SampledKL(logp, refLogp []float64) float64 {
-	n := min(len(logp), len(refLogp))
-	s := 0.0
-	for t := 0; t < n; t++ {
-		s += logp[t] - refLogp[t]
-	}
-	return s
+	return loss, grad
 }
 
 // DPOResult is the DPO loss on one preference pair.

@@ -1,6 +1,7 @@
 package rl
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -41,7 +42,7 @@ func TestComputeStats(t *testing.T) {
 	if !s.Binary || s.HeavyTail {
 		t.Errorf("binary=%v heavy=%v, want true false", s.Binary, s.HeavyTail)
 	}
-	if z := ComputeStats(nil); z != (Stats{}) {
+	if z := ComputeStats(nil); !reflect.DeepEqual(z, Stats{}) {
 		t.Errorf("empty input: %+v, want zero", z)
 	}
 }
@@ -110,8 +111,8 @@ func TestSelect(t *testing.T) {
 		{"clear pairs on few items", group([]float64{1, 0}, []float64{1, 1}, []float64{1, 1}, []float64{0, 0}, []float64{1, 1}), DPO, "DPO"},
 		{"clean outcome scalar", group([]float64{1}, []float64{0}, []float64{1}, []float64{1}), PPO, "PPO"},
 		{"K samples, no spread", group([]float64{1, 1}, []float64{0, 0}, []float64{1, 1}), PPO, "PPO"},
-		{"no samples", nil, PPO, "no samples"},
-		{"no token ids", noTokens, PPO, "no sample carries token ids"},
+		{"no samples", nil, "", "no samples"},
+		{"no token ids", noTokens, "", "no sample carries token ids"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
