@@ -187,7 +187,7 @@ func TestSelectOnBatches(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, why := rl.Select(s)
-			if got == tt.not || got == "" || s.Units[got] == 0 {
+			if got == tt.not || got == "" || s.Units.Of(got) == 0 {
 				t.Errorf("Select = %q (%s), units %v", got, why, s.Units)
 			}
 		})

@@ -37,10 +37,10 @@ func (b *Batch) Stats(p Params, kl []float64) (rl.Stats, error) {
 		return rl.Stats{}, err
 	}
 	s := rl.ComputeStats(ss)
-	s.Units = make(map[rl.Algorithm]int, len(rl.Algorithms))
+	s.Units = &rl.Units{}
 	for _, a := range rl.Algorithms {
 		plan := b.Plan(a, p)
-		s.Units[a] = plan.Units
+		s.Units.Set(a, plan.Units)
 	}
 	return s, nil
 }

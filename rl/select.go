@@ -49,7 +49,7 @@ func Select(s Stats) (Algorithm, string) {
 		return "", fmt.Sprintf("every reward is %.3g: no sample is better than another, so no algorithm has anything to learn; use the harness lever", s.Mean)
 	}
 	for _, r := range rules {
-		if !r.when(s) || (s.Units != nil && s.Units[r.alg] == 0) {
+		if !r.when(s) || (s.Units != nil && s.Units.Of(r.alg) == 0) {
 			continue
 		}
 		return r.alg, r.why(s)

@@ -18,7 +18,7 @@ func TestSelectRefusesUntrainable(t *testing.T) {
 	}
 	failing := ComputeStats(group([]float64{0}, []float64{0}, []float64{1}, []float64{0}, []float64{0}))
 	failing.FailedFrac = 0.8
-	failing.Units = map[Algorithm]int{Entropic: 0, BestOfN: 1, PPO: 5}
+	failing.Units = &Units{Entropic: 0, BestOfN: 1, PPO: 5}
 	tests := []struct {
 		name  string
 		stats Stats
@@ -28,7 +28,7 @@ func TestSelectRefusesUntrainable(t *testing.T) {
 		{"all-zero rewards", ComputeStats(group([]float64{0, 0}, []float64{0, 0})), ""},
 		{"constant rewards", ComputeStats(group([]float64{1, 1}, []float64{1, 1}, []float64{1})), ""},
 		{"entropic without a unit falls through", failing, BestOfN},
-		{"no algorithm with a unit", func() Stats { s := failing; s.Units = map[Algorithm]int{}; return s }(), ""},
+		{"no algorithm with a unit", func() Stats { s := failing; s.Units = &Units{}; return s }(), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,4 +95,20 @@ func logSoftmax(x []float64) []float64 {
 		out[i] = v - hi - math.Log(s)
 	}
 	return out
+}
+
+func TestUnits(t *testing.T) {
+	var u Units
+	for i, a := range Algorithms {
+		u.Set(a, i+1)
+	}
+	u.Set("sgd", 99)
+	for i, a := range Algorithms {
+		if got := u.Of(a); got != i+1 {
+			t.Errorf("Of(%s) = %d, want %d", a, got, i+1)
+		}
+	}
+	if u.Of("sgd") != 0 {
+		t.Error("an unknown algorithm has a count")
+	}
 }

@@ -1,7 +1,6 @@
 package rl
 
 import (
-	"reflect"
 	"strings"
 	"testing"
 )
@@ -42,7 +41,7 @@ func TestComputeStats(t *testing.T) {
 	if !s.Binary || s.HeavyTail {
 		t.Errorf("binary=%v heavy=%v, want true false", s.Binary, s.HeavyTail)
 	}
-	if z := ComputeStats(nil); !reflect.DeepEqual(z, Stats{}) {
+	if z := ComputeStats(nil); z != (Stats{}) {
 		t.Errorf("empty input: %+v, want zero", z)
 	}
 }
