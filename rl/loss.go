@@ -77,18 +77,11 @@ func KLEstimate(logp, refLogp []float64) float64 {
 // E_π[(log π − log ref)·∇log π] = ∇ Σ_x π(x)(log π(x) − log ref(x)).)
 // Differentiating the k3 estimate instead gives 1 − ref_t/π_t, whose
 // expectation E_π[(1 − ref/π)·∇log π] = −Σ_x ref(x)·∇log π(x) is the
-// gradient of the reverse KL(ref‖π); TestKLPenaltyGradientIsReverseKL
+// gradient of the other KL, KL(ref‖π); TestKLPenaltyGradientIsKLPolicyToBase
 // checks the difference. It returns the penalty summed over tokens and
 // its per-token gradient.
 func KLPenalty(logp, refLogp []float64) (loss float64, grad []float64) {
-	n := min(len(logp), len(refLogp))
-	grad = make([]float64, n)
-	for t := 0; t < n; t++ {
-		d := logp[t] - refLogp[t]
-		loss += 0.5 * d * d
-		grad[t] = d
-	}
-	return loss, grad
+	return halfSquares(logp, refLogp)
 }
 
 // DPOResult is the DPO loss on one preference pair.
@@ -131,10 +124,16 @@ func CrossEntropy(logp []float64, w float64) (loss float64, grad []float64) {
 // ValueLoss is ½·Σ_t (V_t − R_t)² for the value head and its gradient
 // V_t − R_t.
 func ValueLoss(values, returns []float64) (loss float64, grad []float64) {
-	n := min(len(values), len(returns))
+	return halfSquares(values, returns)
+}
+
+// halfSquares is ½·Σ_t (x_t − y_t)² and its gradient x_t − y_t in x, over
+// the shorter length.
+func halfSquares(x, y []float64) (loss float64, grad []float64) {
+	n := min(len(x), len(y))
 	grad = make([]float64, n)
 	for t := 0; t < n; t++ {
-		d := values[t] - returns[t]
+		d := x[t] - y[t]
 		loss += 0.5 * d * d
 		grad[t] = d
 	}

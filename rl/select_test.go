@@ -43,11 +43,11 @@ func TestSelectRefusesUntrainable(t *testing.T) {
 	}
 }
 
-// TestKLPenaltyGradientIsReverseKL checks, on a small categorical policy
+// TestKLPenaltyGradientIsKLPolicyToBase checks, on a small categorical policy
 // π = softmax(θ), that the expected gradient of the KL penalty over tokens
 // drawn from π, Σ_x π(x)·∂pen/∂logπ(x)·∇θ logπ(x), is the gradient of the
 // exact KL(π‖base) = Σ_x π(x)(log π(x) − log base(x)), by finite differences.
-func TestKLPenaltyGradientIsReverseKL(t *testing.T) {
+func TestKLPenaltyGradientIsKLPolicyToBase(t *testing.T) {
 	theta := []float64{0.3, -1.2, 0.8, 0.1}
 	base := logSoftmax([]float64{-0.5, 0.4, 0.2, -1})
 	exact := func(th []float64) float64 {
