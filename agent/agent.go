@@ -98,8 +98,11 @@ type FeedbackInput struct {
 	Results *verify.Result
 	// Rollouts is this generation's trajectories (rewards, answers, steps; no gold).
 	Rollouts []trajectory.Trajectory
-	Stats    rl.Stats
-	// Recommended is the rule table's algorithm for Stats.
+	// Stats is the reward shape of the incumbent's val rollouts (a weight
+	// update starts from the incumbent), not necessarily this generation's.
+	Stats rl.Stats
+	// Recommended is the rule table's algorithm for Stats ("" when nothing
+	// can be learned: no token ids, equal rewards, no training unit).
 	Recommended rl.Algorithm
 	// ForcedAlgorithm is --algorithm, "" when free.
 	ForcedAlgorithm rl.Algorithm

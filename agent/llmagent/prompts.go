@@ -225,10 +225,8 @@ func newFeedbackData(in *agent.FeedbackInput, name string, hasTry bool, cfg Conf
 	for _, a := range rl.Algorithms {
 		d.Algorithms = append(d.Algorithms, algorithmHelp{Name: a, Use: algorithmUse(a)})
 	}
-	if in.Recommended != "" {
-		if a, why := rl.Select(in.Stats); a == in.Recommended {
-			d.RecommendedWhy = why
-		}
+	if a, why := rl.Select(in.Stats); a == in.Recommended {
+		d.RecommendedWhy = why // also why none, when nothing can be learned
 	}
 	if r := in.Results; r != nil {
 		d.Metric, d.Score, d.N, d.Counts = r.Metric, r.Score, r.N, formatCounts(r.Counts)

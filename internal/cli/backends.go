@@ -119,6 +119,7 @@ func (a *app) buildBackends(ctx context.Context, o *runOptions, t *task.Task, da
 	switch {
 	case errors.Is(err, profile.ErrEmbedded):
 		et := newEmbeddedTarget(t, data, a.modelCacheDir(), a.streams.Err)
+		et.trainCfg.DPONLL = o.DPONLL
 		be.policy = et.policy
 		switch o.Trainer {
 		case "auto", "embedded":
@@ -170,7 +171,7 @@ func (a *app) remoteTarget(ctx context.Context, be *backends, o *runOptions, tar
 		if o.TrainerCommand == "" {
 			return errors.New("--trainer command needs --trainer-command (see docs/trainers/)")
 		}
-		tr, err := command.New(command.Config{Command: o.TrainerCommand, BaseModel: tp.Model, Rank: o.LoRARank,
+		tr, err := command.New(command.Config{Command: o.TrainerCommand, BaseModel: tp.Model, Rank: o.LoRARank, Hyper: command.Hyper{DPONLL: o.DPONLL},
 			OnLog: func(line string) { fmt.Fprintf(a.streams.Err, "trainer: %s\n", line) }})
 		if err != nil {
 			return err

@@ -56,6 +56,8 @@ func TestRunFlags(t *testing.T) {
 		{"bad trainer", []string{"--task", "a", "--trainer", "gpu"}, "--trainer", nil},
 		{"bad max-gen", []string{"--task", "a", "--max-gen", "0"}, "--max-gen", nil},
 		{"bad run id", []string{"--task", "a", "--run-id", "../x"}, "--run-id", nil},
+		{"dpo nll", []string{"--task", "a", "--dpo-nll", "0.5"}, "", func(o *runOptions) bool { return o.DPONLL == 0.5 }},
+		{"bad dpo nll", []string{"--task", "a", "--dpo-nll", "-1"}, "--dpo-nll", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

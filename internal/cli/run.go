@@ -42,6 +42,7 @@ type runOptions struct {
 	TrainItems    int
 	TrainSamples  int
 	TrainRounds   int
+	DPONLL        float64
 	BudgetUSD     float64
 	BudgetTokens  int
 	Harness       string
@@ -85,6 +86,9 @@ func (o *runOptions) validate() error {
 	}
 	if _, err := sandbox.ParseMode(o.Sandbox); err != nil {
 		return fmt.Errorf("--sandbox: %w", err)
+	}
+	if o.DPONLL < 0 {
+		return fmt.Errorf("--dpo-nll %g: want 0 (plain DPO) or more", o.DPONLL)
 	}
 	if o.Algorithm != "" {
 		if _, err := rl.ParseAlgorithm(o.Algorithm); err != nil {
@@ -164,6 +168,7 @@ func bindRunFlags(f *pflag.FlagSet, o *runOptions) {
 	f.IntVar(&o.TrainItems, "train-items", 64, "train-split items a weight update rolls out on")
 	f.IntVar(&o.TrainSamples, "train-samples", 4, "samples per train item for a weight update")
 	f.IntVar(&o.TrainRounds, "train-rounds", 2, "on-policy rounds (roll out on train items, train) per weight update")
+	f.Float64Var(&o.DPONLL, "dpo-nll", 0, "weight of an NLL term on DPO's chosen completions (RPO); 0 = plain DPO (embedded and command trainers)")
 	f.Float64Var(&o.BudgetUSD, "budget-usd", 0, "stop model calls once the run has spent this many dollars (0 = no limit)")
 	f.IntVar(&o.BudgetTokens, "budget-tokens", 0, "stop model calls once the run has used this many tokens (0 = no limit)")
 	f.StringVar(&o.Harness, "harness", "", "start from this harness instead of the Meta-Agent's: a .star or .py file, or a folder holding one with its knobs.json (a run's best/ or gen_<n>/)")

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/sia-agent/sia/reward"
 	"github.com/sia-agent/sia/rl"
 	"github.com/sia-agent/sia/train"
 	"github.com/sia-agent/sia/train/internal/trainset"
@@ -256,7 +257,7 @@ func (t *Trainer) Train(ctx context.Context, req train.Request) (*train.Result, 
 	if req.OutDir == "" {
 		return nil, errors.New("tinker train: request has no output folder")
 	}
-	set, err := trainset.Build(req.Rollouts, req.Algorithm, trainset.Options{EntropicBeta: t.cfg.EntropicBeta})
+	set, err := trainset.Build(req.Rollouts, req.Algorithm, reward.Params{EntropicBeta: t.cfg.EntropicBeta})
 	if err != nil {
 		return nil, fmt.Errorf("tinker train: %w", err)
 	}
@@ -277,7 +278,7 @@ func (t *Trainer) Train(ctx context.Context, req train.Request) (*train.Result, 
 		metrics[k] = v
 	}
 	if len(data) == 0 {
-		return nil, fmt.Errorf("tinker train: nothing to learn: every example has zero advantage (%s)", set)
+		return nil, fmt.Errorf("tinker train: every example has zero advantage (%s): %w", set, train.ErrNothingToTrain)
 	}
 	var cfg map[string]float64
 	if lossFn == LossPPO {
