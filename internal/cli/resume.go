@@ -30,11 +30,13 @@ type recordedFlags struct {
 	LoRARank       int     `json:"lora_rank,omitempty"`
 	AdapterServer  string  `json:"adapter_server,omitempty"`
 	Sandbox        string  `json:"sandbox,omitempty"`
+	DPONLL         float64 `json:"dpo_nll,omitempty"`
 }
 
 func recordOf(cfg loop.Config, o *runOptions) runRecord {
 	return runRecord{Config: cfg, CLI: recordedFlags{BudgetUSD: o.BudgetUSD, BudgetTokens: o.BudgetTokens,
-		TrainerCommand: o.TrainerCommand, LoRARank: o.LoRARank, AdapterServer: o.AdapterServer, Sandbox: o.Sandbox}}
+		TrainerCommand: o.TrainerCommand, LoRARank: o.LoRARank, AdapterServer: o.AdapterServer, Sandbox: o.Sandbox,
+		DPONLL: o.DPONLL}}
 }
 
 // resumeDir is the run folder a resume names: the argument (a run folder
@@ -109,6 +111,7 @@ func mergeResume(fs *pflag.FlagSet, o *runOptions, rec runRecord, dir string) er
 		{name: "lora-rank", saved: strconv.Itoa(rec.CLI.LoRARank), set: num(&o.LoRARank, rec.CLI.LoRARank)},
 		{name: "adapter-server", saved: rec.CLI.AdapterServer, set: str(&o.AdapterServer, rec.CLI.AdapterServer)},
 		{name: "sandbox", saved: rec.CLI.Sandbox, set: str(&o.Sandbox, rec.CLI.Sandbox)},
+		{name: "dpo-nll", saved: strconv.FormatFloat(rec.CLI.DPONLL, 'g', -1, 64), set: func() error { o.DPONLL = rec.CLI.DPONLL; return nil }},
 		// Budgets may be raised or lowered on a resume: they bound spending
 		// from here on, not the run's results.
 		{name: "budget-usd", saved: strconv.FormatFloat(rec.CLI.BudgetUSD, 'g', -1, 64), set: func() error { o.BudgetUSD = rec.CLI.BudgetUSD; return nil }, mayDiffer: anyValue},
