@@ -85,6 +85,14 @@ type Config struct {
 	// RetryBase and RetryMax bound the exponential backoff of retried
 	// submissions (defaults 500 ms and 30 s).
 	RetryBase, RetryMax time.Duration
+	// Wire is the forward_backward body: "auto" (default: binary when the
+	// server's client/config sets proto_write_fwdbwd, as the SDK does),
+	// "json" or "protobuf".
+	Wire string
+	// BillingPause bounds how long HTTP 402 (billing) answers are waited
+	// out before a run fails (default: the server's
+	// billing_exception_max_pause_duration_sec, else 1 h, as the SDK).
+	BillingPause time.Duration
 	// Tags label the session (default ["sia"]).
 	Tags []string
 	// HTTPClient defaults to a client without an overall timeout (each
@@ -96,7 +104,7 @@ type Config struct {
 
 // Event reports training progress.
 type Event struct {
-	Kind    string // session, model, loaded, forward_backward, optim_step, saved, downloaded
+	Kind    string // config, session, model, loaded, optim_step, saved, downloaded, billing_pause, rate_limited
 	Step    int
 	Message string
 	Metrics map[string]float64
@@ -155,6 +163,9 @@ func (c *Config) applyDefaults() {
 	if c.Tags == nil {
 		c.Tags = []string{"sia"}
 	}
+	if c.Wire == "" {
+		c.Wire = WireAuto
+	}
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{}
 	}
@@ -176,8 +187,20 @@ func (c *Config) validate() error {
 	if c.Steps < 0 {
 		return fmt.Errorf("tinker: steps must be positive, got %d", c.Steps)
 	}
+	switch c.Wire {
+	case WireAuto, WireJSON, WireProtobuf:
+	default:
+		return fmt.Errorf("tinker: wire %q: want auto, json or protobuf", c.Wire)
+	}
 	return nil
 }
+
+// Wire formats of forward_backward.
+const (
+	WireAuto     = "auto"
+	WireJSON     = "json"
+	WireProtobuf = "protobuf"
+)
 
 // Trainer trains one LoRA on the service across generations: the training
 // model is created on the first Train call and reused after, so the Adam
@@ -340,9 +363,12 @@ func (t *Trainer) ensureModel(ctx context.Context, req train.Request) error {
 		return nil
 	}
 	if t.sessionID == "" {
+		if err := t.fetchServerConfig(ctx); err != nil {
+			return err
+		}
 		var s createSessionResponse
 		if err := t.c.post(ctx, "create_session", createSessionRequest{
-			Tags: t.cfg.Tags, UserMetadata: map[string]string{"run": req.Run}, SDKVersion: "sia-go", Type: "create_session",
+			Tags: t.cfg.Tags, UserMetadata: map[string]string{"run": req.Run}, SDKVersion: SDKVersion, Type: "create_session",
 		}, &s); err != nil {
 			return fmt.Errorf("tinker create session: %w", err)
 		}
@@ -428,10 +454,14 @@ func (t *Trainer) forwardBackward(ctx context.Context, data []datum, lossFn stri
 	for lo := 0; lo < len(data); lo += maxChunk {
 		hi := min(lo+maxChunk, len(data))
 		var res forwardBackwardOutput
-		if err := t.c.operation(ctx, "forward_backward", "ForwardBackward", forwardBackwardRequest{
+		p, err := t.fwdBwdPayload(forwardBackwardRequest{
 			ForwardBackwardInput: forwardBackwardInput{Data: data[lo:hi], LossFn: lossFn, LossFnConfig: cfg},
 			ModelID:              t.modelID, SeqID: t.nextSeq(),
-		}, &res); err != nil {
+		})
+		if err != nil {
+			return nil, err
+		}
+		if err := t.c.operationPayload(ctx, "forward_backward", "ForwardBackward", p, &res); err != nil {
 			return nil, err
 		}
 		if len(res.LossFnOutputs) != hi-lo {
