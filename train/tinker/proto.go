@@ -389,7 +389,9 @@ func decodeBatched(b []byte) (dtype string, trailing []int, datums [][]float64, 
 		read = func(p []byte) float64 { return float64(math.Float32frombits(binary.LittleEndian.Uint32(p))) }
 	case dtypeBFloat16:
 		dtype, size = "float32", 2
-		read = func(p []byte) float64 { return float64(math.Float32frombits(uint32(binary.LittleEndian.Uint16(p)) << 16)) }
+		read = func(p []byte) float64 {
+			return float64(math.Float32frombits(uint32(binary.LittleEndian.Uint16(p)) << 16))
+		}
 	case dtypeInt64:
 		dtype, size = "int64", 8
 		read = func(p []byte) float64 { return float64(int64(binary.LittleEndian.Uint64(p))) }
