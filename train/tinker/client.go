@@ -3,10 +3,12 @@ package tinker
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -68,6 +70,9 @@ type serverConfig struct {
 	ProtoCompressFwdBwd bool `json:"proto_compress_fwdbwd"`
 	// BillingPauseS bounds how long 402 answers are waited out.
 	BillingPauseS int `json:"billing_exception_max_pause_duration_sec"`
+	// PJWTAuthEnabled: exchange the API key for short-lived JWTs (POST
+	// auth/token) and send those as X-API-Key.
+	PJWTAuthEnabled bool `json:"pjwt_auth_enabled"`
 }
 
 // maxResubmits bounds how often one operation is resubmitted after 410s.
@@ -82,6 +87,9 @@ type client struct {
 	mu           sync.Mutex
 	billingSince time.Time // start of the current 402 pause; zero when none
 	billingNoted time.Time // last billing_pause event
+	jwt          string    // the current JWT when the server wants JWTs
+
+	refresh sync.Mutex // one auth/token exchange at a time
 }
 
 // defaultBillingPause is the SDK's default billing_exception_max_pause_duration_sec.
@@ -157,10 +165,117 @@ func (c *client) newRequest(ctx context.Context, method, url string, body []byte
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
-	if c.cfg.APIKey != "" {
-		req.Header.Set("X-API-Key", c.cfg.APIKey)
+	key, err := c.credential(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if key != "" {
+		req.Header.Set("X-API-Key", key)
 	}
 	return req, nil
+}
+
+// jwtRefreshWithin is the SDK's on-demand refresh margin
+// (_REFRESH_ON_DEMAND_SECS): a JWT with less left is exchanged again.
+const jwtRefreshWithin = 60 * time.Second
+
+// credential is what X-API-Key carries: the API key, or, when the server's
+// client config sets pjwt_auth_enabled, a JWT the key was exchanged for,
+// refreshed when it is within a minute of expiry, as the SDK's
+// JwtAuthProvider does (a failed refresh keeps the cached token).
+func (c *client) credential(ctx context.Context) (string, error) {
+	if !c.server.PJWTAuthEnabled {
+		return c.cfg.APIKey, nil
+	}
+	fresh := func() (string, bool) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.jwt, c.jwt != "" && time.Until(jwtExpiry(c.jwt)) > jwtRefreshWithin
+	}
+	if tok, ok := fresh(); ok {
+		return tok, nil
+	}
+	c.refresh.Lock()
+	defer c.refresh.Unlock()
+	tok, ok := fresh()
+	if ok {
+		return tok, nil
+	}
+	jwt, err := c.exchange(ctx)
+	if err != nil {
+		if tok != "" {
+			return tok, nil
+		}
+		return "", fmt.Errorf("tinker auth/token: %w", err)
+	}
+	c.mu.Lock()
+	c.jwt = jwt
+	c.mu.Unlock()
+	return jwt, nil
+}
+
+// exchange posts {} to auth/token with the API key and returns the JWT.
+// Transient failures (connection, 408, 429, 5xx) are retried three times.
+func (c *client) exchange(ctx context.Context) (string, error) {
+	var last error
+	for attempt := 0; attempt < 3; attempt++ {
+		if attempt > 0 {
+			if err := sleep(ctx, c.backoff(attempt)); err != nil {
+				return "", err
+			}
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url("auth/token"), strings.NewReader("{}"))
+		if err != nil {
+			return "", err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("X-API-Key", c.cfg.APIKey)
+		resp, err := c.http.Do(req)
+		if err != nil {
+			last = err
+			continue
+		}
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			last = &StatusError{Route: "auth/token", Status: resp.StatusCode, Message: errorMessage(data)}
+			if retryableStatus(resp.StatusCode) {
+				continue
+			}
+			return "", last
+		}
+		var r struct {
+			JWT string `json:"jwt"`
+		}
+		if err := json.Unmarshal(data, &r); err != nil || r.JWT == "" {
+			return "", fmt.Errorf("reply carries no jwt (%v)", err)
+		}
+		return r.JWT, nil
+	}
+	return "", last
+}
+
+// jwtExpiry reads a JWT's exp claim without checking its signature (the
+// token came from the service over TLS, as the SDK reasons); the zero time
+// when it cannot.
+func jwtExpiry(jwt string) time.Time {
+	parts := strings.Split(jwt, ".")
+	if len(parts) < 2 {
+		return time.Time{}
+	}
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return time.Time{}
+	}
+	var claims struct {
+		Exp float64 `json:"exp"`
+	}
+	if json.Unmarshal(b, &claims) != nil || claims.Exp == 0 {
+		return time.Time{}
+	}
+	sec, frac := math.Modf(claims.Exp)
+	return time.Unix(int64(sec), int64(frac*1e9))
 }
 
 // sleep waits d or until ctx is done.

@@ -38,6 +38,13 @@
 // batched tensors sliced by byte offset, bfloat16 and int32 widened, as the
 // SDK's response_conv does).
 //
+// Requests carry the API key as X-API-Key; when client/config sets
+// pjwt_auth_enabled, the key is exchanged (POST auth/token {}) for a JWT
+// that is sent instead and exchanged again when under a minute of it is
+// left, as the SDK's JwtAuthProvider does. The SDK's gRPC transport
+// (grpc_target, whose interceptor adds the same x-api-key metadata) is not
+// implemented: its flags are off by default and REST serves every route.
+//
 // Every training operation returns a future. Futures are polled through
 // retrieve_future the way the Python SDK's _APIFuture does: a 45-second HTTP
 // timeout per poll, allow_metadata_only on the first poll (a

@@ -44,6 +44,7 @@ type fakeTinker struct {
 	metadataFirst bool           // answer complete_metadata once while allow_metadata_only is set
 	pay402        map[string]int // route → 402 (billing) answers before it succeeds
 	rate429       map[string]int // route → 429 answers before it succeeds
+	jwt           string         // when set: auth/token mints it, and every other route wants it as X-API-Key
 
 	mu      sync.Mutex
 	calls   []call
@@ -133,6 +134,24 @@ func (f *fakeTinker) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, call{Route: route, Body: body, Raw: raw, Header: r.Header.Clone()})
+	if f.jwt != "" {
+		key := r.Header.Get("X-API-Key")
+		switch route {
+		case "auth/token":
+			if key != "key-123" || string(raw) != "{}" {
+				writeJSON(w, 401, map[string]any{"detail": "auth/token wants the API key and {}"})
+				return
+			}
+			writeJSON(w, 200, map[string]any{"jwt": f.jwt})
+			return
+		case "client/config":
+		default:
+			if key != f.jwt {
+				writeJSON(w, 401, map[string]any{"detail": "Invalid JWT"})
+				return
+			}
+		}
+	}
 	if f.pay402[route] > 0 {
 		f.pay402[route]--
 		writeJSON(w, 402, map[string]any{"detail": "Access is blocked due to billing status"})
@@ -243,7 +262,12 @@ func (f *fakeTinker) retrieve(w http.ResponseWriter, r *http.Request, body map[s
 func (f *fakeTinker) serveGet(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.calls = append(f.calls, call{Route: "GET " + r.URL.Path, Header: r.Header.Clone()})
+	jwt := f.jwt
 	f.mu.Unlock()
+	if jwt != "" && strings.HasPrefix(r.URL.Path, "/api/") && r.Header.Get("X-API-Key") != jwt {
+		writeJSON(w, 401, map[string]any{"detail": "Invalid JWT"})
+		return
+	}
 	if r.URL.Path == "/download/ckpt.tar" {
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Write(f.archive)

@@ -4,8 +4,10 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -305,6 +307,50 @@ func TestBillingPauseAndRateLimits(t *testing.T) {
 	if !errors.As(err, &be) || !strings.Contains(err.Error(), "HTTP 402 (billing): Access is blocked due to billing status; paused and retried for") ||
 		strings.Contains(err.Error(), "\n") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// testJWT is an unsigned JWT whose exp is now+ttl.
+func testJWT(ttl time.Duration) string {
+	enc := base64.RawURLEncoding
+	claims := fmt.Sprintf(`{"sub":"user","exp":%d}`, time.Now().Add(ttl).Unix())
+	return enc.EncodeToString([]byte(`{"alg":"none"}`)) + "." + enc.EncodeToString([]byte(claims)) + ".sig"
+}
+
+// TestJWTAuth: when client/config sets pjwt_auth_enabled, the API key is
+// exchanged for a JWT (POST auth/token {}) that every later request sends
+// as X-API-Key; a token with under a minute left is exchanged again.
+func TestJWTAuth(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		ttl       time.Duration
+		exchanges func(int) bool
+	}{
+		{"long-lived", time.Hour, func(n int) bool { return n == 1 }},
+		{"about to expire", 30 * time.Second, func(n int) bool { return n > 5 }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t)
+			f.archive = peftArchive(t, 32)
+			f.serverConfig = map[string]any{"pjwt_auth_enabled": true}
+			f.jwt = testJWT(tt.ttl)
+			tr, _ := New(context.Background(), testConfig(f))
+			if _, err := tr.Train(context.Background(), train.Request{Algorithm: rl.GRPO, Rollouts: grpoRollouts(0), Version: 1, OutDir: filepath.Join(t.TempDir(), "a")}); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(f.routeCalls("auth/token")); !tt.exchanges(n) {
+				t.Errorf("auth/token called %d times", n)
+			}
+			if got := f.routeCalls("client/config")[0].Header.Get("X-API-Key"); got != "key-123" {
+				t.Errorf("client/config sent %q, want the API key", got)
+			}
+		})
+	}
+	if exp := jwtExpiry(testJWT(time.Hour)); time.Until(exp) < 59*time.Minute {
+		t.Errorf("jwtExpiry = %v", exp)
+	}
+	if !jwtExpiry("not-a-jwt").IsZero() {
+		t.Error("expiry of a non-JWT")
 	}
 }
 
