@@ -219,7 +219,13 @@ func (a *app) remoteTarget(ctx context.Context, be *backends, o *runOptions, tar
 			return errors.New("--trainer tinker needs TINKER_API_KEY in the environment")
 		}
 		tinkerURL := a.env.Get("TINKER_BASE_URL")
-		tr, err := tinker.New(ctx, tinker.Config{BaseURL: tinkerURL, APIKey: key, BaseModel: model, Rank: o.LoRARank})
+		tr, err := tinker.New(ctx, tinker.Config{BaseURL: tinkerURL, APIKey: key, BaseModel: model, Rank: o.LoRARank,
+			OnEvent: func(e tinker.Event) {
+				switch e.Kind {
+				case "billing_pause", "rate_limited", "config":
+					fmt.Fprintf(a.streams.Err, "sia: tinker: %s\n", e.Message)
+				}
+			}})
 		if err != nil {
 			return err
 		}
