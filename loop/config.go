@@ -49,6 +49,10 @@ type Config struct {
 	// InitialHarness is where gen 1's harness came from when the user gave
 	// one (sia run --harness) instead of the Meta-Agent writing it.
 	InitialHarness string `json:"initial_harness,omitempty"`
+	// Sandbox is how untrusted python code (harnesses, evaluate.py) was
+	// isolated: "bwrap", or "none" when the user turned isolation off; ""
+	// when the run started none (Starlark harnesses, Go verifiers).
+	Sandbox string `json:"sandbox,omitempty"`
 }
 
 // Duration marshals as a Go duration string.
@@ -104,6 +108,9 @@ func (c Config) Validate() error {
 	}
 	if c.Samples < 1 || c.Parallel < 1 || c.TrainItems < 1 || c.TrainSamples < 1 {
 		return fmt.Errorf("samples, parallel, train-items and train-samples must be positive")
+	}
+	if c.ItemTimeout <= 0 {
+		return fmt.Errorf("item timeout %s: want a positive duration", time.Duration(c.ItemTimeout))
 	}
 	if c.Algorithm != "" {
 		if _, err := rl.ParseAlgorithm(string(c.Algorithm)); err != nil {

@@ -131,7 +131,7 @@ func (r *runner) feedbackInput(gen int) (agent.FeedbackInput, error) {
 		Higher: r.higher, Results: &res, Rollouts: trajs, Stats: stats, Recommended: rec,
 		ForcedAlgorithm: r.cfg.Algorithm, CanTrain: canTrain, RemainingGens: r.cfg.MaxGen - gen,
 		GenDir: r.d.Store.GenDir(gen + 1), Try: r.tryFunc(), Seed: r.cfg.Seed + int64(gen),
-		Public: r.d.Task.Public(), Docs: r.d.Docs,
+		Public: r.agentView(), Docs: r.d.Docs,
 	}, nil
 }
 
@@ -221,7 +221,7 @@ func (r *runner) tryFunc() agent.TryFunc {
 		if base != nil {
 			dir, ver = base.AdapterDir, base.AdapterVersion
 		}
-		env, err := r.env(ctx, dir, ver, src)
+		env, err := r.env(ctx, dir, ver, src, items)
 		if err != nil {
 			return nil, err
 		}

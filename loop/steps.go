@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sia-agent/sia/agent"
+	"github.com/sia-agent/sia/dataview"
 	"github.com/sia-agent/sia/harness"
 	"github.com/sia-agent/sia/llm"
 	"github.com/sia-agent/sia/rollout"
@@ -58,7 +59,7 @@ func (r *runner) meta(ctx context.Context) error {
 		Runtime:   r.d.Task.Spec.Runtime,
 		GenDir:    genDir,
 		Try:       r.tryFunc(),
-		Public:    r.d.Task.Public(),
+		Public:    r.agentView(),
 		Docs:      r.d.Docs,
 	})
 	if err != nil {
@@ -84,22 +85,22 @@ func (r *runner) announce(gen int) error {
 	return r.emit(runstore.Event{Type: runstore.EvHarnessReady, Gen: gen, HarnessSHA: src.SHA(), Source: "feedback"})
 }
 
-// load loads gen's harness over the model serving its adapter. A harness
-// that fails to load is not fatal: the rollout records every item as an
-// error, and the loop moves on.
-func (r *runner) load(ctx context.Context, gen int) (harness.Harness, harness.Source, error) {
+// load loads gen's harness, to solve items, over the model serving its
+// adapter. A harness that fails to load is not fatal: the rollout records
+// every item as an error, and the loop moves on.
+func (r *runner) load(ctx context.Context, gen int, items []task.Item) (harness.Harness, harness.Source, error) {
 	g := r.st.Gen(gen)
 	src, err := r.readHarness(gen)
 	if err != nil {
 		return nil, src, err
 	}
-	h, err := r.loadWith(ctx, src, g.AdapterDir, g.AdapterVersion)
+	h, err := r.loadWith(ctx, src, g.AdapterDir, g.AdapterVersion, items)
 	return h, src, err
 }
 
-// loadWith loads src over the model serving an adapter.
-func (r *runner) loadWith(ctx context.Context, src harness.Source, adapterDir string, version int) (harness.Harness, error) {
-	env, err := r.env(ctx, adapterDir, version, src)
+// loadWith loads src, to solve items, over the model serving an adapter.
+func (r *runner) loadWith(ctx context.Context, src harness.Source, adapterDir string, version int, items []task.Item) (harness.Harness, error) {
+	env, err := r.env(ctx, adapterDir, version, src, items)
 	if err != nil {
 		return nil, err
 	}
@@ -113,17 +114,17 @@ func (r *runner) loadWith(ctx context.Context, src harness.Source, adapterDir st
 	return h, nil
 }
 
-func (r *runner) env(ctx context.Context, adapterDir string, version int, src harness.Source) (harness.Env, error) {
+// env is what a harness solving items may reach: the task's data view
+// for those items (no held-out row, no label of what it solves), the
+// model, and the gateway.
+func (r *runner) env(ctx context.Context, adapterDir string, version int, src harness.Source, items []task.Item) (harness.Env, error) {
 	doc, _ := r.d.Task.Doc()
-	env := harness.Env{TaskDoc: doc, Train: r.d.Data.Train, Public: r.d.Task.Public(), Seed: r.cfg.Seed}
-	if r.d.Task.DataDir != "" {
-		env.PublicDir = filepath.Join(r.d.Task.DataDir, "public")
-		env.Hidden = []string{filepath.Join(r.d.Task.DataDir, "private")}
+	view, err := r.view.View(dataview.Request{Solving: items})
+	if err != nil {
+		return harness.Env{}, err
 	}
-	spec := r.d.Task.Spec
-	env.Layout = harness.Layout{IDKey: spec.Items.ID, LabelKey: spec.Items.Label, Submission: spec.Submission,
-		Parse: r.d.Task.ParseSubmission}
-	env.Layout.TrainFile, env.Layout.ItemsFile = r.d.Task.Layout()
+	env := harness.Env{TaskDoc: doc, Train: view.Train, Public: view.Files, Seed: r.cfg.Seed}
+	env.Layout = harness.Layout{Submission: r.d.Task.Spec.Submission, Parse: r.d.Task.ParseSubmission}
 	if r.d.Policy != nil {
 		if adapterDir != "" && !filepath.IsAbs(adapterDir) {
 			adapterDir = r.d.Store.Path(adapterDir)
@@ -160,7 +161,7 @@ func (r *runner) rollout(ctx context.Context, gen int) error {
 	g := r.st.Gen(gen)
 	items := r.d.Data.Items(task.Val)
 	r.progress(Progress{Kind: "step", Gen: gen, Step: "rollout", Total: len(items) * r.cfg.Samples})
-	h, _, err := r.load(ctx, gen)
+	h, _, err := r.load(ctx, gen, items)
 	if err != nil {
 		return err
 	}
@@ -185,11 +186,20 @@ type Warmer interface {
 	Warm(ctx context.Context) error
 }
 
-// usesModel reports whether a harness may call the task model: a python
-// harness always may (through the gateway); a Starlark one when its code
-// mentions the model module.
+// usesModel reports whether a harness may call the task model: a Starlark
+// one when its code mentions the model module, a python one when it
+// mentions the OpenAI client or the endpoint it is given. A harness that
+// does not is never made to wait for a base model to be pretrained.
 func usesModel(src harness.Source) bool {
-	return !strings.HasSuffix(src.Name, ".star") || bytes.Contains(src.Code, []byte("model."))
+	if strings.HasSuffix(src.Name, ".star") {
+		return bytes.Contains(src.Code, []byte("model."))
+	}
+	for _, mark := range []string{"OPENAI", "openai", "chat/completions", "urllib", "requests", "http"} {
+		if bytes.Contains(src.Code, []byte(mark)) {
+			return true
+		}
+	}
+	return false
 }
 
 // withLogprobs asks every task-model call for token ids and sampling
@@ -331,7 +341,7 @@ func (r *runner) test(ctx context.Context) error {
 		return r.finish()
 	}
 	r.progress(Progress{Kind: "step", Gen: best.Gen, Step: "test", Total: len(items) * r.cfg.Samples})
-	h, _, err := r.load(ctx, best.Gen)
+	h, _, err := r.load(ctx, best.Gen, items)
 	if err != nil {
 		return err
 	}

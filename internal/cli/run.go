@@ -14,10 +14,12 @@ import (
 
 	"github.com/sia-agent/sia/agent"
 	"github.com/sia-agent/sia/docs"
+	"github.com/sia-agent/sia/harness/python"
 	"github.com/sia-agent/sia/loop"
 	"github.com/sia-agent/sia/report"
 	"github.com/sia-agent/sia/rl"
 	"github.com/sia-agent/sia/runstore"
+	"github.com/sia-agent/sia/sandbox"
 	"github.com/sia-agent/sia/task"
 )
 
@@ -48,14 +50,13 @@ type runOptions struct {
 	TrainerCommand string
 	LoRARank       int
 	AdapterServer  string
+	// Sandbox isolates python harnesses and evaluate.py: bwrap or none.
+	Sandbox string
 
 	// SIA compatibility (siacompat.go): SIA's flag spellings, and what they
 	// and the SIA_* settings map to.
 	SIA         siaFlags
 	siaDefaults siaDefaults
-	// Sandbox is SIA's --sandbox / SIA_SANDBOX_MODE: "" (not given), none or
-	// docker. Parsed and validated here for the harness sandbox to consume.
-	Sandbox string
 	// LogLevel is --log-level / SIA_LOG_LEVEL; DEBUG logs each gateway call.
 	LogLevel slog.Level
 	// AgentMaxTurns is SIA_MAX_TURNS, the LLM agents' turn limit (0 = theirs).
@@ -85,6 +86,18 @@ func (o *runOptions) validate() error {
 	}
 	if o.Parallel < 0 {
 		return fmt.Errorf("--parallel %d: want 0 (= CPUs) or more", o.Parallel)
+	}
+	if o.ItemTimeout < 0 {
+		return fmt.Errorf("--item-timeout %s: want a positive duration (or 0 for the task's default)", o.ItemTimeout)
+	}
+	if o.TrainItems < 1 || o.TrainSamples < 1 || o.TrainRounds < 1 {
+		return fmt.Errorf("--train-items, --train-samples and --train-rounds must be at least 1")
+	}
+	if o.BudgetUSD < 0 || o.BudgetTokens < 0 {
+		return fmt.Errorf("--budget-usd and --budget-tokens must not be negative")
+	}
+	if _, err := sandbox.ParseMode(o.Sandbox); err != nil {
+		return fmt.Errorf("--sandbox: %w", err)
 	}
 	if o.Algorithm != "" {
 		if _, err := rl.ParseAlgorithm(o.Algorithm); err != nil {
@@ -160,6 +173,7 @@ func bindRunFlags(f *pflag.FlagSet, o *runOptions) {
 	f.StringVar(&o.TrainerCommand, "trainer-command", "", "command template for --trainer command: {data} {config} {out} are filled in (docs/trainers/)")
 	f.IntVar(&o.LoRARank, "lora-rank", 32, "LoRA rank for remote trainers (command, tinker)")
 	f.StringVar(&o.AdapterServer, "adapter-server", "auto", "where new adapters are served: auto (vLLM when the target provider is vllm), vllm")
+	f.StringVar(&o.Sandbox, "sandbox", "bwrap", "isolation for python harnesses and evaluate.py: bwrap (bubblewrap; the run refuses to start where it cannot) or none (no isolation, marked in sia show); env SIA_SANDBOX_MODE")
 	bindSIAFlags(f, &o.SIA)
 }
 
@@ -183,6 +197,11 @@ func (a *app) run(cmd *cobra.Command, o *runOptions) error {
 		ItemTimeout: loop.Duration(o.ItemTimeout), TrainItems: o.TrainItems, TrainSamples: o.TrainSamples, TrainRounds: o.TrainRounds,
 		Metric: t.Spec.Metric, HigherIsBetter: t.Spec.HigherIsBetter(),
 		MetaProfile: o.MetaProfile, TargetProfile: o.TargetProfile, Trainer: o.Trainer, InitialHarness: o.Harness,
+	}
+	if t.Spec.Runtime == "python" || t.Spec.Verifier == "evaluate.py" {
+		if mode, err := sandbox.ParseMode(o.Sandbox); err == nil {
+			cfg.Sandbox = string(mode)
+		}
 	}
 	if cfg.ItemTimeout == 0 {
 		cfg.ItemTimeout = loop.Duration(time.Duration(t.Spec.ItemTimeoutS * float64(time.Second)))
@@ -237,6 +256,15 @@ func (a *app) run(cmd *cobra.Command, o *runOptions) error {
 		}
 	}
 	defer store.Close()
+	if py, ok := be.runtime.(*python.Runtime); ok {
+		// Scratch space inside the run folder: a killed run's leftovers
+		// are swept when it is resumed, not left in the system's /tmp.
+		py.TempDir = store.Path(runstore.TempDir)
+		if err := os.MkdirAll(py.TempDir, 0o755); err != nil {
+			return err
+		}
+		defer os.RemoveAll(py.TempDir)
+	}
 	pr := newProgressPrinter(a.streams.Err, isTerminal(a.streams.Err))
 	fmt.Fprintf(a.streams.Err, "sia: task %s · mode %s · %d val items · run folder %s\n", t.Spec.Name, o.Mode, len(data.Items(task.Val)), dir)
 	st, err := loop.Run(ctx, cfg, loop.Deps{
@@ -249,6 +277,7 @@ func (a *app) run(cmd *cobra.Command, o *runOptions) error {
 		return err
 	}
 	sum := report.FromState(cfg.RunID, cfg.Task, cfg.Mode, cfg.Metric, st)
+	sum.Sandbox = cfg.Sandbox
 	fmt.Fprintln(a.streams.Out)
 	return sum.WriteText(a.streams.Out)
 }
@@ -281,7 +310,13 @@ func (a *app) openTask(name, dir string, seed int64) (*task.Task, error) {
 		return nil, err
 	}
 	if dir != "" {
-		return task.OpenDir(dir, reg)
+		// Absolute, so every path derived from it (sandbox mounts, the
+		// evaluator's working dir) means the same wherever it is used.
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return nil, fmt.Errorf("--task-dir %q: %w", dir, err)
+		}
+		return task.OpenDir(abs, reg)
 	}
 	// Generated tasks use a fixed data seed: runs with different --seed
 	// values then compare methods on the same items.

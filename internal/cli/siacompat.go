@@ -22,19 +22,12 @@ import (
 // fails with one line saying what to use instead, so nothing a SIA user
 // asks for is silently ignored.
 
-// Sandbox modes SIA's --sandbox and SIA_SANDBOX_MODE take.
-const (
-	SandboxNone   = "none"
-	SandboxDocker = "docker"
-)
-
 // siaFlags are SIA's spellings of `sia run` flags (those that differ from
 // ours; --max_gen, --run_id and --task_dir are aliases by normalisation).
 type siaFlags struct {
 	MetaAgentProfile   string
 	TargetAgentProfile string
 	Focus              string
-	Sandbox            string
 	NoWeb              bool
 	LogLevel           string
 	NoKnowledgeGraph   bool
@@ -54,7 +47,6 @@ func bindSIAFlags(f *pflag.FlagSet, s *siaFlags) {
 	f.StringVar(&s.MetaAgentProfile, "meta-agent-profile", "", "SIA's spelling of --meta-profile (env SIA_META_AGENT_PROFILE)")
 	f.StringVar(&s.TargetAgentProfile, "target-agent-profile", "", "SIA's spelling of --target-profile (env SIA_TARGET_AGENT_PROFILE)")
 	f.StringVar(&s.Focus, "focus", "", "SIA's lever choice: harness (= --mode harness) or weights (= --mode weights)")
-	f.StringVar(&s.Sandbox, "sandbox", "", "harness isolation, SIA's values: none or docker (env SIA_SANDBOX_MODE)")
 	f.BoolVar(&s.NoWeb, "no-web", false, "SIA's switch for its live dashboard; sia run starts none, so this changes nothing")
 	f.StringVar(&s.LogLevel, "log-level", "", "DEBUG, INFO, WARNING, ERROR or CRITICAL (env SIA_LOG_LEVEL); DEBUG adds a line per model call through the gateway")
 	f.BoolVar(&s.NoKnowledgeGraph, "no-knowledge-graph", false, "SIA's switch for its experiment knowledge graph; sia keeps none, so this changes nothing")
@@ -245,15 +237,10 @@ func applySIA(f *pflag.FlagSet, o *runOptions, env Env) error {
 		}
 		o.Mode = s.Focus
 	}
-	sandbox := s.Sandbox
-	if sandbox == "" {
-		sandbox = d.sandbox
-	}
-	switch sandbox {
-	case "", SandboxNone, SandboxDocker:
-		o.Sandbox = sandbox
-	default:
-		return fmt.Errorf("--sandbox / SIA_SANDBOX_MODE %q: want none or docker", sandbox)
+	// --sandbox is sia's own flag (bwrap or none; it refuses SIA's docker
+	// with what to use instead); SIA_SANDBOX_MODE is its default.
+	if d.sandbox != "" && !f.Changed("sandbox") {
+		o.Sandbox = d.sandbox
 	}
 	level := s.LogLevel
 	if level == "" {
