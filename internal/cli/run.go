@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,6 +56,20 @@ type runOptions struct {
 
 	// runDir is the run folder a resume named; "" = RunsDir/run_<RunID>.
 	runDir string
+	// SIA compatibility (siacompat.go): SIA's flag spellings, and what they
+	// and the SIA_* settings map to.
+	SIA         siaFlags
+	siaDefaults siaDefaults
+	// LogLevel is --log-level / SIA_LOG_LEVEL; DEBUG logs each gateway call.
+	LogLevel slog.Level
+	// AgentMaxTurns is SIA_MAX_TURNS, the LLM agents' turn limit (0 = theirs).
+	AgentMaxTurns int
+	// EarlyStop is SIA_EARLY_STOP_THRESHOLD: stop once the incumbent's val
+	// score reaches it (nil = never).
+	EarlyStop *float64
+	// BestOfN is SIA_BEST_OF_N, the candidate harnesses per generation; only
+	// 1 is supported (applySIA refuses more).
+	BestOfN int
 }
 
 func (o *runOptions) validate() error {
@@ -125,6 +140,9 @@ on the held-out test split at the end. Results go to RUNS_DIR/run_<id>/.`,
 			if !cmd.Flags().Changed("runs-dir") {
 				o.RunsDir = a.env.RunsDir()
 			}
+			if err := applySIA(cmd.Flags(), o, a.env); err != nil {
+				return err
+			}
 			if len(args) == 1 && !o.Resume {
 				return usage(fmt.Errorf("%q: a run folder argument goes with --resume (sia run --resume RUN_DIR)", args[0]))
 			}
@@ -175,7 +193,8 @@ func bindRunFlags(f *pflag.FlagSet, o *runOptions) {
 	f.StringVar(&o.TrainerCommand, "trainer-command", "", "command template for --trainer command: {data} {config} {out} are filled in (docs/trainers/)")
 	f.IntVar(&o.LoRARank, "lora-rank", 32, "LoRA rank for remote trainers (command, tinker)")
 	f.StringVar(&o.AdapterServer, "adapter-server", "auto", "where new adapters are served: auto (vLLM when the target provider is vllm), vllm")
-	f.StringVar(&o.Sandbox, "sandbox", "bwrap", "isolation for python harnesses and evaluate.py: bwrap (bubblewrap; the run refuses to start where it cannot) or none (no isolation, marked in sia show)")
+	f.StringVar(&o.Sandbox, "sandbox", "bwrap", "isolation for python harnesses and evaluate.py: bwrap (bubblewrap; the run refuses to start where it cannot) or none (no isolation, marked in sia show); env SIA_SANDBOX_MODE")
+	bindSIAFlags(f, &o.SIA)
 }
 
 // run opens the task and the run folder, builds the backends and runs the loop.
