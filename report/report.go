@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -51,34 +49,13 @@ type Summary struct {
 	CostUSD       float64  `json:"cost_usd"`
 }
 
-type runJSON struct {
-	RunID          string `json:"run_id"`
-	Task           string `json:"task"`
-	Mode           string `json:"mode"`
-	Metric         string `json:"metric"`
-	HigherIsBetter *bool  `json:"higher_is_better"`
-}
-
-// Load reads a run folder.
+// Load reads a run folder into its summary.
 func Load(dir string) (*Summary, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "run.json"))
-	if err != nil {
-		return nil, fmt.Errorf("%s is not a run folder: %w", dir, err)
-	}
-	var rj runJSON
-	if err := json.Unmarshal(b, &rj); err != nil {
-		return nil, fmt.Errorf("%s/run.json: %w", dir, err)
-	}
-	higher := rj.HigherIsBetter == nil || *rj.HigherIsBetter
-	events, err := runstore.ReadEvents(dir)
+	r, err := Open(dir)
 	if err != nil {
 		return nil, err
 	}
-	st, err := runstore.Replay(events, higher)
-	if err != nil {
-		return nil, fmt.Errorf("%s/events.jsonl: %w", dir, err)
-	}
-	return FromState(rj.RunID, rj.Task, rj.Mode, rj.Metric, st), nil
+	return r.Summary, nil
 }
 
 // FromState builds a summary from a replayed state.
