@@ -61,6 +61,7 @@ Environment:
 	root.SetErr(s.Err)
 	root.SetIn(s.In)
 	root.AddCommand(newRunCmd(a), newTasksCmd(a), newShowCmd(a), newVerifyCmd(a), newModelCmd(a), newDataCmd(a))
+	root.AddCommand(newWebCmd(a), newPlotCmd(a))
 	setNormalize(root)
 	return root
 }
