@@ -63,7 +63,10 @@ func serve(t *testing.T, runsDir, token string) (*httptest.Server, *web.Server) 
 	}
 	ts.Config.Handler = srv
 	ts.Start()
-	t.Cleanup(ts.Close)
+	t.Cleanup(func() {
+		ts.CloseClientConnections() // open event streams end with their connection
+		ts.Close()
+	})
 	return ts, srv
 }
 
