@@ -47,6 +47,9 @@ type runOptions struct {
 	TrainerCommand string
 	LoRARank       int
 	AdapterServer  string
+	// The dashboard beside the run (sia run --web).
+	Web     bool
+	WebAddr string
 }
 
 func (o *runOptions) validate() error {
@@ -138,6 +141,8 @@ func bindRunFlags(f *pflag.FlagSet, o *runOptions) {
 	f.StringVar(&o.TrainerCommand, "trainer-command", "", "command template for --trainer command: {data} {config} {out} are filled in (docs/trainers/)")
 	f.IntVar(&o.LoRARank, "lora-rank", 32, "LoRA rank for remote trainers (command, tinker)")
 	f.StringVar(&o.AdapterServer, "adapter-server", "auto", "where new adapters are served: auto (vLLM when the target provider is vllm), vllm")
+	f.BoolVar(&o.Web, "web", false, "serve the dashboard (sia web) of --runs-dir while the run goes on")
+	f.StringVar(&o.WebAddr, "web-addr", defaultWebAddr, "HOST:PORT of the --web dashboard; an address beyond loopback gets a generated token")
 }
 
 // run opens the task and the run folder, builds the backends and runs the loop.
@@ -176,6 +181,13 @@ func (a *app) run(cmd *cobra.Command, o *runOptions) error {
 	defer be.close()
 	if o.Mode == agent.ModeWeights && be.trainer == nil {
 		return fmt.Errorf("--mode weights needs a trainer, and target profile %q has none (use --trainer, or --mode auto)", o.TargetProfile)
+	}
+	if o.Web {
+		stop, err := a.webBeside(ctx, o)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	dir := filepath.Join(o.RunsDir, "run_"+o.RunID)
 	var (

@@ -25,11 +25,19 @@ type webOptions struct {
 }
 
 func (o *webOptions) validate() error {
-	if _, _, err := net.SplitHostPort(o.Addr); err != nil {
-		return fmt.Errorf("--addr %q: want HOST:PORT, e.g. %s", o.Addr, defaultWebAddr)
+	if err := checkAddr("--addr", o.Addr); err != nil {
+		return err
 	}
 	if strings.ContainsAny(o.Token, " \t\r\n") {
 		return errors.New("--token: no spaces or line breaks")
+	}
+	return nil
+}
+
+// checkAddr checks a HOST:PORT flag.
+func checkAddr(flag, addr string) error {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return fmt.Errorf("%s %q: want HOST:PORT, e.g. %s", flag, addr, defaultWebAddr)
 	}
 	return nil
 }
@@ -106,4 +114,23 @@ func (a *app) startWeb(ctx context.Context, o *webOptions, path string) (wait fu
 	done := make(chan error, 1)
 	go func() { done <- web.Serve(ctx, ln, srv) }()
 	return func() error { return <-done }, nil
+}
+
+// webBeside serves the dashboard for `sia run --web`, on the run's own
+// context; stop ends it and waits for it.
+func (a *app) webBeside(ctx context.Context, o *runOptions) (stop func(), err error) {
+	if err := checkAddr("--web-addr", o.WebAddr); err != nil {
+		return nil, err
+	}
+	wo := &webOptions{RunsDir: o.RunsDir, Addr: o.WebAddr}
+	ctx, cancel := context.WithCancel(ctx)
+	wait, err := a.startWeb(ctx, wo, "/run/run_"+o.RunID)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	return func() {
+		cancel()
+		_ = wait() // a shutdown error after the run has nothing left to lose
+	}, nil
 }
