@@ -104,12 +104,12 @@ func mustJSON(v any) []byte {
 // rewrite a resume makes (runstore drops a torn last line).
 func (s *Server) handleRunEvents(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("run")
-	if _, closeFn, err := s.openRun(name); err != nil {
+	_, closeFn, err := s.openRun(name)
+	if err != nil {
 		s.fail(w, r, err)
 		return
-	} else {
-		closeFn()
 	}
+	closeFn()
 	next := 0
 	if v, err := strconv.Atoi(r.URL.Query().Get("from")); err == nil && v >= 0 {
 		next = v

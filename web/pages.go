@@ -301,15 +301,15 @@ func (s *Server) handleRollouts(w http.ResponseWriter, r *http.Request) {
 		all := itemRows(trajs)
 		v := rolloutsView{Run: run.Name, Gen: gen, Filter: r.URL.Query().Get("status"), PageSize: rolloutsPageSize}
 		seen := map[string]bool{}
+		for _, t := range trajs {
+			if !seen[t.Status] {
+				seen[t.Status] = true
+				v.Statuses = append(v.Statuses, t.Status)
+			}
+		}
 		var sum float64
 		for _, it := range all {
 			sum += it.Mean
-			for _, t := range trajs {
-				if t.Item == it.ID && !seen[t.Status] {
-					seen[t.Status] = true
-					v.Statuses = append(v.Statuses, t.Status)
-				}
-			}
 		}
 		sort.Strings(v.Statuses)
 		if len(all) > 0 {
