@@ -14,7 +14,7 @@ import (
 // TestScreenshots writes the screenshots in docs/img from real run folders,
 // when asked to:
 //
-//	SIA_SCREENSHOTS=docs/img SIA_SCREENSHOT_RUNS=demo=runs-demo/run_1,cipher=runs-cipher/run_1 \
+//	SIA_SCREENSHOTS=$PWD/docs/img SIA_SCREENSHOT_RUNS=demo=$PWD/runs-demo/run_1,cipher=$PWD/runs-cipher/run_1 \
 //	  go test ./web -run TestScreenshots
 //
 // Each run is copied into a fresh runs folder as <name>-<run>, served, and
