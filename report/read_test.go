@@ -364,12 +364,11 @@ func TestListResolveLatest(t *testing.T) {
 func TestCompareSideBySide(t *testing.T) {
 	a := openFixture(t).Summary
 	b := *a
-	b.Run = "a-run-with-a-rather-long-name-that-must-be-cut-to-fit"
 	b.Generations = b.Generations[:2]
 	b.TestScore = nil
 	b.Finished = false
 	var buf bytes.Buffer
-	if err := report.WriteCompare(&buf, a, &b); err != nil {
+	if err := report.WriteCompare(&buf, "run_1", a, "a-run-with-a-rather-long-name-that-must-be-cut-to-fit", &b); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
@@ -385,7 +384,7 @@ func TestCompareSideBySide(t *testing.T) {
 	if !strings.Contains(row3, fmt.Sprintf("%.4f", *g3.Score)) || !strings.Contains(row3, "weights") || strings.Count(row3, "weights") != 1 {
 		t.Errorf("gen 3 row %q", row3)
 	}
-	for _, want := range []string{"A: run 1", "B: run a-run", "…", fmt.Sprintf("%.4f", *a.TestScore), "unfinished", "finished: max-gen reached"} {
+	for _, want := range []string{"A: run_1", "B: a-run-with", "…", fmt.Sprintf("%.4f", *a.TestScore), "unfinished", "finished: max-gen reached"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("compare lacks %q:\n%s", want, out)
 		}

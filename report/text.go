@@ -78,14 +78,15 @@ func WriteList(w io.Writer, entries []Entry, now time.Time) error {
 }
 
 // WriteCompare prints two runs side by side, generation by generation, at
-// most MaxWidth wide.
-func WriteCompare(w io.Writer, a, b *Summary) error {
+// most MaxWidth wide; nameA and nameB label them (their folder names: two
+// runs in different folders can share a run id).
+func WriteCompare(w io.Writer, nameA string, a *Summary, nameB string, b *Summary) error {
 	const gw, side = 5, 46 // gen column; each run's column
 	var out strings.Builder
 	pair := func(label, x, y string) {
 		out.WriteString(strings.TrimRight(fit(label, gw+2)+fit(x, side-2)+"  "+fit(y, side), " ") + "\n")
 	}
-	pair("", "A: run "+a.Run, "B: run "+b.Run)
+	pair("", "A: "+nameA, "B: "+nameB)
 	pair("task", a.Task, b.Task)
 	pair("mode", a.Mode+" · "+a.Metric, b.Mode+" · "+b.Metric)
 	out.WriteString("\n")

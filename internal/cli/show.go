@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -93,7 +94,10 @@ func (a *app) show(o *showOptions) error {
 		}
 		return report.WriteList(out, entries, time.Now())
 	}
-	var sums []*report.Summary
+	var (
+		sums  []*report.Summary
+		names []string
+	)
 	for _, arg := range o.Runs {
 		dir, err := report.Resolve(o.RunsDir, arg)
 		if err != nil {
@@ -104,6 +108,7 @@ func (a *app) show(o *showOptions) error {
 			return err
 		}
 		sums = append(sums, s)
+		names = append(names, filepath.Base(filepath.Clean(dir)))
 	}
 	switch {
 	case len(sums) == 2 && o.JSON:
@@ -112,7 +117,7 @@ func (a *app) show(o *showOptions) error {
 			Runs          []*report.Summary `json:"runs"`
 		}{report.FormatVersion, sums})
 	case len(sums) == 2:
-		return report.WriteCompare(out, sums[0], sums[1])
+		return report.WriteCompare(out, names[0], sums[0], names[1], sums[1])
 	case o.JSON:
 		return sums[0].WriteJSON(out)
 	default:

@@ -141,7 +141,7 @@ func TestShowListLatestAndSideBySide(t *testing.T) {
 			row3 = l
 		}
 	}
-	if !strings.Contains(out, "A: run 1") || !strings.Contains(out, "B: run 2") || !strings.Contains(row3, "weights") {
+	if !strings.Contains(out, "A: run_1") || !strings.Contains(out, "B: run_2") || !strings.Contains(row3, "weights") {
 		t.Errorf("side by side:\n%s", out)
 	}
 	out, _, code = runCLI(t, env, "show", "run_1", "latest", "--json")
