@@ -67,6 +67,10 @@ type Env struct {
 	// Layout says how to lay a split out as SIA's dataset_dir, for
 	// harnesses that read files (the python runtime).
 	Layout Layout
+	// SetupLog receives the log lines a harness writes while it loads (a
+	// Starlark harness's top level and setup), where there is no item
+	// trajectory to hold them; nil leaves them to the runtime's default.
+	SetupLog func(line string)
 }
 
 // Gateway is the OpenAI-compatible endpoint serving the task model to
