@@ -12,9 +12,7 @@ import (
 	"github.com/sia-agent/sia/agent"
 	"github.com/sia-agent/sia/harness"
 	"github.com/sia-agent/sia/rl"
-	"github.com/sia-agent/sia/rollout"
 	"github.com/sia-agent/sia/runstore"
-	"github.com/sia-agent/sia/task"
 	"github.com/sia-agent/sia/trajectory"
 	"github.com/sia-agent/sia/verify"
 )
@@ -23,10 +21,15 @@ import (
 func (r *runner) decide(ctx context.Context, gen int) error {
 	start := time.Now()
 	r.progress(Progress{Kind: "step", Gen: gen, Step: "decide"})
+	if err := r.scoreBaseline(ctx, false); err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
 	in, err := r.feedbackInput(gen)
 	if err != nil {
 		return err
 	}
+	cost := &measureCost{}
+	in.Measure = r.measureFunc(gen+1, cost)
 	if err := os.MkdirAll(in.GenDir, 0o755); err != nil {
 		return err
 	}
@@ -56,8 +59,9 @@ func (r *runner) decide(ctx context.Context, gen int) error {
 			return err
 		}
 	}
+	tokens, usd := cost.totals()
 	if err := r.emit(runstore.Event{Type: runstore.EvDecided, Gen: gen, Action: dec.Action, Algorithm: dec.Algorithm,
-		Rationale: dec.Rationale, DurationS: since(start)}); err != nil {
+		Rationale: dec.Rationale, DurationS: since(start), Tokens: tokens, CostUSD: usd}); err != nil {
 		return err
 	}
 	if dec.Action == agent.ActionHarness {
@@ -125,14 +129,15 @@ func (r *runner) feedbackInput(gen int) (agent.FeedbackInput, error) {
 	stats.KLToBase = r.lastKL()
 	rec, _ := rl.Select(stats)
 	canTrain := r.d.Trainer != nil && r.cfg.Mode != agent.ModeHarness && r.d.Policy != nil
-	return agent.FeedbackInput{
+	in := agent.FeedbackInput{
 		TaskName: r.d.Task.Spec.Name, TaskDoc: doc, Mode: r.cfg.Mode, Gen: gen,
-		Current: cur, Incumbent: inc, Decl: decl, History: r.history(),
+		Current: cur, Incumbent: inc, Decl: decl,
 		Higher: r.higher, Results: &res, Rollouts: trajs, Stats: stats, Recommended: rec,
 		ForcedAlgorithm: r.cfg.Algorithm, CanTrain: canTrain, RemainingGens: r.cfg.MaxGen - gen,
-		GenDir: r.d.Store.GenDir(gen + 1), Try: r.tryFunc(), Seed: r.cfg.Seed + int64(gen),
+		GenDir: r.d.Store.GenDir(gen + 1), Seed: r.cfg.Seed + int64(gen),
 		Public: r.d.Task.Public(), Docs: r.d.Docs,
-	}, nil
+	}
+	return in, r.addFeedbackContext(&in)
 }
 
 // rewardSamples turns trajectories into rl's gold-free view: one sample per
@@ -192,62 +197,4 @@ func (r *runner) lastKL() float64 {
 		}
 	}
 	return 0
-}
-
-func (r *runner) history() []agent.GenSummary {
-	var out []agent.GenSummary
-	for _, g := range r.st.Gens {
-		if !g.Verified {
-			continue
-		}
-		src, _ := r.readHarness(g.Gen)
-		out = append(out, agent.GenSummary{Gen: g.Gen, Action: g.Action, Algorithm: g.Algorithm, Score: g.Score,
-			HarnessSHA: g.HarnessSHA, Knobs: src.Knobs, AdapterVersion: g.AdapterVersion, Rationale: g.Rationale})
-	}
-	return out
-}
-
-// tryFunc lets LLM agents run a candidate harness on a few val items. It
-// returns gold-free verdicts only.
-func (r *runner) tryFunc() agent.TryFunc {
-	return func(ctx context.Context, src harness.Source, n int) ([]verify.ItemResult, error) {
-		items := r.d.Data.Items(task.Val)
-		if n <= 0 || n > len(items) {
-			n = len(items)
-		}
-		items = items[:n]
-		base := r.st.Gen(r.st.BestGen)
-		dir, ver := "", 0
-		if base != nil {
-			dir, ver = base.AdapterDir, base.AdapterVersion
-		}
-		env, err := r.env(ctx, dir, ver, src)
-		if err != nil {
-			return nil, err
-		}
-		h, err := r.d.Runtime.Load(ctx, src, env)
-		if err != nil {
-			return nil, err
-		}
-		defer h.Close()
-		trajs, err := rollout.Run(ctx, h, items, r.rolloutConfig(0, task.Val, src.SHA(), ver, 1), nil)
-		if err != nil {
-			return nil, err
-		}
-		res, err := r.score(ctx, task.Val, trajs, 1)
-		if err != nil {
-			return nil, err
-		}
-		want := map[string]bool{}
-		for _, it := range items {
-			want[it.ID] = true
-		}
-		var out []verify.ItemResult
-		for _, it := range res.Items {
-			if want[it.ID] {
-				out = append(out, it)
-			}
-		}
-		return out, nil
-	}
 }

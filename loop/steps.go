@@ -30,6 +30,7 @@ const (
 	fileImprovement = "improvement.md"
 	fileTrainRoll   = "train_rollouts.jsonl"
 	fileTrainLog    = "train.jsonl"
+	fileSetupLog    = "setup_log.txt" // the harness's log lines from loading (top level, setup)
 	dirAdapter      = "adapter"
 )
 
@@ -51,13 +52,15 @@ func (r *runner) meta(ctx context.Context) error {
 	if err := os.MkdirAll(genDir, 0o755); err != nil {
 		return err
 	}
+	cost := &measureCost{}
 	src, err := r.d.Meta.Initial(ctx, agent.MetaInput{
 		TaskName:  r.d.Task.Spec.Name,
 		TaskDoc:   doc,
 		Reference: harness.Source{Name: name, Code: code},
 		Runtime:   r.d.Task.Spec.Runtime,
 		GenDir:    genDir,
-		Try:       r.tryFunc(),
+		Measure:   r.measureFunc(1, cost),
+		TrainSize: len(r.d.Data.Train),
 		Public:    r.d.Task.Public(),
 		Docs:      r.d.Docs,
 	})
@@ -71,7 +74,9 @@ func (r *runner) meta(ctx context.Context) error {
 		Rationale: fmt.Sprintf("meta-agent wrote the first harness (%.1fs)", since(start))}); err != nil {
 		return err
 	}
-	return r.emit(runstore.Event{Type: runstore.EvHarnessReady, Gen: 1, HarnessSHA: src.SHA(), Source: "meta"})
+	tokens, usd := cost.totals()
+	return r.emit(runstore.Event{Type: runstore.EvHarnessReady, Gen: 1, HarnessSHA: src.SHA(), Source: "meta",
+		Tokens: tokens, CostUSD: usd, DurationS: since(start)})
 }
 
 // announce records a harness the Feedback-Agent already wrote to disk (a
@@ -93,16 +98,30 @@ func (r *runner) load(ctx context.Context, gen int) (harness.Harness, harness.So
 	if err != nil {
 		return nil, src, err
 	}
-	h, err := r.loadWith(ctx, src, g.AdapterDir, g.AdapterVersion)
+	var lines []string
+	h, err := r.loadLogged(ctx, src, g.AdapterDir, g.AdapterVersion, func(l string) { lines = append(lines, l) })
+	if b, ok := h.(brokenHarness); ok {
+		lines = append(lines, b.err.Error())
+	}
+	if werr := r.d.Store.WriteFile(genRel(gen, fileSetupLog), []byte(strings.Join(append(lines, ""), "\n"))); werr != nil && err == nil {
+		err = werr
+	}
 	return h, src, err
 }
 
 // loadWith loads src over the model serving an adapter.
 func (r *runner) loadWith(ctx context.Context, src harness.Source, adapterDir string, version int) (harness.Harness, error) {
+	return r.loadLogged(ctx, src, adapterDir, version, nil)
+}
+
+// loadLogged is loadWith that hands the harness's setup log lines to
+// setupLog (nil: the runtime's default).
+func (r *runner) loadLogged(ctx context.Context, src harness.Source, adapterDir string, version int, setupLog func(string)) (harness.Harness, error) {
 	env, err := r.env(ctx, adapterDir, version, src)
 	if err != nil {
 		return nil, err
 	}
+	env.SetupLog = setupLog
 	h, err := r.d.Runtime.Load(ctx, src, env)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -322,6 +341,9 @@ func (r *runner) gold(split string, trajs []trajectory.Trajectory) map[string]st
 
 // test scores the incumbent once on the held-out split.
 func (r *runner) test(ctx context.Context) error {
+	if err := r.scoreBaseline(ctx, true); err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
 	start := time.Now()
 	best := r.st.Gen(r.st.BestGen)
 	gold := r.d.Data.Gold(task.Test)

@@ -35,6 +35,18 @@ type Best struct {
 	Score float64 `json:"score"`
 }
 
+// Baseline is the task's reference harness, scored on the same val and
+// test items and seeds as the generations when the Meta-Agent changed it
+// (the run folder's baseline.json).
+type Baseline struct {
+	HarnessSHA string   `json:"harness_sha"`
+	Val        float64  `json:"val"`
+	Test       *float64 `json:"test"`
+	DurationS  float64  `json:"duration_s"`
+	Tokens     int      `json:"tokens"`
+	CostUSD    float64  `json:"cost_usd"`
+}
+
 // Summary is `sia show --json`.
 type Summary struct {
 	FormatVersion int      `json:"format_version"`
@@ -43,6 +55,8 @@ type Summary struct {
 	Mode          string   `json:"mode"`
 	Metric        string   `json:"metric"`
 	Generations   []Gen    `json:"generations"`
+	// Baseline is nil when gen 1 is the reference harness itself.
+	Baseline *Baseline `json:"baseline,omitempty"`
 	Best          *Best    `json:"best"`
 	TestScore     *float64 `json:"test_score"`
 	Finished      bool     `json:"finished"`
@@ -78,7 +92,15 @@ func Load(dir string) (*Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s/events.jsonl: %w", dir, err)
 	}
-	return FromState(rj.RunID, rj.Task, rj.Mode, rj.Metric, st), nil
+	sum := FromState(rj.RunID, rj.Task, rj.Mode, rj.Metric, st)
+	if b, err := os.ReadFile(filepath.Join(dir, "baseline.json")); err == nil {
+		var base Baseline
+		if err := json.Unmarshal(b, &base); err != nil {
+			return nil, fmt.Errorf("%s/baseline.json: %w", dir, err)
+		}
+		sum.Baseline = &base
+	}
+	return sum, nil
 }
 
 // FromState builds a summary from a replayed state.
@@ -147,6 +169,13 @@ func (s *Summary) WriteText(w io.Writer) error {
 			cost = fmt.Sprintf("$%.4f", g.CostUSD)
 		}
 		fmt.Fprintf(tw, "%d%s\t%s\t%s\t%s\t%.1fs\t%d\t%s\t\n", g.Gen, mark, g.Action, alg, score, g.DurationS, g.Tokens, cost)
+		if b := s.Baseline; b != nil && g.Gen == 1 {
+			cost := "—"
+			if b.CostUSD > 0 {
+				cost = fmt.Sprintf("$%.4f", b.CostUSD)
+			}
+			fmt.Fprintf(tw, "ref\treference harness\t—\t%.4f\t%.1fs\t%d\t%s\t\n", b.Val, b.DurationS, b.Tokens, cost)
+		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -157,6 +186,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 	}
 	if s.TestScore != nil {
 		tail = append(tail, fmt.Sprintf("held-out test: %.4f", *s.TestScore))
+		if b := s.Baseline; b != nil && b.Test != nil {
+			tail = append(tail, fmt.Sprintf("reference harness test: %.4f", *b.Test))
+		}
 	} else if s.Finished {
 		tail = append(tail, "held-out test: none")
 	}
