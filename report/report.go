@@ -49,20 +49,21 @@ type Baseline struct {
 
 // Summary is `sia show --json`.
 type Summary struct {
-	FormatVersion int    `json:"format_version"`
-	Run           string `json:"run"`
-	Task          string `json:"task"`
-	Mode          string `json:"mode"`
-	Metric        string `json:"metric"`
-	Generations   []Gen  `json:"generations"`
+	FormatVersion int      `json:"format_version"`
+	Run           string   `json:"run"`
+	Task          string   `json:"task"`
+	Mode          string   `json:"mode"`
+	Metric        string   `json:"metric"`
+	Generations   []Gen    `json:"generations"`
+	Best          *Best    `json:"best"`
+	TestScore     *float64 `json:"test_score"`
+	Finished      bool     `json:"finished"`
+	Reason        string   `json:"reason,omitempty"`
+	Tokens        int      `json:"tokens"`
+	CostUSD       float64  `json:"cost_usd"`
+
 	// Baseline is nil when gen 1 is the reference harness itself.
-	Baseline  *Baseline `json:"baseline,omitempty"`
-	Best      *Best     `json:"best"`
-	TestScore *float64  `json:"test_score"`
-	Finished  bool      `json:"finished"`
-	Reason    string    `json:"reason,omitempty"`
-	Tokens    int       `json:"tokens"`
-	CostUSD   float64   `json:"cost_usd"`
+	Baseline *Baseline `json:"baseline,omitempty"`
 }
 
 type runJSON struct {
