@@ -11,6 +11,7 @@ import (
 	"github.com/sia-agent/sia/harness"
 	"github.com/sia-agent/sia/rollout"
 	"github.com/sia-agent/sia/task"
+	"github.com/sia-agent/sia/trajectory"
 )
 
 // The baseline: when the Meta-Agent changed the task's reference harness,
@@ -111,13 +112,17 @@ func (r *runner) scoreReference(ctx context.Context, ref harness.Source, split s
 	start := time.Now()
 	items := r.d.Data.Items(split)
 	r.progress(Progress{Kind: "step", Step: "baseline", Text: fmt.Sprintf("scoring the reference harness on %s", split), Total: len(items) * r.cfg.Samples})
-	h, err := r.loadWith(ctx, ref, "", 0)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer h.Close()
-	trajs, err := rollout.Run(ctx, h, items, r.rolloutConfig(0, split, ref.SHA(), 0, r.cfg.Samples), func(done, total int) {
-		r.progress(Progress{Kind: "items", Step: "baseline", Done: done, Total: total})
+	var trajs []trajectory.Trajectory
+	err := r.runWarm(ctx, func(ctx context.Context) error {
+		h, err := r.loadWith(ctx, ref, "", 0)
+		if err != nil {
+			return err
+		}
+		defer h.Close()
+		trajs, err = rollout.Run(ctx, h, items, r.rolloutConfig(0, split, ref.SHA(), 0, r.cfg.Samples), func(done, total int) {
+			r.progress(Progress{Kind: "items", Step: "baseline", Done: done, Total: total})
+		})
+		return err
 	})
 	if err != nil {
 		return 0, 0, err

@@ -134,6 +134,7 @@ type runner struct {
 	higher bool
 	events []runstore.Event
 	st     runstore.State
+	warm   warmState // see warm.go
 }
 
 func (r *runner) replay(events []runstore.Event) error {

@@ -79,45 +79,51 @@ func (r *runner) evalFold(ctx context.Context, src harness.Source, fold measure.
 	if base != nil {
 		dir, ver = base.AdapterDir, base.AdapterVersion
 	}
-	env, err := r.env(ctx, dir, ver, src)
-	if err != nil {
-		return nil, err
-	}
-	cleanup, err := r.foldView(&env, fold.Train, fold.Solve)
-	if err != nil {
-		return nil, fmt.Errorf("lay out fold %d: %w", fold.Index, err)
-	}
-	defer cleanup()
-	run := &measure.FoldRun{}
-	var mu sync.Mutex
-	env.SetupLog = func(line string) {
-		mu.Lock()
-		run.SetupLog = append(run.SetupLog, line)
-		mu.Unlock()
-	}
-	start := time.Now()
-	h, err := r.d.Runtime.Load(ctx, src, env)
-	run.SetupS = since(start)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+	var run *measure.FoldRun
+	err := r.runWarm(ctx, func(ctx context.Context) error {
+		env, err := r.env(ctx, dir, ver, src)
+		if err != nil {
+			return err
 		}
-		run.SetupError = err.Error()
-		return run, nil
-	}
-	defer h.Close()
-	cfg := r.rolloutConfig(0, task.Train, src.SHA(), ver, samples)
-	cfg.Stream = stream
-	trajs, err := rollout.Run(ctx, h, fold.Solve, cfg, nil)
+		cleanup, err := r.foldView(&env, fold.Train, fold.Solve)
+		if err != nil {
+			return fmt.Errorf("lay out fold %d: %w", fold.Index, err)
+		}
+		defer cleanup()
+		run = &measure.FoldRun{}
+		var mu sync.Mutex
+		env.SetupLog = func(line string) {
+			mu.Lock()
+			run.SetupLog = append(run.SetupLog, line)
+			mu.Unlock()
+		}
+		start := time.Now()
+		h, err := r.d.Runtime.Load(ctx, src, env)
+		run.SetupS = since(start)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			run.SetupError = err.Error()
+			return nil
+		}
+		defer h.Close()
+		cfg := r.rolloutConfig(0, task.Train, src.SHA(), ver, samples)
+		cfg.Stream = stream
+		trajs, err := rollout.Run(ctx, h, fold.Solve, cfg, nil)
+		mu.Lock()
+		run.Trajectories = trajs
+		mu.Unlock()
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	if _, err := r.score(ctx, task.Train, trajs, samples); err != nil {
-		return nil, err
+	if len(run.Trajectories) > 0 {
+		if _, err := r.score(ctx, task.Train, run.Trajectories, samples); err != nil {
+			return nil, err
+		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	run.Trajectories = trajs
 	return run, nil
 }
 

@@ -152,11 +152,18 @@ func (r *runner) env(ctx context.Context, adapterDir string, version int, src ha
 			return env, fmt.Errorf("task model: %w", err)
 		}
 		if w, ok := m.(Warmer); ok && usesModel(src) {
-			// Slow one-time work (pretraining a base) happens here, under
-			// the run's context, not inside an item's timeout.
-			r.progress(Progress{Kind: "step", Step: "warm", Text: "preparing the task model"})
-			if err := w.Warm(ctx); err != nil {
-				return env, fmt.Errorf("task model: %w", err)
+			switch {
+			case r.warm.done.Load(): // prepared earlier in this process
+			case r.warm.lazyFor(ctx, src):
+				m = r.warm.coldGuard(m) // see warm.go
+			default:
+				// Slow one-time work (pretraining a base) happens here, under
+				// the run's context, not inside an item's timeout.
+				r.progress(Progress{Kind: "step", Step: "warm", Text: "preparing the task model"})
+				if err := w.Warm(ctx); err != nil {
+					return env, fmt.Errorf("task model: %w", err)
+				}
+				r.warm.done.Store(true)
 			}
 		}
 		if m != nil {
@@ -179,15 +186,19 @@ func (r *runner) rollout(ctx context.Context, gen int) error {
 	g := r.st.Gen(gen)
 	items := r.d.Data.Items(task.Val)
 	r.progress(Progress{Kind: "step", Gen: gen, Step: "rollout", Total: len(items) * r.cfg.Samples})
-	h, _, err := r.load(ctx, gen)
-	if err != nil {
+	var trajs []trajectory.Trajectory
+	err := r.runWarm(ctx, func(ctx context.Context) error {
+		h, _, err := r.load(ctx, gen)
+		if err != nil {
+			return err
+		}
+		defer h.Close()
+		trajs, err = rollout.Run(ctx, h, items, r.rolloutConfig(gen, task.Val, g.HarnessSHA, g.AdapterVersion, r.cfg.Samples),
+			func(done, total int) {
+				r.progress(Progress{Kind: "items", Gen: gen, Step: "rollout", Done: done, Total: total})
+			})
 		return err
-	}
-	defer h.Close()
-	trajs, err := rollout.Run(ctx, h, items, r.rolloutConfig(gen, task.Val, g.HarnessSHA, g.AdapterVersion, r.cfg.Samples),
-		func(done, total int) {
-			r.progress(Progress{Kind: "items", Gen: gen, Step: "rollout", Done: done, Total: total})
-		})
+	})
 	if err != nil {
 		return err
 	}
@@ -353,15 +364,19 @@ func (r *runner) test(ctx context.Context) error {
 		return r.finish()
 	}
 	r.progress(Progress{Kind: "step", Gen: best.Gen, Step: "test", Total: len(items) * r.cfg.Samples})
-	h, _, err := r.load(ctx, best.Gen)
-	if err != nil {
+	var trajs []trajectory.Trajectory
+	err := r.runWarm(ctx, func(ctx context.Context) error {
+		h, _, err := r.load(ctx, best.Gen)
+		if err != nil {
+			return err
+		}
+		defer h.Close()
+		trajs, err = rollout.Run(ctx, h, items, r.rolloutConfig(best.Gen, task.Test, best.HarnessSHA, best.AdapterVersion, r.cfg.Samples),
+			func(done, total int) {
+				r.progress(Progress{Kind: "items", Gen: best.Gen, Step: "test", Done: done, Total: total})
+			})
 		return err
-	}
-	defer h.Close()
-	trajs, err := rollout.Run(ctx, h, items, r.rolloutConfig(best.Gen, task.Test, best.HarnessSHA, best.AdapterVersion, r.cfg.Samples),
-		func(done, total int) {
-			r.progress(Progress{Kind: "items", Gen: best.Gen, Step: "test", Done: done, Total: total})
-		})
+	})
 	if err != nil {
 		return err
 	}

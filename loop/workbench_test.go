@@ -3,11 +3,13 @@ package loop
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/sia-agent/sia/agent"
@@ -15,6 +17,7 @@ import (
 	"github.com/sia-agent/sia/agent/measure"
 	"github.com/sia-agent/sia/harness"
 	"github.com/sia-agent/sia/harness/starlark"
+	"github.com/sia-agent/sia/llm"
 	"github.com/sia-agent/sia/report"
 	"github.com/sia-agent/sia/runstore"
 	"github.com/sia-agent/sia/task"
@@ -150,7 +153,7 @@ func (m editingMeta) Initial(context.Context, agent.MetaInput) (harness.Source, 
 }
 
 // runWith runs the fake task with the given agents to maxGen.
-func runWith(t *testing.T, code string, meta agent.Meta, fb agent.Feedback, mode string, maxGen int, trainer bool) (string, runstore.State) {
+func runWith(t *testing.T, code string, meta agent.Meta, fb agent.Feedback, mode string, maxGen int, trainer bool, mods ...func(*Deps)) (string, runstore.State) {
 	t.Helper()
 	taskDir := writeTask(t, code)
 	runDir := filepath.Join(t.TempDir(), "run_t")
@@ -173,6 +176,9 @@ func runWith(t *testing.T, code string, meta agent.Meta, fb agent.Feedback, mode
 		Spend: func() agent.Budget { return agent.Budget{SpentTokens: 42, LimitTokens: 1000} }}
 	if trainer {
 		deps.Trainer, deps.Policy = fakeTrainer{}, fakePolicy
+	}
+	for _, m := range mods {
+		m(&deps)
 	}
 	st, err := Run(t.Context(), cfg, deps, nil)
 	if err != nil {
@@ -316,5 +322,50 @@ func TestBaselineRowWhenTheMetaAgentEdits(t *testing.T) {
 	runDir, _ = runWith(t, knobCode, builtin.Meta{}, builtin.Feedback{}, agent.ModeHarness, 1, false)
 	if _, err := os.Stat(filepath.Join(runDir, fileBaseline)); !os.IsNotExist(err) {
 		t.Errorf("baseline scored for an unchanged reference: %v", err)
+	}
+}
+
+// warmCountingModel is a task model with slow setup: it counts Warm calls
+// and fails any call made before one.
+type warmCountingModel struct{ warms *atomic.Int32 }
+
+func (m warmCountingModel) Warm(context.Context) error { m.warms.Add(1); return nil }
+
+func (m warmCountingModel) Chat(_ context.Context, req llm.Request) (*llm.Completion, error) {
+	if m.warms.Load() == 0 {
+		return nil, errors.New("called before Warm")
+	}
+	return &llm.Completion{Choices: []llm.Choice{{Message: llm.Message{Role: "assistant", Content: "0"}}}}, nil
+}
+
+// TestHarnessThatNeverCallsTheModelDoesNotWarmIt runs a Starlark harness
+// that mentions model.chat only in a branch its knob setting decides: the
+// model is prepared only when that branch runs, and then every item is
+// solved (the items that met the cold model are solved again).
+func TestHarnessThatNeverCallsTheModelDoesNotWarmIt(t *testing.T) {
+	for _, tc := range []struct {
+		variant string
+		warms   int32
+	}{{"code", 0}, {"model", 1}} {
+		t.Run(tc.variant, func(t *testing.T) {
+			code := fmt.Sprintf(`KNOBS = {"variant": [%q]}
+def solve(item):
+    x = int(item["x"])
+    if knobs["variant"] == "model":
+        return str(2 * x + 1 + int(model.chat("add").text))
+    return str(2 * x + 1)
+`, tc.variant)
+			var warms atomic.Int32
+			policy := func(context.Context, string, int) (llm.Model, error) { return warmCountingModel{warms: &warms}, nil }
+			_, st := runWith(t, code, builtin.Meta{}, builtin.Feedback{}, agent.ModeHarness, 1, false, func(d *Deps) {
+				d.Runtime, d.Policy = starlark.New(starlark.Config{}), policy
+			})
+			if got := warms.Load(); got != tc.warms {
+				t.Errorf("the model was warmed %d times, want %d", got, tc.warms)
+			}
+			if st.Gens[0].Score != 1 || st.TestScore == nil || *st.TestScore != 1 {
+				t.Errorf("val %v, test %v: items were lost to the cold model", st.Gens[0].Score, st.TestScore)
+			}
+		})
 	}
 }
