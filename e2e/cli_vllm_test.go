@@ -20,6 +20,7 @@ import (
 // with SIA_E2E_FAKE_TRAINER set it writes a valid PEFT adapter into the
 // folder given as its last argument, as a TRL or verl launch would.
 func TestMain(m *testing.M) {
+	cli.ServeWorkerIfAsked()
 	if os.Getenv("SIA_E2E_FAKE_TRAINER") == "1" {
 		out := os.Args[len(os.Args)-1]
 		data, err := os.ReadFile(os.Args[len(os.Args)-2])

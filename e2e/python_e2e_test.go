@@ -16,6 +16,7 @@ import (
 	"github.com/sia-agent/sia/llm"
 	"github.com/sia-agent/sia/loop"
 	"github.com/sia-agent/sia/runstore"
+	"github.com/sia-agent/sia/sandbox"
 	"github.com/sia-agent/sia/task"
 	"github.com/sia-agent/sia/trajectory"
 )
@@ -32,8 +33,7 @@ a = p.parse_args()
 base, key = os.environ["OPENAI_BASE_URL"], os.environ["OPENAI_API_KEY"]
 sample = os.environ.get("SIA_SAMPLE", "0")
 assert not os.path.exists(os.path.join(a.dataset_dir, "..", "private")), "private data must not be reachable"
-if SANDBOXED:
-    assert os.listdir(PRIVATE) == [], "the sandbox masks the task's private folder"
+assert not os.path.exists(PRIVATE), "the sandbox shows nothing of the task folder"
 train = list(csv.DictReader(open(os.path.join(a.dataset_dir, "train.csv"))))
 assert all("label" in r for r in train), "train split carries labels"
 rows = list(csv.DictReader(open(os.path.join(a.dataset_dir, "test.csv"))))
@@ -74,7 +74,7 @@ splits:
   test: {file: public/test.csv, gold: {file: private/test.csv}}
 `,
 		"task.md":                   "Answer x+1.\n",
-		"reference/target_agent.py": fmt.Sprintf("SANDBOXED = %s\nPRIVATE = %q\n", pyBool(python.SandboxAvailable()), filepath.Join(dir, "data", "private")) + targetAgent,
+		"reference/target_agent.py": fmt.Sprintf("PRIVATE = %q\n", filepath.Join(dir, "data", "private")) + targetAgent,
 		"data/public/train.csv":     train.String(),
 		"data/public/test.csv":      test.String(),
 		"data/private/test.csv":     gold.String(),
@@ -89,13 +89,6 @@ splits:
 		}
 	}
 	return dir
-}
-
-func pyBool(b bool) string {
-	if b {
-		return "True"
-	}
-	return "False"
 }
 
 // plusOne answers x+1 with token ids and logprobs, like a vLLM server.
@@ -115,6 +108,10 @@ func TestPythonHarnessThroughGateway(t *testing.T) {
 		t.Skip("python3 is not installed: the SIA python-harness contract cannot be tested (.ci/run installs it)")
 	}
 	ctx := t.Context()
+	sb, err := sandbox.New(ctx, sandbox.ModeBwrap)
+	if err != nil {
+		t.Skipf("%v (.ci/run installs bubblewrap)", err)
+	}
 	tk, err := task.OpenDir(writePythonTask(t), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +135,7 @@ func TestPythonHarnessThroughGateway(t *testing.T) {
 	}
 	defer store.Close()
 	st, err := loop.Run(ctx, cfg, loop.Deps{
-		Task: tk, Data: data, Runtime: &python.Runtime{Sandbox: python.SandboxAvailable()}, Meta: builtin.Meta{}, Feedback: builtin.Feedback{}, Store: store,
+		Task: tk, Data: data, Runtime: &python.Runtime{Sandbox: sb}, Meta: builtin.Meta{}, Feedback: builtin.Feedback{}, Store: store,
 		Policy:  func(context.Context, string, int) (llm.Model, error) { return llm.ModelFunc(plusOne), nil },
 		Gateway: gw, GatewayURL: url, GatewayKey: gw.APIKey(),
 	}, nil)

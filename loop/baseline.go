@@ -114,7 +114,7 @@ func (r *runner) scoreReference(ctx context.Context, ref harness.Source, split s
 	r.progress(Progress{Kind: "step", Step: "baseline", Text: fmt.Sprintf("scoring the reference harness on %s", split), Total: len(items) * r.cfg.Samples})
 	var trajs []trajectory.Trajectory
 	err := r.runWarm(ctx, func(ctx context.Context) error {
-		h, err := r.loadWith(ctx, ref, "", 0)
+		h, err := r.loadWith(ctx, ref, "", 0, items)
 		if err != nil {
 			return err
 		}

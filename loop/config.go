@@ -49,6 +49,10 @@ type Config struct {
 	// InitialHarness is where gen 1's harness came from when the user gave
 	// one (sia run --harness) instead of the Meta-Agent writing it.
 	InitialHarness string `json:"initial_harness,omitempty"`
+	// Sandbox is how untrusted python code (harnesses, evaluate.py) was
+	// isolated: "bwrap", or "none" when the user turned isolation off; ""
+	// when the run started none (Starlark harnesses, Go verifiers).
+	Sandbox string `json:"sandbox,omitempty"`
 }
 
 // Duration marshals as a Go duration string.

@@ -135,7 +135,7 @@ func (r *runner) feedbackInput(gen int) (agent.FeedbackInput, error) {
 		Higher: r.higher, Results: &res, Rollouts: trajs, Stats: stats, Recommended: rec,
 		ForcedAlgorithm: r.cfg.Algorithm, CanTrain: canTrain, RemainingGens: r.cfg.MaxGen - gen,
 		GenDir: r.d.Store.GenDir(gen + 1), Seed: r.cfg.Seed + int64(gen),
-		Public: r.d.Task.Public(), Docs: r.d.Docs,
+		Public: r.agentView(), Docs: r.d.Docs,
 	}
 	return in, r.addFeedbackContext(&in)
 }

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"time"
 
 	"github.com/sia-agent/sia/agent"
+	"github.com/sia-agent/sia/dataview"
 	"github.com/sia-agent/sia/runstore"
+	"github.com/sia-agent/sia/task"
 )
 
 // step is a state of the machine: the next thing to do.
@@ -73,7 +76,11 @@ func Run(ctx context.Context, cfg Config, d Deps, events []runstore.Event) (runs
 	if cfg.Mode == agent.ModeWeights && d.Trainer == nil {
 		return runstore.State{}, errors.New("--mode weights needs a trainer, and none is available for this target profile")
 	}
-	r := &runner{cfg: cfg, d: d, higher: d.Task.Spec.HigherIsBetter()}
+	view, err := dataview.New(d.Task, d.Data)
+	if err != nil {
+		return runstore.State{}, err
+	}
+	r := &runner{cfg: cfg, d: d, higher: d.Task.Spec.HigherIsBetter(), view: view}
 	if err := r.replay(events); err != nil {
 		return r.st, fmt.Errorf("resume: %w", err)
 	}
@@ -132,6 +139,7 @@ type runner struct {
 	cfg    Config
 	d      Deps
 	higher bool
+	view   *dataview.Builder // what harnesses and agents may see of the data
 	events []runstore.Event
 	st     runstore.State
 	warm   warmState // see warm.go
@@ -144,6 +152,16 @@ func (r *runner) replay(events []runstore.Event) error {
 	}
 	r.events, r.st = events, st
 	return nil
+}
+
+// agentView is what the agents' file tools show of the task's data: the
+// view a harness solving val has (val items unlabelled, no held-out row).
+func (r *runner) agentView() fs.FS {
+	v, err := r.view.View(dataview.Request{Solving: r.d.Data.Items(task.Val)})
+	if err != nil {
+		return nil
+	}
+	return v.Files
 }
 
 // emit appends an event and folds it into the state.

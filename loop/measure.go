@@ -12,7 +12,6 @@ import (
 	"github.com/sia-agent/sia/agent"
 	"github.com/sia-agent/sia/agent/measure"
 	"github.com/sia-agent/sia/harness"
-	"github.com/sia-agent/sia/harness/python"
 	"github.com/sia-agent/sia/rollout"
 	"github.com/sia-agent/sia/task"
 )
@@ -72,7 +71,8 @@ func (r *runner) measureFunc(gen int, cost *measureCost) agent.MeasureFunc {
 
 // evalFold sets src up on fold.Train over the incumbent's adapter (the
 // base before there is one), solves fold.Solve and verifies the answers
-// against the train labels. The harness sees the fold through foldView.
+// against the train labels. The harness sees the run's data view for a
+// run solving the fold (package dataview): the fold's labels are nowhere.
 func (r *runner) evalFold(ctx context.Context, src harness.Source, fold measure.Fold, samples, stream int) (*measure.FoldRun, error) {
 	base := r.st.Gen(r.st.BestGen)
 	dir, ver := "", 0
@@ -81,15 +81,16 @@ func (r *runner) evalFold(ctx context.Context, src harness.Source, fold measure.
 	}
 	var run *measure.FoldRun
 	err := r.runWarm(ctx, func(ctx context.Context) error {
-		env, err := r.env(ctx, dir, ver, src)
+		// The data view of a run solving the fold's train items: they
+		// leave ctx.train and the train file, and appear in the items
+		// file without labels.
+		env, err := r.env(ctx, dir, ver, src, fold.Solve)
 		if err != nil {
 			return err
 		}
-		cleanup, err := r.foldView(&env, fold.Train, fold.Solve)
-		if err != nil {
-			return fmt.Errorf("lay out fold %d: %w", fold.Index, err)
+		if len(env.Train) != len(fold.Train) {
+			return fmt.Errorf("fold %d: the data view holds %d train examples, the fold %d", fold.Index, len(env.Train), len(fold.Train))
 		}
-		defer cleanup()
 		run = &measure.FoldRun{}
 		var mu sync.Mutex
 		env.SetupLog = func(line string) {
@@ -125,39 +126,6 @@ func (r *runner) evalFold(ctx context.Context, src harness.Source, fold measure.
 		}
 	}
 	return run, nil
-}
-
-// foldView narrows env's data to what a harness set up on train and
-// solving items may see: ctx.train is train, and the public files are
-// laid out with the train file holding exactly train (labels included),
-// the items file exactly items (no labels), and the other public files
-// as they are. It returns a cleanup for the folder it made.
-//
-// This is the one call to switch to the data-view package when it lands
-// (issue 11); until then it reuses the Python runtime's dataset_dir
-// layout. A task whose layout names no train file keeps its public folder
-// as it is.
-func (r *runner) foldView(env *harness.Env, train []task.Example, items []task.Item) (func(), error) {
-	env.Train = train
-	if env.Public == nil || env.Layout.TrainFile == "" || env.Layout.ItemsFile == "" {
-		return func() {}, nil
-	}
-	dir, err := os.MkdirTemp("", "sia-fold-*")
-	if err != nil {
-		return nil, err
-	}
-	cleanup := func() { os.RemoveAll(dir) }
-	if err := python.Materialize(dir, env.Public, env.Layout, train, items); err != nil {
-		cleanup()
-		return nil, err
-	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		cleanup()
-		return nil, err
-	}
-	env.Public, env.PublicDir = root.FS(), dir
-	return func() { root.Close(); cleanup() }, nil
 }
 
 // appendLine appends one line to a file, creating it and its folder.

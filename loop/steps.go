@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sia-agent/sia/agent"
+	"github.com/sia-agent/sia/dataview"
 	"github.com/sia-agent/sia/harness"
 	"github.com/sia-agent/sia/llm"
 	"github.com/sia-agent/sia/rollout"
@@ -61,7 +62,7 @@ func (r *runner) meta(ctx context.Context) error {
 		GenDir:    genDir,
 		Measure:   r.measureFunc(1, cost),
 		TrainSize: len(r.d.Data.Train),
-		Public:    r.d.Task.Public(),
+		Public:    r.agentView(),
 		Docs:      r.d.Docs,
 	})
 	if err != nil {
@@ -89,17 +90,17 @@ func (r *runner) announce(gen int) error {
 	return r.emit(runstore.Event{Type: runstore.EvHarnessReady, Gen: gen, HarnessSHA: src.SHA(), Source: "feedback"})
 }
 
-// load loads gen's harness over the model serving its adapter. A harness
-// that fails to load is not fatal: the rollout records every item as an
-// error, and the loop moves on.
-func (r *runner) load(ctx context.Context, gen int) (harness.Harness, harness.Source, error) {
+// load loads gen's harness, to solve items, over the model serving its
+// adapter. A harness that fails to load is not fatal: the rollout records
+// every item as an error, and the loop moves on.
+func (r *runner) load(ctx context.Context, gen int, items []task.Item) (harness.Harness, harness.Source, error) {
 	g := r.st.Gen(gen)
 	src, err := r.readHarness(gen)
 	if err != nil {
 		return nil, src, err
 	}
 	var lines []string
-	h, err := r.loadLogged(ctx, src, g.AdapterDir, g.AdapterVersion, func(l string) { lines = append(lines, l) })
+	h, err := r.loadLogged(ctx, src, g.AdapterDir, g.AdapterVersion, items, func(l string) { lines = append(lines, l) })
 	if b, ok := h.(brokenHarness); ok {
 		lines = append(lines, b.err.Error())
 	}
@@ -109,15 +110,15 @@ func (r *runner) load(ctx context.Context, gen int) (harness.Harness, harness.So
 	return h, src, err
 }
 
-// loadWith loads src over the model serving an adapter.
-func (r *runner) loadWith(ctx context.Context, src harness.Source, adapterDir string, version int) (harness.Harness, error) {
-	return r.loadLogged(ctx, src, adapterDir, version, nil)
+// loadWith loads src, to solve items, over the model serving an adapter.
+func (r *runner) loadWith(ctx context.Context, src harness.Source, adapterDir string, version int, items []task.Item) (harness.Harness, error) {
+	return r.loadLogged(ctx, src, adapterDir, version, items, nil)
 }
 
 // loadLogged is loadWith that hands the harness's setup log lines to
 // setupLog (nil: the runtime's default).
-func (r *runner) loadLogged(ctx context.Context, src harness.Source, adapterDir string, version int, setupLog func(string)) (harness.Harness, error) {
-	env, err := r.env(ctx, adapterDir, version, src)
+func (r *runner) loadLogged(ctx context.Context, src harness.Source, adapterDir string, version int, items []task.Item, setupLog func(string)) (harness.Harness, error) {
+	env, err := r.env(ctx, adapterDir, version, src, items)
 	if err != nil {
 		return nil, err
 	}
@@ -132,17 +133,17 @@ func (r *runner) loadLogged(ctx context.Context, src harness.Source, adapterDir 
 	return h, nil
 }
 
-func (r *runner) env(ctx context.Context, adapterDir string, version int, src harness.Source) (harness.Env, error) {
+// env is what a harness solving items may reach: the task's data view
+// for those items (no held-out row, no label of what it solves), the
+// model, and the gateway.
+func (r *runner) env(ctx context.Context, adapterDir string, version int, src harness.Source, items []task.Item) (harness.Env, error) {
 	doc, _ := r.d.Task.Doc()
-	env := harness.Env{TaskDoc: doc, Train: r.d.Data.Train, Public: r.d.Task.Public(), Seed: r.cfg.Seed}
-	if r.d.Task.DataDir != "" {
-		env.PublicDir = filepath.Join(r.d.Task.DataDir, "public")
-		env.Hidden = []string{filepath.Join(r.d.Task.DataDir, "private")}
+	view, err := r.view.View(dataview.Request{Solving: items})
+	if err != nil {
+		return harness.Env{}, err
 	}
-	spec := r.d.Task.Spec
-	env.Layout = harness.Layout{IDKey: spec.Items.ID, LabelKey: spec.Items.Label, Submission: spec.Submission,
-		Parse: r.d.Task.ParseSubmission}
-	env.Layout.TrainFile, env.Layout.ItemsFile = r.d.Task.Layout()
+	env := harness.Env{TaskDoc: doc, Train: view.Train, Public: view.Files, Seed: r.cfg.Seed}
+	env.Layout = harness.Layout{Submission: r.d.Task.Spec.Submission, Parse: r.d.Task.ParseSubmission}
 	if r.d.Policy != nil {
 		if adapterDir != "" && !filepath.IsAbs(adapterDir) {
 			adapterDir = r.d.Store.Path(adapterDir)
@@ -188,7 +189,7 @@ func (r *runner) rollout(ctx context.Context, gen int) error {
 	r.progress(Progress{Kind: "step", Gen: gen, Step: "rollout", Total: len(items) * r.cfg.Samples})
 	var trajs []trajectory.Trajectory
 	err := r.runWarm(ctx, func(ctx context.Context) error {
-		h, _, err := r.load(ctx, gen)
+		h, _, err := r.load(ctx, gen, items)
 		if err != nil {
 			return err
 		}
@@ -366,7 +367,7 @@ func (r *runner) test(ctx context.Context) error {
 	r.progress(Progress{Kind: "step", Gen: best.Gen, Step: "test", Total: len(items) * r.cfg.Samples})
 	var trajs []trajectory.Trajectory
 	err := r.runWarm(ctx, func(ctx context.Context) error {
-		h, _, err := r.load(ctx, best.Gen)
+		h, _, err := r.load(ctx, best.Gen, items)
 		if err != nil {
 			return err
 		}

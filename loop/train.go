@@ -105,7 +105,7 @@ func (r *runner) trainRollouts(ctx context.Context, gen int, rel string, round i
 	if err != nil {
 		return nil, err
 	}
-	h, err := r.loadWith(ctx, src, adapterDir, version)
+	h, err := r.loadWith(ctx, src, adapterDir, version, items)
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/sia-agent/sia/agent"
 	"github.com/sia-agent/sia/agent/builtin"
 	"github.com/sia-agent/sia/agent/measure"
+	"github.com/sia-agent/sia/dataview"
 	"github.com/sia-agent/sia/harness"
 	"github.com/sia-agent/sia/harness/starlark"
 	"github.com/sia-agent/sia/llm"
@@ -43,8 +44,12 @@ func newRunner(t *testing.T, taskDir string, rt harness.Runtime) *runner {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
+	view, err := dataview.New(tk, data)
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := &runner{cfg: cfg, d: Deps{Task: tk, Data: data, Runtime: rt, Meta: builtin.Meta{}, Feedback: builtin.Feedback{}, Store: store},
-		higher: true}
+		higher: true, view: view}
 	if err := r.replay(nil); err != nil {
 		t.Fatal(err)
 	}

@@ -18,9 +18,11 @@ var ErrExists = errors.New("run folder exists (pass --resume to continue it, or 
 // is its only writer.
 type Store struct {
 	dir    string
+	lock   *os.File // held while the store is open
 	mu     sync.Mutex
 	events *os.File
 	seq    int
+	size   int64 // events.jsonl's length after our last append
 }
 
 // Dir returns the run folder.
@@ -38,15 +40,27 @@ func (s *Store) Path(parts ...string) string {
 }
 
 // Create makes a new run folder and writes run.json. It refuses an existing
-// non-empty folder.
-func Create(dir string, config any) (*Store, error) {
-	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+// non-empty folder, and a folder another process is creating.
+func Create(dir string, config any) (_ *Store, err error) {
+	if nonEmpty(dir) {
 		return nil, fmt.Errorf("%s: %w", dir, ErrExists)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	s := &Store{dir: dir}
+	l, err := lock(dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{dir: dir, lock: l}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	if nonEmpty(dir) { // another process got here first and finished
+		return nil, fmt.Errorf("%s: %w", dir, ErrExists)
+	}
 	if err := s.WriteJSON("run.json", config); err != nil {
 		return nil, err
 	}
@@ -56,16 +70,44 @@ func Create(dir string, config any) (*Store, error) {
 	return s, nil
 }
 
+// nonEmpty reports whether dir holds anything besides a lock file.
+func nonEmpty(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if e.Name() != LockFile {
+			return true
+		}
+	}
+	return false
+}
+
 // Open opens an existing run folder for resuming and returns its events.
-func Open(dir string) (*Store, []Event, error) {
+// It fails at once, naming the holder, while another process works in it.
+func Open(dir string) (_ *Store, _ []Event, err error) {
 	if _, err := os.Stat(filepath.Join(dir, "run.json")); err != nil {
 		return nil, nil, fmt.Errorf("%s is not a run folder: %w", dir, err)
 	}
+	l, err := lock(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	s := &Store{dir: dir, lock: l}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
 	events, err := ReadEvents(dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	s := &Store{dir: dir, seq: len(events)}
+	if _, err := Replay(events, true); err != nil {
+		return nil, nil, fmt.Errorf("%s: events.jsonl: %w", dir, err)
+	}
+	s.seq = len(events)
 	if err := s.truncateTorn(events); err != nil {
 		return nil, nil, err
 	}
@@ -115,7 +157,12 @@ func (s *Store) openEvents() error {
 	if err != nil {
 		return err
 	}
-	s.events = f
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	s.events, s.size = f, st.Size()
 	return nil
 }
 
@@ -128,13 +175,23 @@ func (s *Store) Append(e Event) (Event, error) {
 	if err != nil {
 		return e, err
 	}
-	if _, err := s.events.Write(append(b, '\n')); err != nil {
+	// The log is ours alone (the lock), but check before writing rather
+	// than let a reader find the damage: a file that changed since our
+	// last append would take this event out of sequence.
+	if st, err := s.events.Stat(); err != nil {
+		return e, err
+	} else if st.Size() != s.size {
+		return e, fmt.Errorf("append event %d: events.jsonl changed under this process (%d bytes, expected %d); not writing out of sequence", e.Seq, st.Size(), s.size)
+	}
+	line := append(b, '\n')
+	if _, err := s.events.Write(line); err != nil {
 		return e, fmt.Errorf("append event: %w", err)
 	}
 	if err := s.events.Sync(); err != nil {
 		return e, fmt.Errorf("sync events: %w", err)
 	}
 	s.seq++
+	s.size += int64(len(line))
 	return e, nil
 }
 
@@ -164,12 +221,18 @@ func (s *Store) ReadJSON(rel string, v any) error {
 	return nil
 }
 
-// Close closes the events file.
+// Close closes the events file and releases the run folder.
 func (s *Store) Close() error {
-	if s.events == nil {
-		return nil
+	var err error
+	if s.events != nil {
+		err = s.events.Close()
+		s.events = nil
 	}
-	return s.events.Close()
+	if s.lock != nil {
+		s.lock.Close() // closing the descriptor releases the flock
+		s.lock = nil
+	}
+	return err
 }
 
 // ReplaceDir atomically swaps a folder: it fills a temp sibling with fill,

@@ -166,3 +166,59 @@ func TestReplaceDir(t *testing.T) {
 		t.Error("old folder left behind")
 	}
 }
+
+// A second process (or store) cannot work in a run folder while one does;
+// the first's exit releases it.
+func TestRunFolderIsLocked(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run_1")
+	s, err := Create(dir, map[string]int{"x": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(Event{Type: EvRunStarted}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Open(dir); !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "pid") {
+		t.Fatalf("second open: %v, want ErrLocked naming the holder", err)
+	}
+	if _, err := Create(dir, nil); err == nil {
+		t.Fatal("create over a locked run folder succeeded")
+	}
+	s.Close()
+	s2, events, err := Open(dir)
+	if err != nil {
+		t.Fatalf("open after close: %v", err)
+	}
+	defer s2.Close()
+	if len(events) != 1 {
+		t.Errorf("%d events", len(events))
+	}
+}
+
+// An append never lands out of sequence: a log that changed under the
+// store is refused before anything is written.
+func TestAppendRefusesAChangedLog(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run_1")
+	s, err := Create(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Append(Event{Type: EvRunStarted}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "events.jsonl"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"v":1,"seq":1,"type":"harness_ready","gen":1}` + "\n")
+	f.Close()
+	before, _ := os.ReadFile(filepath.Join(dir, "events.jsonl"))
+	if _, err := s.Append(Event{Type: EvHarnessReady, Gen: 1}); err == nil {
+		t.Fatal("append after an outside write succeeded")
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, "events.jsonl"))
+	if string(before) != string(after) {
+		t.Error("the refused append wrote to the log")
+	}
+}

@@ -349,3 +349,8 @@ func scalarString(v any) string {
 		return string(b)
 	}
 }
+
+// IDString renders an id or label value read from a data file as text,
+// the way splits and gold are keyed: strings as-is, integral numbers
+// without a decimal point, other values as JSON.
+func IDString(v any) string { return scalarString(v) }

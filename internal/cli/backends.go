@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/sia-agent/sia/agent"
 	"github.com/sia-agent/sia/agent/builtin"
@@ -16,11 +15,12 @@ import (
 	"github.com/sia-agent/sia/budget"
 	"github.com/sia-agent/sia/gateway"
 	"github.com/sia-agent/sia/harness"
+	"github.com/sia-agent/sia/harness/isolate"
 	"github.com/sia-agent/sia/harness/python"
-	"github.com/sia-agent/sia/harness/starlark"
 	"github.com/sia-agent/sia/llm"
 	"github.com/sia-agent/sia/loop"
 	"github.com/sia-agent/sia/profile"
+	"github.com/sia-agent/sia/sandbox"
 	"github.com/sia-agent/sia/task"
 	"github.com/sia-agent/sia/task/bundled"
 	"github.com/sia-agent/sia/train"
@@ -62,11 +62,8 @@ func (a *app) buildBackends(ctx context.Context, o *runOptions, t *task.Task, da
 		return nil, err
 	}
 	if py, ok := be.runtime.(*python.Runtime); ok {
-		// Python harnesses are sandboxed (private data masked, filesystem
-		// read-only) where bubblewrap can run.
-		py.Sandbox = python.SandboxAvailable()
-		if !py.Sandbox {
-			fmt.Fprintln(a.streams.Err, "sia: bubblewrap (bwrap) is not available: python harnesses run unsandboxed (apt-get install bubblewrap)")
+		if py.Sandbox, err = a.sandbox(ctx, o.Sandbox); err != nil {
+			return nil, fmt.Errorf("python harnesses run sandboxed: %w", err)
 		}
 	}
 	prices, err := budget.LoadPrices(a.env.ConfigDir()) // bundled, plus the user's prices.json if any
@@ -252,13 +249,32 @@ func (a *app) agentEvents() func(llmagent.Event) {
 // modelCacheDir holds pretrained embedded base models.
 func (a *app) modelCacheDir() string { return filepath.Join(a.env.CacheDir(), "models") }
 
+// sandbox builds the isolation --sandbox asks for. Without bubblewrap a
+// python harness does not run unless the user said --sandbox none.
+func (a *app) sandbox(ctx context.Context, flag string) (*sandbox.Sandbox, error) {
+	mode, err := sandbox.ParseMode(flag)
+	if err != nil {
+		return nil, fmt.Errorf("--sandbox: %w", err)
+	}
+	sb, err := sandbox.New(ctx, mode)
+	if err != nil && errors.Is(err, sandbox.ErrUnavailable) && mode == sandbox.ModeBwrap {
+		return nil, fmt.Errorf("%w; install bubblewrap, or pass --sandbox none to run without isolation (the run is then marked unsandboxed)", err)
+	}
+	if err == nil && mode == sandbox.ModeNone {
+		fmt.Fprintln(a.streams.Err, "sia: --sandbox none: python code runs WITHOUT isolation; it can read anything this user can (sia show marks the run unsandboxed)")
+	}
+	return sb, err
+}
+
 // newRuntime returns the harness runtime for a task.
 func newRuntime(kind string) (harness.Runtime, error) {
 	switch kind {
 	case "starlark":
-		return starlark.New(starlark.Config{}), nil
+		// In a worker process (this binary, restarted as a harness worker):
+		// a harness that exhausts memory fails its items, not the run.
+		return &isolate.Runtime{}, nil
 	case "python":
-		return &python.Runtime{Timeout: time.Hour}, nil
+		return &python.Runtime{}, nil
 	}
 	return nil, fmt.Errorf("unknown harness runtime %q (want starlark or python)", kind)
 }

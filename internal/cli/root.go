@@ -27,6 +27,9 @@ type app struct {
 // Main runs the CLI and returns the exit code. A failure prints one
 // "sia: <message>" line to stderr.
 func Main(ctx context.Context, args []string, s Streams, getenv func(string) string) int {
+	if isWorker(args) {
+		return serveWorker(ctx)
+	}
 	root := NewRoot(s, getenv)
 	root.SetArgs(defaultToRun(root, args))
 	if err := root.ExecuteContext(ctx); err != nil {

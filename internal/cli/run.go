@@ -17,6 +17,7 @@ import (
 	"github.com/sia-agent/sia/report"
 	"github.com/sia-agent/sia/rl"
 	"github.com/sia-agent/sia/runstore"
+	"github.com/sia-agent/sia/sandbox"
 	"github.com/sia-agent/sia/task"
 )
 
@@ -47,6 +48,8 @@ type runOptions struct {
 	TrainerCommand string
 	LoRARank       int
 	AdapterServer  string
+	// Sandbox isolates python harnesses and evaluate.py: bwrap or none.
+	Sandbox string
 }
 
 func (o *runOptions) validate() error {
@@ -138,6 +141,7 @@ func bindRunFlags(f *pflag.FlagSet, o *runOptions) {
 	f.StringVar(&o.TrainerCommand, "trainer-command", "", "command template for --trainer command: {data} {config} {out} are filled in (docs/trainers/)")
 	f.IntVar(&o.LoRARank, "lora-rank", 32, "LoRA rank for remote trainers (command, tinker)")
 	f.StringVar(&o.AdapterServer, "adapter-server", "auto", "where new adapters are served: auto (vLLM when the target provider is vllm), vllm")
+	f.StringVar(&o.Sandbox, "sandbox", "bwrap", "isolation for python harnesses and evaluate.py: bwrap (bubblewrap; the run refuses to start where it cannot) or none (no isolation, marked in sia show)")
 }
 
 // run opens the task and the run folder, builds the backends and runs the loop.
@@ -160,6 +164,11 @@ func (a *app) run(cmd *cobra.Command, o *runOptions) error {
 		ItemTimeout: loop.Duration(o.ItemTimeout), TrainItems: o.TrainItems, TrainSamples: o.TrainSamples, TrainRounds: o.TrainRounds,
 		Metric: t.Spec.Metric, HigherIsBetter: t.Spec.HigherIsBetter(),
 		MetaProfile: o.MetaProfile, TargetProfile: o.TargetProfile, Trainer: o.Trainer, InitialHarness: o.Harness,
+	}
+	if t.Spec.Runtime == "python" || t.Spec.Verifier == "evaluate.py" {
+		if mode, err := sandbox.ParseMode(o.Sandbox); err == nil {
+			cfg.Sandbox = string(mode)
+		}
 	}
 	if cfg.ItemTimeout == 0 {
 		cfg.ItemTimeout = loop.Duration(time.Duration(t.Spec.ItemTimeoutS * float64(time.Second)))
@@ -262,7 +271,13 @@ func (a *app) openTask(name, dir string, seed int64) (*task.Task, error) {
 		return nil, err
 	}
 	if dir != "" {
-		return task.OpenDir(dir, reg)
+		// Absolute, so every path derived from it (sandbox mounts, the
+		// evaluator's working dir) means the same wherever it is used.
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return nil, fmt.Errorf("--task-dir %q: %w", dir, err)
+		}
+		return task.OpenDir(abs, reg)
 	}
 	// Generated tasks use a fixed data seed: runs with different --seed
 	// values then compare methods on the same items.

@@ -1,0 +1,35 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/sia-agent/sia/harness/isolate"
+	"github.com/sia-agent/sia/harness/starlark"
+)
+
+// isWorker reports whether args ask this process to be a harness worker
+// (harness/isolate starts the sia binary that way).
+func isWorker(args []string) bool { return len(args) > 0 && args[0] == isolate.WorkerArg }
+
+// serveWorker runs the Starlark harness worker on stdin and stdout.
+func serveWorker(ctx context.Context) int {
+	err := isolate.Serve(ctx, os.Stdin, os.Stdout, func(log func(string)) isolate.Inner {
+		return starlark.New(starlark.Config{OnSetupLog: log})
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "sia harness worker: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// ServeWorkerIfAsked makes a test binary that runs the CLI in-process
+// able to stand in for the sia binary as a harness worker: call it first
+// in TestMain. It returns only when the process is not a worker.
+func ServeWorkerIfAsked() {
+	if isWorker(os.Args[1:]) {
+		os.Exit(serveWorker(context.Background()))
+	}
+}
