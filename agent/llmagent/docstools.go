@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -54,11 +55,13 @@ func (d *harnessDocs) forPrompt(runtime string, code ...[]byte) (text string, om
 	for _, k := range keys {
 		want[k] = true
 	}
+	calls := map[string][]string{} // section key → functions the harness calls
 	if runtime != "python" {
 		for _, c := range code {
 			for _, m := range moduleUse.FindAllSubmatch(c, -1) {
 				if s, ok := docs.Find(d.sections, string(m[1])); ok {
 					want[s.Key] = true
+					calls[s.Key] = append(calls[s.Key], string(m[0]))
 				}
 			}
 		}
@@ -67,13 +70,52 @@ func (d *harnessDocs) forPrompt(runtime string, code ...[]byte) (text string, om
 	b.WriteString(strings.TrimSpace(d.preamble))
 	b.WriteString("\n")
 	for _, s := range d.sections {
-		if want[s.Key] {
-			b.WriteString("\n" + strings.TrimSpace(s.Text) + "\n")
-		} else {
+		switch {
+		case !want[s.Key]:
 			omitted = append(omitted, s.Key)
+		case slices.Contains(keys, s.Key):
+			b.WriteString("\n" + strings.TrimSpace(s.Text) + "\n")
+		default:
+			text, partial := usedParts(s.Text, calls[s.Key])
+			b.WriteString("\n" + strings.TrimSpace(text) + "\n")
+			if partial {
+				omitted = append(omitted, s.Key+" (the parts for functions this harness does not call)")
+			}
 		}
 	}
 	return b.String(), omitted
+}
+
+// usedParts cuts a section with "### " subsections down to its
+// introduction and the subsections that document a function the harness
+// calls (a subsection documents mod.fn when it holds "`mod.fn("). A
+// section without subsections, or one whose every subsection is used,
+// comes whole.
+func usedParts(text string, calls []string) (string, bool) {
+	parts := strings.Split(text, "\n### ")
+	if len(parts) < 3 {
+		return text, false
+	}
+	var b strings.Builder
+	b.WriteString(parts[0])
+	kept := 0
+	for _, p := range parts[1:] {
+		used := false
+		for _, c := range calls {
+			if strings.Contains(p, "`"+c+"(") {
+				used = true
+				break
+			}
+		}
+		if used {
+			b.WriteString("\n### " + p)
+			kept++
+		}
+	}
+	if kept == len(parts)-1 {
+		return text, false
+	}
+	return b.String(), true
 }
 
 // readDocsTool returns sections of docs/harness.md on demand.

@@ -319,3 +319,14 @@ func TestFailureClusters(t *testing.T) {
 		t.Error("clusters of nothing")
 	}
 }
+
+func TestPromptCarriesTheSubsectionsUsed(t *testing.T) {
+	sec := "## `ml`: machine learning\n\nIntro.\n\n### Trees\n\n**`ml.gbt(rows, y)`** fits trees.\n\n### Text\n\n**`ml.text_classifier(texts, labels)`** fits text.\n\n### Eval\n\n| `ml.kfold(n, k=5)` | folds |\n"
+	got, partial := usedParts(sec, []string{"ml.gbt", "ml.kfold"})
+	if !partial || !strings.Contains(got, "fits trees") || !strings.Contains(got, "| folds |") || strings.Contains(got, "fits text") || !strings.Contains(got, "Intro.") {
+		t.Errorf("partial %v:\n%s", partial, got)
+	}
+	if got, partial := usedParts(sec, []string{"ml.gbt", "ml.kfold", "ml.text_classifier"}); partial || got != sec {
+		t.Errorf("a section whose every part is used was cut: %q", got)
+	}
+}
