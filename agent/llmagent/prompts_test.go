@@ -198,3 +198,50 @@ func enrich(in *agent.FeedbackInput) {
 				Val: 0.25, ParentVal: &val, Gain: &gain, GainSE: &se, Paired: 4, Accepted: true, DurationS: 31, Tokens: 900, Hypothesis: "retries fix empty answers"},
 		}}
 }
+
+// TestPromptsNameTheRuntimesFiles checks that both agents' prompts tell
+// the model which files a harness edit changes, for each runtime, and the
+// same way in every generation.
+func TestPromptsNameTheRuntimesFiles(t *testing.T) {
+	p, err := loadPrompts(PromptVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{}
+	cfg.applyDefaults()
+	star := feedbackInput(t, nil)
+	star.Incumbent.Knobs = nil // no knobs.json yet: the prompt still names it
+	py := feedbackInput(t, nil)
+	py.Incumbent = harness.Source{Name: PythonFile, Code: []byte("print('x')\n")}
+	py.Current = py.Incumbent
+	meta := metaInput(t, nil)
+	meta.Reference.Knobs = nil
+	tests := []struct {
+		name, part string
+		data       any
+		want, not  []string
+	}{
+		{"starlark feedback", promptFeedbackSystem, newFeedbackData(&star, StarlarkFile, cfg),
+			[]string{"Edit harness.star (the harness) and knobs.json", "delete it to give every knob its first candidate"}, []string{PythonFile}},
+		{"python feedback", promptFeedbackSystem, newFeedbackData(&py, PythonFile, cfg),
+			[]string{"Edit target_agent.py (the harness; knobs.json, if present, reaches it as the JSON in SIA_KNOBS)"}, []string{"harness.star"}},
+		{"starlark meta", promptMetaSystem, newMetaData(&meta, StarlarkFile, cfg),
+			[]string{"the run uses harness.star (the harness) and knobs.json"}, []string{PythonFile}},
+	}
+	for _, tt := range tests {
+		got, err := p.render(tt.part, tt.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s lacks %q", tt.name, w)
+			}
+		}
+		for _, w := range tt.not {
+			if strings.Contains(got, w) {
+				t.Errorf("%s names %q", tt.name, w)
+			}
+		}
+	}
+}
