@@ -55,8 +55,12 @@ func (r *runner) readBaseline() (*baselineInfo, error) {
 }
 
 // reference returns the task's reference harness and whether the run
-// needs it scored: generation 1 exists and differs from it.
+// needs it scored: the Meta-Agent wrote generation 1 (the user gave no
+// --harness) and it differs from the reference.
 func (r *runner) reference() (harness.Source, bool) {
+	if r.cfg.InitialHarness != "" {
+		return harness.Source{}, false
+	}
 	g1 := r.st.Gen(1)
 	name, code, err := r.d.Task.ReferenceHarness()
 	if g1 == nil || err != nil || len(code) == 0 {

@@ -374,3 +374,22 @@ def solve(item):
 		})
 	}
 }
+
+// TestNoBaselineForAGivenHarness: with sia run --harness the user, not
+// the Meta-Agent, chose gen 1; the reference is not scored.
+func TestNoBaselineForAGivenHarness(t *testing.T) {
+	r := newRunner(t, writeTask(t, knobCode), fakeRuntime{})
+	if err := r.emit(runstore.Event{Type: runstore.EvRunStarted}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.emit(runstore.Event{Type: runstore.EvHarnessReady, Gen: 1, HarnessSHA: "0123456789ab", Source: "meta"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, needed := r.reference(); !needed {
+		t.Fatal("a Meta-Agent's edit of the reference needs no baseline")
+	}
+	r.cfg.InitialHarness = "given.star"
+	if _, needed := r.reference(); needed {
+		t.Error("a given harness gets a baseline")
+	}
+}
