@@ -36,9 +36,9 @@ const (
 )
 
 // failureClusters finds the field values (and answers) the failures share:
-// groups of at least minSize items whose failure rate exceeds the overall
-// rate by a fifth or more, ranked by excess failures. Numeric fields with
-// many values are cut into quartiles.
+// groups of at least max(3, n/50) items whose failure rate exceeds the
+// overall rate by a fifth or more, ranked by excess failures. Numeric
+// fields with many values are cut into quartiles.
 func failureClusters(rows []clusterRow) (overall float64, out []cluster) {
 	n := len(rows)
 	if n == 0 {
@@ -54,7 +54,7 @@ func failureClusters(rows []clusterRow) (overall float64, out []cluster) {
 	if failed == 0 || failed == n {
 		return overall, nil
 	}
-	minSize := max(5, n/50)
+	minSize := max(3, n/50)
 	fields := map[string]bool{}
 	for _, r := range rows {
 		for k := range r.Fields {
@@ -114,8 +114,9 @@ func failureClusters(rows []clusterRow) (overall float64, out []cluster) {
 	return overall, out
 }
 
-// binner returns how field f's values are grouped: as they are when there
-// are few, by quartile when numeric, or nil (skip) for free text.
+// binner returns how field f's values are grouped: by quartile when
+// numeric with more than eight values, as they are when there are few, or
+// nil (skip) for free text.
 func binner(rows []clusterRow, f string) func(any) string {
 	distinct := map[string]bool{}
 	var nums []float64
@@ -133,7 +134,8 @@ func binner(rows []clusterRow, f string) func(any) string {
 		}
 		nums = append(nums, x)
 	}
-	if len(distinct) <= maxClusterValues {
+	numeric = numeric && len(nums) >= numericBins
+	if len(distinct) <= maxClusterValues && !(numeric && len(distinct) > 2*numericBins) {
 		return func(v any) string {
 			if s := fieldString(v); s != "" {
 				return s
@@ -141,7 +143,7 @@ func binner(rows []clusterRow, f string) func(any) string {
 			return "(empty)"
 		}
 	}
-	if !numeric || len(nums) < numericBins {
+	if !numeric {
 		return nil
 	}
 	sort.Float64s(nums)

@@ -318,6 +318,14 @@ func TestFailureClusters(t *testing.T) {
 	if _, cs := failureClusters(rows[:0]); cs != nil {
 		t.Error("clusters of nothing")
 	}
+	// Twelve numeric values are binned too: the large ones fail.
+	var small []clusterRow
+	for x := range 12 {
+		small = append(small, clusterRow{Fields: map[string]any{"x": fmt.Sprint(20 + 2*x)}, Answer: fmt.Sprint(x), Failed: x >= 8})
+	}
+	if _, cs := failureClusters(small); len(cs) == 0 || cs[0].Field != "x" || cs[0].Value != "≥ 38" || cs[0].Failed != 3 {
+		t.Errorf("small numeric clusters %+v", cs)
+	}
 }
 
 func TestPromptCarriesTheSubsectionsUsed(t *testing.T) {
