@@ -184,4 +184,3 @@ func toFloat(v any) (float64, bool) {
 	}
 	return 0, false
 }
-
