@@ -134,6 +134,11 @@ func TestAgentsOnSpaceship(t *testing.T) {
 	if !strings.Contains(results["e"], `"HomePlanet"`) || strings.Contains(results["e"], `"Transported"`) {
 		t.Errorf("val trajectories show no item fields, or the label: %.400s", results["e"])
 	}
+	for _, id := range []string{"b", "c"} {
+		if strings.Contains(results[id], `"Transported"`) {
+			t.Errorf("tool result %s shows the label column: %.400s", id, results[id])
+		}
+	}
 	t.Logf("val gen 1 %.4f, test %.4f", st.Gens[0].Score, *st.TestScore)
 	t.Logf("%-9s %5s %12s", "agent", "turn", "prompt chars")
 	for _, e := range turns {
