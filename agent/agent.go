@@ -192,7 +192,8 @@ type FeedbackInput struct {
 	Rollouts []trajectory.Trajectory
 	// Items are the val items rolled out, without labels.
 	Items []task.Item
-	// Stats is the reward shape of Rollouts (val).
+	// Stats is the reward shape of the incumbent's val rollouts (a weight
+	// update starts from the incumbent), not necessarily this generation's.
 	Stats rl.Stats
 	// TrainRollouts is the reward shape of the latest train rollouts of the
 	// incumbent's harness, nil when the run has none yet.
@@ -203,7 +204,8 @@ type FeedbackInput struct {
 	TrainPlan TrainPlan
 	// Budget is what is left of the run's budget.
 	Budget Budget
-	// Recommended is the rule table's algorithm for Stats.
+	// Recommended is the rule table's algorithm for Stats ("" when nothing
+	// can be learned: no token ids, equal rewards, no training unit).
 	Recommended rl.Algorithm
 	// ForcedAlgorithm is --algorithm, "" when free.
 	ForcedAlgorithm rl.Algorithm

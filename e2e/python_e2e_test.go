@@ -38,6 +38,7 @@ train = list(csv.DictReader(open(os.path.join(a.dataset_dir, "train.csv"))))
 assert all("label" in r for r in train), "train split carries labels"
 rows = list(csv.DictReader(open(os.path.join(a.dataset_dir, "test.csv"))))
 assert all("label" not in r for r in rows), "items must not carry labels"
+assert not {r["id"] for r in rows} & {r["id"] for r in train}, "no item being solved is in the train file"
 out = []
 for r in rows:
     body = json.dumps({"model": "policy", "messages": [{"role": "user", "content": "x=" + r["x"]}]}).encode()

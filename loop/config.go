@@ -109,6 +109,9 @@ func (c Config) Validate() error {
 	if c.Samples < 1 || c.Parallel < 1 || c.TrainItems < 1 || c.TrainSamples < 1 {
 		return fmt.Errorf("samples, parallel, train-items and train-samples must be positive")
 	}
+	if c.ItemTimeout <= 0 {
+		return fmt.Errorf("item timeout %s: want a positive duration", time.Duration(c.ItemTimeout))
+	}
 	if c.Algorithm != "" {
 		if _, err := rl.ParseAlgorithm(string(c.Algorithm)); err != nil {
 			return err

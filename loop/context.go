@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/sia-agent/sia/agent"
-	"github.com/sia-agent/sia/rl"
 	"github.com/sia-agent/sia/task"
 	"github.com/sia-agent/sia/verify"
 )
@@ -175,8 +174,11 @@ func (r *runner) incumbentTrainRollouts() *agent.TrainRollouts {
 		if p := r.st.Gen(g.Parent); p != nil {
 			ver = p.AdapterVersion
 		}
-		return &agent.TrainRollouts{Gen: g.Gen, HarnessSHA: g.HarnessSHA, AdapterVersion: ver,
-			Stats: rl.ComputeStats(rewardSamples(trajs))}
+		st, err := r.shapeOf(trajs)
+		if err != nil {
+			continue
+		}
+		return &agent.TrainRollouts{Gen: g.Gen, HarnessSHA: g.HarnessSHA, AdapterVersion: ver, Stats: st}
 	}
 	return nil
 }

@@ -87,6 +87,9 @@ func Run(ctx context.Context, cfg Config, d Deps, events []runstore.Event) (runs
 	if cfg.Mode == agent.ModeAuto && d.Trainer == nil {
 		r.progress(Progress{Kind: "notice", Text: "no trainer is available for this target: auto mode continues with the harness lever only"})
 	}
+	if err := r.repairFiles(); err != nil {
+		return r.st, fmt.Errorf("resume: %w", err)
+	}
 	if err := r.repairAdapters(ctx); err != nil {
 		return r.st, err
 	}

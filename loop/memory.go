@@ -16,6 +16,7 @@ import (
 	"github.com/sia-agent/sia/agent"
 	"github.com/sia-agent/sia/agent/measure"
 	"github.com/sia-agent/sia/harness"
+	"github.com/sia-agent/sia/reward"
 	"github.com/sia-agent/sia/rl"
 	"github.com/sia-agent/sia/trajectory"
 	"github.com/sia-agent/sia/verify"
@@ -303,8 +304,9 @@ func (r *runner) training(g int) *agent.Training {
 	trajs := r.trainRolloutsOf(g)
 	t.Rounds = max(1, r.cfg.TrainRounds)
 	if len(trajs) > 0 {
-		st := rl.ComputeStats(rewardSamples(trajs))
-		t.TrainStats = &st
+		if st, err := r.shapeOf(trajs); err == nil {
+			t.TrainStats = &st
+		}
 		items := map[string]bool{}
 		for _, tr := range trajs {
 			items[tr.Item] = true
@@ -355,3 +357,15 @@ func (r *runner) trainRolloutsOf(g int) []trajectory.Trajectory {
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
+
+// shapeOf is the reward shape of rollouts as package reward sees them for
+// this run's trainer (without a KL measurement): for train rollouts, the
+// shape of what the update learned from.
+func (r *runner) shapeOf(trajs []trajectory.Trajectory) (rl.Stats, error) {
+	var opts reward.Options
+	if o, ok := r.d.Trainer.(rewardOptioner); ok {
+		opts = o.RewardOptions()
+	}
+	b := reward.Collect(trajs, opts)
+	return b.Stats(reward.Params{}, nil)
+}

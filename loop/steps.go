@@ -203,6 +203,12 @@ func (r *runner) rollout(ctx context.Context, gen int) error {
 	if err != nil {
 		return err
 	}
+	// A first generation that fails everywhere has nothing to compare
+	// with: stop with the cause (a resume redoes the rollout). A later
+	// candidate that fails everywhere is just rejected.
+	if err := r.checkFailures(gen, "val rollout", trajs, gen == 1); err != nil {
+		return err
+	}
 	if err := r.writeTrajectories(genRel(gen, fileRollouts), trajs); err != nil {
 		return err
 	}
@@ -216,11 +222,20 @@ type Warmer interface {
 	Warm(ctx context.Context) error
 }
 
-// usesModel reports whether a harness may call the task model: a python
-// harness always may (through the gateway); a Starlark one when its code
-// mentions the model module.
+// usesModel reports whether a harness may call the task model: a Starlark
+// one when its code mentions the model module, a python one when it
+// mentions the OpenAI client or the endpoint it is given. A harness that
+// does not is never made to wait for a base model to be pretrained.
 func usesModel(src harness.Source) bool {
-	return !strings.HasSuffix(src.Name, ".star") || bytes.Contains(src.Code, []byte("model."))
+	if strings.HasSuffix(src.Name, ".star") {
+		return bytes.Contains(src.Code, []byte("model."))
+	}
+	for _, mark := range []string{"OPENAI", "openai", "chat/completions", "urllib", "requests", "http"} {
+		if bytes.Contains(src.Code, []byte(mark)) {
+			return true
+		}
+	}
+	return false
 }
 
 // withLogprobs asks every task-model call for token ids and sampling
@@ -379,6 +394,9 @@ func (r *runner) test(ctx context.Context) error {
 		return err
 	})
 	if err != nil {
+		return err
+	}
+	if err := r.checkFailures(best.Gen, "test rollout", trajs, true); err != nil {
 		return err
 	}
 	res, err := r.score(ctx, task.Test, trajs, r.cfg.Samples)

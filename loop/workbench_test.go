@@ -132,14 +132,14 @@ func TestMeasureKeepsFoldLabelsOut(t *testing.T) {
 	}
 }
 
-// recordingFeedback wraps an agent and keeps every input it was given.
-type recordingFeedback struct {
+// capturingFeedback wraps an agent and keeps every input it was given.
+type capturingFeedback struct {
 	inner agent.Feedback
 	mu    sync.Mutex
 	ins   []agent.FeedbackInput
 }
 
-func (f *recordingFeedback) Decide(ctx context.Context, in agent.FeedbackInput) (agent.FeedbackOutput, error) {
+func (f *capturingFeedback) Decide(ctx context.Context, in agent.FeedbackInput) (agent.FeedbackOutput, error) {
 	f.mu.Lock()
 	f.ins = append(f.ins, in)
 	f.mu.Unlock()
@@ -158,7 +158,7 @@ func (m editingMeta) Initial(context.Context, agent.MetaInput) (harness.Source, 
 }
 
 // runWith runs the fake task with the given agents to maxGen.
-func runWith(t *testing.T, code string, meta agent.Meta, fb agent.Feedback, mode string, maxGen int, trainer bool, mods ...func(*Deps)) (string, runstore.State) {
+func runAgents(t *testing.T, code string, meta agent.Meta, fb agent.Feedback, mode string, maxGen int, trainer bool, mods ...func(*Deps)) (string, runstore.State) {
 	t.Helper()
 	taskDir := writeTask(t, code)
 	runDir := filepath.Join(t.TempDir(), "run_t")
@@ -196,8 +196,8 @@ func runWith(t *testing.T, code string, meta agent.Meta, fb agent.Feedback, mode
 // the history the Feedback-Agent reads carries the reason for gen g (the
 // decision after g−1), not the one for g+1.
 func TestHistoryRationaleIsTheOneThatMadeTheGeneration(t *testing.T) {
-	fb := &recordingFeedback{inner: builtin.Feedback{}}
-	runWith(t, knobCode, builtin.Meta{}, fb, agent.ModeHarness, 4, false)
+	fb := &capturingFeedback{inner: builtin.Feedback{}}
+	runAgents(t, knobCode, builtin.Meta{}, fb, agent.ModeHarness, 4, false)
 	last := fb.ins[len(fb.ins)-1]
 	if len(last.History) != 3 || last.Gen != 3 {
 		t.Fatalf("history of %d gens at gen %d", len(last.History), last.Gen)
@@ -217,8 +217,8 @@ func TestHistoryRationaleIsTheOneThatMadeTheGeneration(t *testing.T) {
 // update's training curve and lineage, train rollouts' shape, memory and
 // the budget.
 func TestFeedbackContext(t *testing.T) {
-	fb := &recordingFeedback{inner: builtin.Feedback{Plateau: 1}}
-	runDir, st := runWith(t, modelCode, builtin.Meta{}, fb, agent.ModeAuto, 5, true)
+	fb := &capturingFeedback{inner: builtin.Feedback{Plateau: 1}}
+	runDir, st := runAgents(t, modelCode, builtin.Meta{}, fb, agent.ModeAuto, 5, true)
 	in := fb.ins[len(fb.ins)-1]
 	if len(in.Items) != 12 || in.TrainSize != 28 {
 		t.Errorf("%d val items, train size %d", len(in.Items), in.TrainSize)
@@ -286,7 +286,7 @@ func TestFeedbackContext(t *testing.T) {
 // the same seeds, and that sia show prints it beside gen 1.
 func TestBaselineRowWhenTheMetaAgentEdits(t *testing.T) {
 	edited := `{"mult": [2], "offset": [1]}`
-	runDir, st := runWith(t, knobCode, editingMeta{code: edited}, builtin.Feedback{}, agent.ModeHarness, 2, false)
+	runDir, st := runAgents(t, knobCode, editingMeta{code: edited}, builtin.Feedback{}, agent.ModeHarness, 2, false)
 	var b baselineInfo
 	raw, err := os.ReadFile(filepath.Join(runDir, fileBaseline))
 	if err != nil {
@@ -324,7 +324,7 @@ func TestBaselineRowWhenTheMetaAgentEdits(t *testing.T) {
 	}
 
 	// With the reference unchanged there is no baseline.
-	runDir, _ = runWith(t, knobCode, builtin.Meta{}, builtin.Feedback{}, agent.ModeHarness, 1, false)
+	runDir, _ = runAgents(t, knobCode, builtin.Meta{}, builtin.Feedback{}, agent.ModeHarness, 1, false)
 	if _, err := os.Stat(filepath.Join(runDir, fileBaseline)); !os.IsNotExist(err) {
 		t.Errorf("baseline scored for an unchanged reference: %v", err)
 	}
@@ -362,7 +362,7 @@ def solve(item):
 `, tc.variant)
 			var warms atomic.Int32
 			policy := func(context.Context, string, int) (llm.Model, error) { return warmCountingModel{warms: &warms}, nil }
-			_, st := runWith(t, code, builtin.Meta{}, builtin.Feedback{}, agent.ModeHarness, 1, false, func(d *Deps) {
+			_, st := runAgents(t, code, builtin.Meta{}, builtin.Feedback{}, agent.ModeHarness, 1, false, func(d *Deps) {
 				d.Runtime, d.Policy = starlark.New(starlark.Config{}), policy
 			})
 			if got := warms.Load(); got != tc.warms {

@@ -61,10 +61,17 @@ type Summary struct {
 	Reason        string   `json:"reason,omitempty"`
 	Tokens        int      `json:"tokens"`
 	CostUSD       float64  `json:"cost_usd"`
+	// Sandbox is how untrusted python code was isolated ("bwrap", or
+	// "none" when the user turned isolation off); "" when none ran.
+	Sandbox string `json:"sandbox,omitempty"`
 
 	// Baseline is nil when gen 1 is the reference harness itself.
 	Baseline *Baseline `json:"baseline,omitempty"`
 }
+
+// Unsandboxed reports whether python code ran without isolation, so its
+// scores carry no held-out guarantee.
+func (s *Summary) Unsandboxed() bool { return s.Sandbox == "none" }
 
 type runJSON struct {
 	RunID          string `json:"run_id"`
@@ -72,6 +79,7 @@ type runJSON struct {
 	Mode           string `json:"mode"`
 	Metric         string `json:"metric"`
 	HigherIsBetter *bool  `json:"higher_is_better"`
+	Sandbox        string `json:"sandbox"`
 }
 
 // Load reads a run folder.
@@ -94,6 +102,7 @@ func Load(dir string) (*Summary, error) {
 		return nil, fmt.Errorf("%s/events.jsonl: %w", dir, err)
 	}
 	sum := FromState(rj.RunID, rj.Task, rj.Mode, rj.Metric, st)
+	sum.Sandbox = rj.Sandbox
 	if b, err := os.ReadFile(filepath.Join(dir, "baseline.json")); err == nil {
 		var base Baseline
 		if err := json.Unmarshal(b, &base); err != nil {
@@ -149,7 +158,11 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 
 // WriteText prints the summary as a table.
 func (s *Summary) WriteText(w io.Writer) error {
-	fmt.Fprintf(w, "run %s · task %s · mode %s · metric %s (val)\n\n", s.Run, s.Task, s.Mode, s.Metric)
+	fmt.Fprintf(w, "run %s · task %s · mode %s · metric %s (val)\n", s.Run, s.Task, s.Mode, s.Metric)
+	if s.Unsandboxed() {
+		fmt.Fprintln(w, "UNSANDBOXED: python code ran without isolation (--sandbox none); it could read anything, held-out labels included")
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
 	fmt.Fprintln(tw, "gen\taction\talgorithm\tscore\tduration\ttokens\tcost\t")
 	for _, g := range s.Generations {

@@ -73,3 +73,16 @@ func TestSummaryFormats(t *testing.T) {
 		}
 	}
 }
+
+func TestUnsandboxedRunIsMarked(t *testing.T) {
+	s := FromState("1", "t", "harness", "accuracy", runstore.State{})
+	var b strings.Builder
+	if err := s.WriteText(&b); err != nil || strings.Contains(b.String(), "UNSANDBOXED") {
+		t.Fatalf("a run without python code is marked: %q %v", b.String(), err)
+	}
+	s.Sandbox = "none"
+	b.Reset()
+	if err := s.WriteText(&b); err != nil || !strings.Contains(b.String(), "UNSANDBOXED") {
+		t.Fatalf("an unsandboxed run is not marked: %q %v", b.String(), err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/sia-agent/sia/runstore/atomicfile"
@@ -108,6 +109,9 @@ func Open(dir string) (_ *Store, _ []Event, err error) {
 		return nil, nil, fmt.Errorf("%s: events.jsonl: %w", dir, err)
 	}
 	s.seq = len(events)
+	if err := sweepTemps(dir); err != nil {
+		return nil, nil, err
+	}
 	if err := s.truncateTorn(events); err != nil {
 		return nil, nil, err
 	}
@@ -262,4 +266,73 @@ func ReplaceDir(dst string, fill func(tmp string) error) error {
 		return err
 	}
 	return os.RemoveAll(old)
+}
+
+// Truncate keeps only the first n events (a resume that found an earlier
+// step's files gone redoes from there). It rewrites events.jsonl
+// atomically and appends continue after event n-1.
+func (s *Store) Truncate(events []Event, n int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n < 0 || n > len(events) {
+		return fmt.Errorf("truncate to %d of %d events", n, len(events))
+	}
+	if s.events != nil {
+		s.events.Close()
+		s.events = nil
+	}
+	s.seq = n
+	if err := s.truncateTorn(events[:n]); err != nil {
+		return err
+	}
+	return s.openEvents()
+}
+
+// TempDir is a run folder's scratch space (a python harness's working
+// folders): emptied whenever the run is opened again.
+const TempDir = ".tmp"
+
+// sweepTemps removes what a killed process left half-done: temp files of
+// atomic writes (.name.tmp123), temp and old folders of ReplaceDir, and
+// the scratch folder.
+func sweepTemps(dir string) error {
+	if err := os.RemoveAll(filepath.Join(dir, TempDir)); err != nil {
+		return err
+	}
+	return filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || p == dir {
+			return err
+		}
+		name := d.Name()
+		if isTemp(name) {
+			if err := os.RemoveAll(p); err != nil {
+				return err
+			}
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+		}
+		return nil
+	})
+}
+
+// isTemp matches the names atomicfile.Write and ReplaceDir use for work in
+// progress: ".<name>.tmp<digits>" and "<name>.old".
+func isTemp(name string) bool {
+	if strings.HasSuffix(name, ".old") {
+		return true
+	}
+	if !strings.HasPrefix(name, ".") {
+		return false
+	}
+	i := strings.LastIndex(name, ".tmp")
+	if i < 1 {
+		return false
+	}
+	for _, c := range name[i+4:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -222,3 +222,42 @@ func TestAppendRefusesAChangedLog(t *testing.T) {
 		t.Error("the refused append wrote to the log")
 	}
 }
+
+// A killed process's half-done writes are swept when the run is opened.
+func TestOpenSweepsLeftovers(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run_1")
+	s, err := Create(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	left := []string{"gen_1/.results.json.tmp123", ".best.tmp456/harness.star", "best.old/x", TempDir + "/sia-py-1/work/x"}
+	keep := []string{"gen_1/results.json", "gen_1/.hidden", "best/harness.star"}
+	for _, p := range append(left, keep...) {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, p), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, _, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, p := range left {
+		top := strings.SplitN(p, "/", 2)[0]
+		if top == "gen_1" {
+			top = p
+		}
+		if _, err := os.Stat(filepath.Join(dir, top)); err == nil {
+			t.Errorf("%s was left behind", top)
+		}
+	}
+	for _, p := range keep {
+		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
+			t.Errorf("%s was removed", p)
+		}
+	}
+}

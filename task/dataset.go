@@ -104,6 +104,9 @@ func (t *Task) Load(ctx context.Context) (*Dataset, error) {
 		}
 		rows[name], rows[sp.CarveFrom] = carved, kept
 	}
+	if err := checkDisjoint(rows); err != nil {
+		return nil, fmt.Errorf("task %q: %w", t.Spec.Name, err)
+	}
 	d := &Dataset{items: map[string][]Item{}, gold: map[string]map[string]string{}}
 	for _, name := range order {
 		sp, ok := t.Spec.Splits[name]
@@ -197,11 +200,38 @@ func (t *Task) attachGold(rs []row, g GoldSpec) error {
 		if !ok1 || !ok2 {
 			return fmt.Errorf("%s: record %d lacks %q or %q", g.File, i+1, idKey, labelKey)
 		}
-		labels[scalarString(id)] = scalarString(lab)
+		sid := scalarString(id)
+		if _, dup := labels[sid]; dup {
+			return fmt.Errorf("%s: duplicate id %q", g.File, sid)
+		}
+		labels[sid] = scalarString(lab)
 	}
+	var missing []string
 	for i := range rs {
 		if l, ok := labels[rs[i].item.ID]; ok {
 			rs[i].label, rs[i].hasLabel = l, true
+		} else {
+			missing = append(missing, rs[i].item.ID)
+		}
+	}
+	// A split scored on a silent subset would report a number about other
+	// items than it names.
+	if len(missing) > 0 {
+		return fmt.Errorf("%s has no label for %d of %d items (e.g. %s)", g.File, len(missing), len(rs), strings.Join(missing[:min(3, len(missing))], ", "))
+	}
+	return nil
+}
+
+// checkDisjoint fails when an id is in two splits: an item labelled in
+// train and solved in val or test would turn its label into an answer.
+func checkDisjoint(rows map[string][]row) error {
+	where := map[string]string{}
+	for _, name := range []string{Train, Val, Test} {
+		for _, r := range rows[name] {
+			if prev, ok := where[r.item.ID]; ok {
+				return fmt.Errorf("id %q is in both the %s and %s splits", r.item.ID, prev, name)
+			}
+			where[r.item.ID] = name
 		}
 	}
 	return nil

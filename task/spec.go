@@ -130,6 +130,9 @@ func (s Spec) validate() error {
 	if s.Name == "" {
 		return fmt.Errorf("task.yaml: name is empty")
 	}
+	if s.ItemTimeoutS < 0 {
+		return fmt.Errorf("task.yaml: item_timeout_s %g: want a positive number of seconds", s.ItemTimeoutS)
+	}
 	if s.Direction != "max" && s.Direction != "min" {
 		return fmt.Errorf("task.yaml: direction %q: want max or min", s.Direction)
 	}

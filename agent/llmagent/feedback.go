@@ -123,7 +123,7 @@ func (f *Feedback) Decide(ctx context.Context, in agent.FeedbackInput) (agent.Fe
 	}
 	switch decision.Action {
 	case agent.ActionWeights:
-		out.Decision.Change = fmt.Sprintf("train the adapter with %s on generation %d's rollouts; harness %s unchanged", decision.Algorithm, in.Gen, incumbentSHA)
+		out.Decision.Change = fmt.Sprintf("train a new adapter with %s on fresh rollouts of the incumbent on train-split items, starting from the incumbent's adapter; harness %s unchanged", decision.Algorithm, incumbentSHA)
 		if in.Recommended != "" && decision.Algorithm != in.Recommended {
 			out.Decision.Change += fmt.Sprintf(" (the rule table recommended %s)", in.Recommended)
 		}

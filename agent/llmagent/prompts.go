@@ -248,10 +248,8 @@ func newFeedbackData(in *agent.FeedbackInput, name string, cfg Config) feedbackD
 	for _, a := range rl.Algorithms {
 		d.Algorithms = append(d.Algorithms, algorithmHelp{Name: a, Use: algorithmUse(a)})
 	}
-	if in.Recommended != "" {
-		if a, why := rl.Select(in.Stats); a == in.Recommended {
-			d.RecommendedWhy = why
-		}
+	if a, why := rl.Select(in.Stats); a == in.Recommended {
+		d.RecommendedWhy = why // also why none, when nothing can be learned
 	}
 	d.History, d.HasAcceptance, d.Incumbent = historyRows(in.History)
 	d.Trainings = trainingLines(in.History)

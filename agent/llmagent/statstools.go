@@ -41,8 +41,9 @@ func rewardStatsTool(in *agent.FeedbackInput) Tool {
 	return Tool{
 		Spec: llm.Tool{
 			Name: ToolRewardStats,
-			Description: "Return this generation's validation score and the shape of its rewards (success rate, mean, variance, within-item variance, " +
-				"failed fraction, binary or continuous, heavy tail, KL to base), the RL algorithm the rule table recommends for that shape, and the actions allowed now.",
+			Description: "Return this generation's validation score; the shape of the incumbent's rewards (success rate, mean, variance, within-item variance, " +
+				"failed fraction, binary or continuous, heavy tail, KL to base, training units per algorithm), which is what a weight update starts from; " +
+				"the RL algorithm the rule table recommends for that shape (none when nothing can be learned), and the actions allowed now.",
 			Parameters: schema(map[string]prop{}),
 		},
 		Run: func(_ context.Context, raw json.RawMessage) (string, error) {

@@ -177,7 +177,7 @@ func (h *Harness) worker(ctx context.Context) (*proc, error) {
 		return nil, h.dead
 	}
 	if err := h.restart(ctx); err != nil {
-		h.dead = fmt.Errorf("restart after %v: %w", h.p.why(), err)
+		h.dead = fmt.Errorf("%w; restarting it failed: %v", h.p.why(), err)
 		return nil, h.dead
 	}
 	return h.p, nil
@@ -326,7 +326,8 @@ func (p *proc) describe(waitErr error) error {
 		}
 	}
 	switch {
-	case strings.Contains(head, "out of memory") || strings.Contains(head, "cannot allocate memory"):
+	case strings.Contains(head, "out of memory") || strings.Contains(head, "cannot allocate memory") ||
+		strings.Contains(head, "failed to allocate"): // the last is the race detector's allocator
 		return fmt.Errorf("%w: the harness exceeded its memory limit (%d MiB)", ErrWorkerDied, p.memory>>20)
 	case strings.HasPrefix(head, "SIGSEGV") && maxRSS > p.memory/4:
 		// A failed mapping at the limit can surface as a fault in the Go
