@@ -62,12 +62,27 @@ func (r *runner) reference() (harness.Source, bool) {
 		return harness.Source{}, false
 	}
 	g1 := r.st.Gen(1)
-	name, code, err := r.d.Task.ReferenceHarness()
-	if g1 == nil || err != nil || len(code) == 0 {
+	ref, err := r.metaReference()
+	if g1 == nil || err != nil || len(ref.Code) == 0 {
 		return harness.Source{}, false
 	}
-	ref := harness.Source{Name: name, Code: code}
 	return ref, ref.SHA() != g1.HarnessSHA
+}
+
+// ReferenceSeeder is a Meta-Agent that starts from a harness other than
+// the task's reference (a target profile's agent_reference); the baseline
+// is then that harness, the one the Meta-Agent was given.
+type ReferenceSeeder interface {
+	Reference() harness.Source
+}
+
+// metaReference is the harness the Meta-Agent started from.
+func (r *runner) metaReference() (harness.Source, error) {
+	if s, ok := r.d.Meta.(ReferenceSeeder); ok {
+		return s.Reference(), nil
+	}
+	name, code, err := r.d.Task.ReferenceHarness()
+	return harness.Source{Name: name, Code: code}, err
 }
 
 // scoreBaseline scores the reference harness on val, and on test when

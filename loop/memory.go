@@ -64,8 +64,7 @@ func (r *runner) buildMemory() (*agent.Memory, error) {
 		switch {
 		case g.Gen == 1:
 			c.Summary = fmt.Sprintf("the first harness (%s)", g.HarnessSHA)
-			if name, code, err := r.d.Task.ReferenceHarness(); err == nil {
-				ref := harness.Source{Name: name, Code: code}
+			if ref, err := r.metaReference(); err == nil && len(ref.Code) > 0 {
 				if ref.SHA() == cur.SHA() {
 					c.Summary = "the task's reference harness, unchanged"
 				} else {

@@ -388,8 +388,24 @@ func TestNoBaselineForAGivenHarness(t *testing.T) {
 	if _, needed := r.reference(); !needed {
 		t.Fatal("a Meta-Agent's edit of the reference needs no baseline")
 	}
+	// A Meta-Agent seeded with another harness (a profile's
+	// agent_reference) that leaves it unchanged needs none either.
+	r.d.Meta = seededMeta{seed: harness.Source{Name: harness.StarlarkFile, Code: []byte("seed")}}
+	r.st.Gens[0].HarnessSHA = r.d.Meta.(seededMeta).seed.SHA()
+	if _, needed := r.reference(); needed {
+		t.Error("an unchanged seed gets a baseline")
+	}
 	r.cfg.InitialHarness = "given.star"
+	r.st.Gens[0].HarnessSHA = "0123456789ab"
 	if _, needed := r.reference(); needed {
 		t.Error("a given harness gets a baseline")
 	}
 }
+
+// seededMeta starts from its own reference.
+type seededMeta struct {
+	builtin.Meta
+	seed harness.Source
+}
+
+func (m seededMeta) Reference() harness.Source { return m.seed }
