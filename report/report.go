@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -73,44 +71,13 @@ type Summary struct {
 // scores carry no held-out guarantee.
 func (s *Summary) Unsandboxed() bool { return s.Sandbox == "none" }
 
-type runJSON struct {
-	RunID          string `json:"run_id"`
-	Task           string `json:"task"`
-	Mode           string `json:"mode"`
-	Metric         string `json:"metric"`
-	HigherIsBetter *bool  `json:"higher_is_better"`
-	Sandbox        string `json:"sandbox"`
-}
-
-// Load reads a run folder.
+// Load reads a run folder into its summary.
 func Load(dir string) (*Summary, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "run.json"))
-	if err != nil {
-		return nil, fmt.Errorf("%s is not a run folder: %w", dir, err)
-	}
-	var rj runJSON
-	if err := json.Unmarshal(b, &rj); err != nil {
-		return nil, fmt.Errorf("%s/run.json: %w", dir, err)
-	}
-	higher := rj.HigherIsBetter == nil || *rj.HigherIsBetter
-	events, err := runstore.ReadEvents(dir)
+	r, err := Open(dir)
 	if err != nil {
 		return nil, err
 	}
-	st, err := runstore.Replay(events, higher)
-	if err != nil {
-		return nil, fmt.Errorf("%s/events.jsonl: %w", dir, err)
-	}
-	sum := FromState(rj.RunID, rj.Task, rj.Mode, rj.Metric, st)
-	sum.Sandbox = rj.Sandbox
-	if b, err := os.ReadFile(filepath.Join(dir, "baseline.json")); err == nil {
-		var base Baseline
-		if err := json.Unmarshal(b, &base); err != nil {
-			return nil, fmt.Errorf("%s/baseline.json: %w", dir, err)
-		}
-		sum.Baseline = &base
-	}
-	return sum, nil
+	return r.Summary, nil
 }
 
 // FromState builds a summary from a replayed state.

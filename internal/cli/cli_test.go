@@ -449,3 +449,19 @@ func TestExitCodes(t *testing.T) {
 		t.Errorf("interrupted: code %d %q", code, e.String())
 	}
 }
+
+// sia tasks fits 100 columns and says how to get missing data.
+func TestTasksFitsAndHelps(t *testing.T) {
+	out, _, code := runCLI(t, map[string]string{"SIA_DATA_DIR": t.TempDir()}, "tasks")
+	if code != 0 {
+		t.Fatal(code)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if n := len([]rune(line)); n > 100 {
+			t.Errorf("%d columns: %q", n, line)
+		}
+	}
+	if !strings.Contains(out, "lawbench: sia data pull lawbench, or sia data import DIR") {
+		t.Errorf("no hint for missing data:\n%s", out)
+	}
+}

@@ -33,9 +33,6 @@ func Main(ctx context.Context, args []string, s Streams, getenv func(string) str
 	root := NewRoot(s, getenv)
 	root.SetArgs(defaultToRun(root, args))
 	err := root.ExecuteContext(ctx)
-	if err == nil && ctx.Err() != nil {
-		err = ctx.Err() // a command that finished its step as the signal came
-	}
 	if err != nil {
 		msg := err.Error()
 		if errors.Is(err, context.Canceled) {
@@ -70,6 +67,7 @@ Environment:
 	root.SetErr(s.Err)
 	root.SetIn(s.In)
 	root.AddCommand(newRunCmd(a), newTasksCmd(a), newShowCmd(a), newVerifyCmd(a), newModelCmd(a), newDataCmd(a))
+	root.AddCommand(newWebCmd(a), newPlotCmd(a))
 	setNormalize(root)
 	return root
 }

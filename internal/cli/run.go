@@ -70,6 +70,9 @@ type runOptions struct {
 	// BestOfN is SIA_BEST_OF_N, the candidate harnesses per generation; only
 	// 1 is supported (applySIA refuses more).
 	BestOfN int
+	// The dashboard beside the run (sia run --web).
+	Web     bool
+	WebAddr string
 }
 
 func (o *runOptions) validate() error {
@@ -195,6 +198,8 @@ func bindRunFlags(f *pflag.FlagSet, o *runOptions) {
 	f.StringVar(&o.AdapterServer, "adapter-server", "auto", "where new adapters are served: auto (vLLM when the target provider is vllm), vllm")
 	f.StringVar(&o.Sandbox, "sandbox", "bwrap", "isolation for python harnesses and evaluate.py: bwrap (bubblewrap; the run refuses to start where it cannot) or none (no isolation, marked in sia show); env SIA_SANDBOX_MODE")
 	bindSIAFlags(f, &o.SIA)
+	f.BoolVar(&o.Web, "web", false, "serve the dashboard (sia web) of --runs-dir while the run goes on")
+	f.StringVar(&o.WebAddr, "web-addr", defaultWebAddr, "HOST:PORT of the --web dashboard; an address beyond loopback gets a generated token")
 }
 
 // run opens the task and the run folder, builds the backends and runs the loop.
@@ -244,6 +249,13 @@ func (a *app) run(cmd *cobra.Command, o *runOptions) error {
 	defer be.close()
 	if o.Mode == agent.ModeWeights && be.trainer == nil {
 		return fmt.Errorf("--mode weights needs a trainer, and target profile %q has none (use --trainer, or --mode auto)", o.TargetProfile)
+	}
+	if o.Web {
+		stop, err := a.webBeside(ctx, o)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	dir := o.runDir
 	if dir == "" {
