@@ -52,4 +52,3 @@ func syncDir(dir string) error {
 	_ = d.Sync() // best effort: some filesystems refuse directory fsync
 	return nil
 }
-
