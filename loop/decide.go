@@ -12,9 +12,7 @@ import (
 	"github.com/sia-agent/sia/harness"
 	"github.com/sia-agent/sia/reward"
 	"github.com/sia-agent/sia/rl"
-	"github.com/sia-agent/sia/rollout"
 	"github.com/sia-agent/sia/runstore"
-	"github.com/sia-agent/sia/task"
 	"github.com/sia-agent/sia/verify"
 )
 
@@ -22,10 +20,15 @@ import (
 func (r *runner) decide(ctx context.Context, gen int) error {
 	start := time.Now()
 	r.progress(Progress{Kind: "step", Gen: gen, Step: "decide"})
+	if err := r.scoreBaseline(ctx, false); err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
 	in, err := r.feedbackInput(ctx, gen)
 	if err != nil {
 		return err
 	}
+	cost := &measureCost{}
+	in.Measure = r.measureFunc(gen+1, cost)
 	if err := os.MkdirAll(in.GenDir, 0o755); err != nil {
 		return err
 	}
@@ -55,8 +58,9 @@ func (r *runner) decide(ctx context.Context, gen int) error {
 			return err
 		}
 	}
+	tokens, usd := cost.totals()
 	if err := r.emit(runstore.Event{Type: runstore.EvDecided, Gen: gen, Action: dec.Action, Algorithm: dec.Algorithm,
-		Rationale: dec.Rationale, DurationS: since(start)}); err != nil {
+		Rationale: dec.Rationale, DurationS: since(start), Tokens: tokens, CostUSD: usd}); err != nil {
 		return err
 	}
 	if dec.Action == agent.ActionHarness {
@@ -136,14 +140,15 @@ func (r *runner) feedbackInput(ctx context.Context, gen int) (agent.FeedbackInpu
 	// something to train on.
 	canTrain := r.d.Trainer != nil && r.cfg.Mode != agent.ModeHarness && r.d.Policy != nil &&
 		alg != "" && stats.Units.Of(alg) > 0
-	return agent.FeedbackInput{
+	in := agent.FeedbackInput{
 		TaskName: r.d.Task.Spec.Name, TaskDoc: doc, Mode: r.cfg.Mode, Gen: gen,
-		Current: cur, Incumbent: inc, Decl: decl, History: r.history(),
+		Current: cur, Incumbent: inc, Decl: decl,
 		Higher: r.higher, Results: &res, Rollouts: trajs, Stats: stats, Recommended: rec,
 		ForcedAlgorithm: r.cfg.Algorithm, CanTrain: canTrain, RemainingGens: r.cfg.MaxGen - gen,
-		GenDir: r.d.Store.GenDir(gen + 1), Try: r.tryFunc(), Seed: r.cfg.Seed + int64(gen),
+		GenDir: r.d.Store.GenDir(gen + 1), Seed: r.cfg.Seed + int64(gen),
 		Public: r.agentView(), Docs: r.d.Docs,
-	}, nil
+	}
+	return in, r.addFeedbackContext(&in)
 }
 
 // rewardOptioner is a trainer that can learn only from some model calls
@@ -186,62 +191,4 @@ func (r *runner) rewardStats(ctx context.Context, gen int) (rl.Stats, error) {
 		}
 	}
 	return b.Stats(reward.Params{}, kl)
-}
-
-func (r *runner) history() []agent.GenSummary {
-	var out []agent.GenSummary
-	for _, g := range r.st.Gens {
-		if !g.Verified {
-			continue
-		}
-		src, _ := r.readHarness(g.Gen)
-		out = append(out, agent.GenSummary{Gen: g.Gen, Action: g.Action, Algorithm: g.Algorithm, Score: g.Score,
-			HarnessSHA: g.HarnessSHA, Knobs: src.Knobs, AdapterVersion: g.AdapterVersion, Rationale: g.Rationale})
-	}
-	return out
-}
-
-// tryFunc lets LLM agents run a candidate harness on a few val items. It
-// returns gold-free verdicts only.
-func (r *runner) tryFunc() agent.TryFunc {
-	return func(ctx context.Context, src harness.Source, n int) ([]verify.ItemResult, error) {
-		items := r.d.Data.Items(task.Val)
-		if n <= 0 || n > len(items) {
-			n = len(items)
-		}
-		items = items[:n]
-		base := r.st.Gen(r.st.BestGen)
-		dir, ver := "", 0
-		if base != nil {
-			dir, ver = base.AdapterDir, base.AdapterVersion
-		}
-		env, err := r.env(ctx, dir, ver, src, items)
-		if err != nil {
-			return nil, err
-		}
-		h, err := r.d.Runtime.Load(ctx, src, env)
-		if err != nil {
-			return nil, err
-		}
-		defer h.Close()
-		trajs, err := rollout.Run(ctx, h, items, r.rolloutConfig(0, task.Val, src.SHA(), ver, 1), nil)
-		if err != nil {
-			return nil, err
-		}
-		res, err := r.score(ctx, task.Val, trajs, 1)
-		if err != nil {
-			return nil, err
-		}
-		want := map[string]bool{}
-		for _, it := range items {
-			want[it.ID] = true
-		}
-		var out []verify.ItemResult
-		for _, it := range res.Items {
-			if want[it.ID] {
-				out = append(out, it)
-			}
-		}
-		return out, nil
-	}
 }

@@ -33,6 +33,18 @@ type Best struct {
 	Score float64 `json:"score"`
 }
 
+// Baseline is the task's reference harness, scored on the same val and
+// test items and seeds as the generations when the Meta-Agent changed it
+// (the run folder's baseline.json).
+type Baseline struct {
+	HarnessSHA string   `json:"harness_sha"`
+	Val        float64  `json:"val"`
+	Test       *float64 `json:"test"`
+	DurationS  float64  `json:"duration_s"`
+	Tokens     int      `json:"tokens"`
+	CostUSD    float64  `json:"cost_usd"`
+}
+
 // Summary is `sia show --json`.
 type Summary struct {
 	FormatVersion int      `json:"format_version"`
@@ -50,6 +62,9 @@ type Summary struct {
 	// Sandbox is how untrusted python code was isolated ("bwrap", or
 	// "none" when the user turned isolation off); "" when none ran.
 	Sandbox string `json:"sandbox,omitempty"`
+
+	// Baseline is nil when gen 1 is the reference harness itself.
+	Baseline *Baseline `json:"baseline,omitempty"`
 }
 
 // Unsandboxed reports whether python code ran without isolation, so its
@@ -135,6 +150,13 @@ func (s *Summary) WriteText(w io.Writer) error {
 			cost = fmt.Sprintf("$%.4f", g.CostUSD)
 		}
 		fmt.Fprintf(tw, "%d%s\t%s\t%s\t%s\t%.1fs\t%d\t%s\t\n", g.Gen, mark, g.Action, alg, score, g.DurationS, g.Tokens, cost)
+		if b := s.Baseline; b != nil && g.Gen == 1 {
+			cost := "—"
+			if b.CostUSD > 0 {
+				cost = fmt.Sprintf("$%.4f", b.CostUSD)
+			}
+			fmt.Fprintf(tw, "ref\treference harness\t—\t%.4f\t%.1fs\t%d\t%s\t\n", b.Val, b.DurationS, b.Tokens, cost)
+		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -145,6 +167,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 	}
 	if s.TestScore != nil {
 		tail = append(tail, fmt.Sprintf("held-out test: %.4f", *s.TestScore))
+		if b := s.Baseline; b != nil && b.Test != nil {
+			tail = append(tail, fmt.Sprintf("reference harness test: %.4f", *b.Test))
+		}
 	} else if s.Finished {
 		tail = append(tail, "held-out test: none")
 	}

@@ -94,6 +94,12 @@ func OpenFS(fsys fs.FS, name string) (*Run, error) {
 	}
 	r.Summary = FromState(cfg.RunID, cfg.Task, cfg.Mode, cfg.Metric, r.State)
 	r.Summary.Sandbox = cfg.Sandbox
+	var base Baseline
+	if ok, err := r.readJSON("baseline.json", &base); err != nil {
+		return nil, err
+	} else if ok {
+		r.Summary.Baseline = &base
+	}
 	return r, nil
 }
 

@@ -94,6 +94,18 @@ func TestWorkerSolvesLikeInProcess(t *testing.T) {
 	if len(setupLogs) != 1 || setupLogs[0] != "setup saw 1 train rows and 1 files" {
 		t.Errorf("setup logs %q", setupLogs)
 	}
+	// A load's own Env.SetupLog takes its lines instead (the agents'
+	// measuring tool shows each fold's).
+	var mine []string
+	env.SetupLog = func(l string) { mine = append(mine, l) }
+	h2, err := rt.Load(t.Context(), harness.Source{Name: "h.star", Code: []byte(honest)}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2.Close()
+	if len(mine) != 1 || mine[0] != "setup saw 1 train rows and 1 files" || len(setupLogs) != 1 {
+		t.Errorf("env setup log %q, runtime's %q", mine, setupLogs)
+	}
 	d, err := rt.Inspect(harness.Source{Name: "h.star", Code: []byte(honest)})
 	if err != nil || len(d.Order) != 2 || d.Order[0] != "n" {
 		t.Errorf("inspect: %+v, %v", d, err)

@@ -314,6 +314,10 @@ func (a *app) run(cmd *cobra.Command, o *runOptions) error {
 		Task: t, Data: data, Runtime: be.runtime, Meta: be.meta, Feedback: be.feedback,
 		Trainer: be.trainer, Policy: be.policy, Store: store, Progress: pr.report,
 		Gateway: be.gateway, GatewayURL: be.gatewayURL, GatewayKey: be.gateway.APIKey(), Docs: docs.FS,
+		Spend: func() agent.Budget {
+			u := be.budget.Spent()
+			return agent.Budget{SpentTokens: u.PromptTokens + u.CompletionTokens, SpentUSD: u.CostUSD, LimitTokens: o.BudgetTokens, LimitUSD: o.BudgetUSD}
+		},
 	}, events)
 	pr.finish()
 	if err != nil {

@@ -341,6 +341,10 @@ func (m seededMeta) Initial(ctx context.Context, in agent.MetaInput) (harness.So
 	return m.Meta.Initial(ctx, in)
 }
 
+// Reference implements loop.ReferenceSeeder: the run's baseline is the
+// seed, the harness the Meta-Agent starts from.
+func (m seededMeta) Reference() harness.Source { return m.seed }
+
 // earlyStop ends the run once the incumbent's val score reaches a
 // threshold (SIA_EARLY_STOP_THRESHOLD: at or above it, or at or below it
 // for a lower-is-better metric); until then its Feedback-Agent decides.
