@@ -105,6 +105,22 @@ type Policy struct {
 	Limits Limits
 	// Timeout kills it, and everything it started, when it passes.
 	Timeout time.Duration
+	// Gateway, when set, is the one network endpoint the process may
+	// reach. Under bubblewrap the process gets its own network namespace
+	// with nothing but loopback, so nothing else — not sia web's
+	// dashboard, not any other local service — is reachable from it.
+	Gateway *GatewayProxy
+}
+
+// GatewayProxy carries the sandbox's only connection out: a proxy inside
+// the sandbox listens on Listen (a loopback host:port, the address the
+// process is told) and forwards each connection to the Unix socket Socket,
+// which sia serves on the host and bind-mounts in. Proxy is the sia
+// executable that runs the proxy (as NetProxyArg).
+type GatewayProxy struct {
+	Listen string
+	Socket string
+	Proxy  string
 }
 
 // Nobody is the unprivileged user a sandbox started by root runs as.
@@ -139,7 +155,7 @@ type host struct {
 func bwrapArgs(h host, p Policy) []string {
 	l := p.Limits.withDefaults()
 	a := []string{
-		"--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+		"--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--unshare-net",
 		"--die-with-parent", "--new-session", "--clearenv",
 	}
 	if !h.root {
@@ -165,12 +181,16 @@ func bwrapArgs(h host, p Policy) []string {
 	for _, d := range runtimeDirs {
 		made[d] = true
 	}
-	for _, m := range sortedMounts(p.Mounts) {
+	mounts := p.Mounts
+	if g := p.Gateway; g != nil {
+		mounts = append(append([]Mount(nil), mounts...), Mount{Path: g.Socket, Writable: true}, Mount{Path: g.Proxy})
+	}
+	for _, m := range sortedMounts(mounts) {
 		// bwrap would create missing parents with the host's modes (a
 		// 0700 /root would hide a pyenv interpreter from nobody): make
 		// them 0755 first.
 		for _, anc := range ancestors(m.Path) {
-			if made[anc] || underAny(anc, p.Mounts, m.Path) {
+			if made[anc] || underAny(anc, mounts, m.Path) {
 				continue
 			}
 			made[anc] = true
@@ -193,6 +213,11 @@ func bwrapArgs(h host, p Policy) []string {
 	if h.root {
 		a = append(a, h.tools.setpriv, "--reuid="+strconv.Itoa(Nobody), "--regid="+strconv.Itoa(Nobody),
 			"--clear-groups", "--bounding-set=-all", "--inh-caps=-all", "--no-new-privs", "--")
+	}
+	if g := p.Gateway; g != nil {
+		// After the uid switch: the proxy runs as the sandbox user, before
+		// the limits (which are the harness's).
+		a = append(a, g.Proxy, NetProxyArg, "--listen", g.Listen, "--to", g.Socket, "--")
 	}
 	a = append(a, prlimitArgs(h.tools.prlimit, l)...)
 	return append(a, p.Argv...)
@@ -277,6 +302,9 @@ func (p Policy) validate() error {
 	}
 	if p.Dir != "" && !filepath.IsAbs(p.Dir) {
 		return fmt.Errorf("sandbox: working dir %q must be absolute", p.Dir)
+	}
+	if g := p.Gateway; g != nil && (!filepath.IsAbs(g.Socket) || !filepath.IsAbs(g.Proxy) || g.Listen == "") {
+		return fmt.Errorf("sandbox: the gateway proxy needs an absolute socket and executable and a listen address")
 	}
 	return nil
 }

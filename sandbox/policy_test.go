@@ -32,7 +32,7 @@ func TestBwrapArgs(t *testing.T) {
 		wantAbsent []string
 	}{
 		{"root", true, []string{
-			"--unshare-pid", "--die-with-parent", "--new-session", "--clearenv",
+			"--unshare-pid", "--unshare-net", "--die-with-parent", "--new-session", "--clearenv",
 			"--ro-bind /usr /usr", "--symlink usr/bin /bin", "--symlink usr/lib /lib",
 			"--ro-bind /etc/hosts /etc/hosts", "--ro-bind /etc/passwd /etc/passwd",
 			"--proc /proc", "--dev /dev", "--perms 1777 --size 268435456 --tmpfs /tmp",
@@ -43,7 +43,7 @@ func TestBwrapArgs(t *testing.T) {
 			"/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups --bounding-set=-all --inh-caps=-all --no-new-privs --",
 			"/usr/bin/prlimit --as=1073741824 --nproc=32 --nofile=512 --fsize=268435456 --cpu=3600 --core=0 --",
 			"/opt/py/bin/python3 agent.py",
-		}, []string{"--unshare-user", "--ro-bind / /", "--unshare-net", "/etc/shadow", "/home"}},
+		}, []string{"--unshare-user", "--ro-bind / /", "--share-net", "/etc/shadow", "/home", "__netproxy"}},
 		{"user", false, []string{
 			"--unshare-pid", "--unshare-user", "--disable-userns", "--ro-bind /usr /usr",
 			"--bind /r/w /r/w", "--ro-bind /r/view /r/view", "--",
@@ -70,6 +70,23 @@ func TestBwrapArgs(t *testing.T) {
 				t.Errorf("--dir /r appears %d times", n)
 			}
 		})
+	}
+}
+
+// With a gateway, the one way out is the proxy, started as the sandbox
+// user before the harness's limits, with the socket and the proxy binary
+// mounted in.
+func TestBwrapArgsGateway(t *testing.T) {
+	h := host{root: true, symlinks: map[string]string{}, exists: func(string) bool { return false }}
+	h.tools.setpriv, h.tools.prlimit = "/usr/bin/setpriv", "/usr/bin/prlimit"
+	p := Policy{Argv: []string{"/usr/bin/python3"}, Timeout: time.Minute,
+		Gateway: &GatewayProxy{Listen: "127.0.0.1:4321", Socket: "/tmp/gw/s", Proxy: "/opt/sia/sia"}}
+	got := strings.Join(bwrapArgs(h, p), " ")
+	for _, w := range []string{"--unshare-net", "--bind /tmp/gw/s /tmp/gw/s", "--ro-bind /opt/sia/sia /opt/sia/sia",
+		"--no-new-privs -- /opt/sia/sia __netproxy --listen 127.0.0.1:4321 --to /tmp/gw/s -- /usr/bin/prlimit"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("missing %q in:\n%s", w, got)
+		}
 	}
 }
 

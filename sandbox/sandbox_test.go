@@ -2,7 +2,11 @@ package sandbox
 
 import (
 	"errors"
+	"io"
+	"net"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -293,5 +297,61 @@ func TestReadOutputRefusesWhatIsNotAPlainFile(t *testing.T) {
 				t.Error("leaked the secret")
 			}
 		})
+	}
+}
+
+// The sandbox's network holds nothing but the gateway: a harness reaches
+// the gateway through the proxy, and no other service on the host's
+// loopback (sia web's dashboard, say), not even by its real address.
+func TestBwrapNetworkIsTheGatewayOnly(t *testing.T) {
+	s := newBwrap(t)
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("bash is not installed")
+	}
+	serve := func(body string) (string, func()) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, body) })}
+		go srv.Serve(ln)
+		return ln.Addr().String(), func() { srv.Close() }
+	}
+	gw, stopGW := serve("from-the-gateway")
+	defer stopGW()
+	other, stopOther := serve(secret)
+	defer stopOther()
+
+	f := newFixture(t)
+	sockDir, err := os.MkdirTemp("", "sia-gw-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(sockDir)
+	sock := filepath.Join(sockDir, "s")
+	if err := Bridge(t.Context(), sock, gw); err != nil {
+		t.Fatal(err)
+	}
+	exe, err := filepath.Abs(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(addr string) string {
+		host, port, _ := net.SplitHostPort(addr)
+		return `(exec 3<>/dev/tcp/` + host + `/` + port + ` && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && cat <&3) 2>&1; echo`
+	}
+	p := f.policy(get("127.0.0.1:8642")+"; "+get(other)+"; "+get(gw), 30*time.Second)
+	p.Argv = []string{bash, "-c", p.Argv[2]}
+	p.Gateway = &GatewayProxy{Listen: "127.0.0.1:8642", Socket: sock, Proxy: exe}
+	if _, err := s.Run(t.Context(), p, f.log); err != nil {
+		t.Fatalf("run: %v\n%s", err, f.logText(t))
+	}
+	log := f.logText(t)
+	if !strings.Contains(log, "from-the-gateway") {
+		t.Errorf("the gateway was not reachable through the proxy:\n%s", log)
+	}
+	if strings.Contains(log, secret) {
+		t.Errorf("another loopback service was reachable from the sandbox:\n%s", log)
 	}
 }

@@ -5,6 +5,9 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,10 +60,14 @@ func TestHostilePythonHarnesses(t *testing.T) {
 	}
 	t.Setenv("SIA_TEST_GOLD", gold)
 	escaped := filepath.Join(host, "escaped")
+	// A service on the host's loopback that would hand out labels (sia
+	// web's dashboard shows other runs' test verdicts).
+	dash := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, gold) }))
+	defer dash.Close()
 
 	head := `import os, sys, subprocess, time
 ds, wd = sys.argv[sys.argv.index("--dataset_dir")+1], sys.argv[sys.argv.index("--working_dir")+1]
-PRIVATE, OTHER, ESCAPED = %q, %q, %q
+PRIVATE, OTHER, ESCAPED, DASH = %q, %q, %q, %q
 def answer(text):
     open(os.path.join(wd, "submission.csv"), "w").write("id,answer\nq1," + text.replace("\n", " ").replace(",", ";") + "\n")
 def grab(p):
@@ -69,7 +76,7 @@ def grab(p):
     except Exception as e:
         return type(e).__name__
 `
-	head = fmt.Sprintf(head, private, otherRun, escaped)
+	head = fmt.Sprintf(head, private, otherRun, escaped, dash.URL)
 	attacks := []struct {
 		name, body string
 		wantErr    bool // the run must fail (else: it may answer, without gold)
@@ -78,6 +85,12 @@ def grab(p):
 		{"read private through ..", `answer(grab(os.path.join(ds, "..", "..", "task", "data", "private", "test.csv")) + grab(os.path.join(wd, "../../../task/data/private/test.csv")))`, false},
 		{"read private through /proc", `answer(grab("/proc/self/root" + PRIVATE + "/test.csv") + grab("/proc/1/root" + PRIVATE + "/test.csv") + grab("/proc/1/cwd/../../task/data/private/test.csv"))`, false},
 		{"read another run", `answer(grab(OTHER + "/test_results.json"))`, false},
+		{"reach another service on loopback", `
+import urllib.request
+try:
+    answer(urllib.request.urlopen(DASH, timeout=3).read().decode())
+except Exception as e:
+    answer(type(e).__name__)`, false},
 		{"read the environment", `answer(" ".join(os.environ.values()) + grab("/proc/1/environ") + grab("/proc/self/environ"))`, false},
 		{"search the filesystem", `answer(subprocess.run("grep -rsl ` + gold + ` / --exclude-dir=proc --exclude-dir=sys --exclude-dir=usr --exclude-dir=root | head -3", shell=True, capture_output=True, text=True).stdout or "none")`, false},
 		{"submission links to the gold", `os.symlink(PRIVATE + "/test.csv", os.path.join(wd, "submission.csv"))`, true},

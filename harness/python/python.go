@@ -45,6 +45,9 @@ type RunConfig struct {
 	Sandbox *sandbox.Sandbox
 	// Limits bound its resources (zero fields: sandbox.DefaultLimits).
 	Limits sandbox.Limits
+	// Gateway is the only network endpoint the script may reach (under
+	// bubblewrap); nil: none.
+	Gateway *sandbox.GatewayProxy
 }
 
 // RunResult describes a finished run.
@@ -121,6 +124,7 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, error) {
 		Mounts:  mounts,
 		Limits:  cfg.Limits,
 		Timeout: cfg.Timeout,
+		Gateway: cfg.Gateway,
 	}, logFile)
 	out := &RunResult{ExitCode: res.ExitCode, LogPath: logPath, Duration: res.Duration}
 	var exit interface{ ExitCode() int }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -38,6 +39,9 @@ type Runtime struct {
 	Timeout time.Duration
 	// TempDir holds the per-run dataset and working folders ("" = os.TempDir).
 	TempDir string
+	// ProxyExe is the sia binary that runs a sandbox's gateway proxy
+	// (sandbox.NetProxyArg); "" = this executable.
+	ProxyExe string
 
 	once   sync.Once
 	interp sandbox.Interpreter
@@ -141,9 +145,18 @@ func (h *Harness) SolveAll(ctx context.Context, items []task.Item, sample int, s
 	if dl, ok := ctx.Deadline(); ok && (timeout == 0 || time.Until(dl) < timeout) {
 		timeout = time.Until(dl)
 	}
+	bctx, stopBridge := context.WithCancel(ctx)
+	defer stopBridge()
+	gw, err := h.gatewayProxy(bctx)
+	if err != nil {
+		return nil, err
+	}
+	if gw != nil {
+		defer os.RemoveAll(filepath.Dir(gw.Socket))
+	}
 	res, runErr := Run(ctx, RunConfig{Script: h.src.Code, DatasetDir: h.dataset, WorkingDir: work,
 		LogPath: filepath.Join(root, LogName), Timeout: timeout, Env: vars,
-		Interpreter: h.interp, Sandbox: h.rt.Sandbox, Limits: h.rt.Limits})
+		Interpreter: h.interp, Sandbox: h.rt.Sandbox, Limits: h.rt.Limits, Gateway: gw})
 	if res != nil {
 		tail := logTail(root, 2000)
 		for _, rec := range recs {
@@ -156,6 +169,38 @@ func (h *Harness) SolveAll(ctx context.Context, items []task.Item, sample int, s
 		return nil, runErr
 	}
 	return readSubmission(work, h.env.Layout)
+}
+
+// gatewayProxy makes the sandbox's one way out: under bubblewrap the
+// script has a network namespace of its own, where a proxy listens on the
+// gateway's own loopback address (so OPENAI_BASE_URL reads the same) and
+// forwards to a Unix socket that this process bridges to the gateway. It
+// is nil without bubblewrap or without a gateway. The bridge ends with
+// ctx; the caller removes the socket's folder.
+func (h *Harness) gatewayProxy(ctx context.Context) (*sandbox.GatewayProxy, error) {
+	if h.rt.Sandbox.Mode() != sandbox.ModeBwrap || h.env.Gateway.BaseURL == "" {
+		return nil, nil
+	}
+	u, err := url.Parse(h.env.Gateway.BaseURL)
+	if err != nil || u.Port() == "" {
+		return nil, fmt.Errorf("gateway URL %q: want http://HOST:PORT/v1", h.env.Gateway.BaseURL)
+	}
+	exe := h.rt.ProxyExe
+	if exe == "" {
+		if exe, err = os.Executable(); err != nil {
+			return nil, fmt.Errorf("gateway proxy: %w", err)
+		}
+	}
+	dir, err := os.MkdirTemp("", "sia-gw-") // short: a socket path has ~100 bytes
+	if err != nil {
+		return nil, err
+	}
+	sock := filepath.Join(dir, "s")
+	if err := sandbox.Bridge(ctx, sock, u.Host); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("gateway bridge: %w", err)
+	}
+	return &sandbox.GatewayProxy{Listen: "127.0.0.1:" + u.Port(), Socket: sock, Proxy: exe}, nil
 }
 
 // Materialize writes a data view to dir as SIA's dataset_dir: folders

@@ -10,6 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/sia-agent/sia/sandbox"
 )
 
 // Streams are the command's input and outputs.
@@ -29,6 +31,9 @@ type app struct {
 func Main(ctx context.Context, args []string, s Streams, getenv func(string) string) int {
 	if isWorker(args) {
 		return serveWorker(ctx)
+	}
+	if isNetProxy(args) {
+		return sandbox.ServeNetProxy(args[1:])
 	}
 	root := NewRoot(s, getenv)
 	root.SetArgs(defaultToRun(root, args))

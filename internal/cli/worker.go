@@ -7,6 +7,7 @@ import (
 
 	"github.com/sia-agent/sia/harness/isolate"
 	"github.com/sia-agent/sia/harness/starlark"
+	"github.com/sia-agent/sia/sandbox"
 )
 
 // isWorker reports whether args ask this process to be a harness worker
@@ -25,11 +26,20 @@ func serveWorker(ctx context.Context) int {
 	return 0
 }
 
+// isNetProxy reports whether args ask this process to be a sandbox's
+// gateway proxy (harness/python starts the sia binary that way, inside
+// the sandbox).
+func isNetProxy(args []string) bool { return len(args) > 0 && args[0] == sandbox.NetProxyArg }
+
 // ServeWorkerIfAsked makes a test binary that runs the CLI in-process
-// able to stand in for the sia binary as a harness worker: call it first
-// in TestMain. It returns only when the process is not a worker.
+// able to stand in for the sia binary as a harness worker or a sandbox's
+// gateway proxy: call it first in TestMain. It returns only when the
+// process is neither.
 func ServeWorkerIfAsked() {
-	if isWorker(os.Args[1:]) {
+	switch args := os.Args[1:]; {
+	case isWorker(args):
 		os.Exit(serveWorker(context.Background()))
+	case isNetProxy(args):
+		os.Exit(sandbox.ServeNetProxy(args[1:]))
 	}
 }
