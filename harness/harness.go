@@ -1,15 +1,16 @@
 package harness
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
 
+	"github.com/sia-agent/sia/jsonnum"
 	"github.com/sia-agent/sia/llm"
 	"github.com/sia-agent/sia/task"
 	"github.com/sia-agent/sia/trajectory"
@@ -134,40 +135,18 @@ type Inspector interface {
 	Inspect(src Source) (Decl, error)
 }
 
-// fixNumber turns json.Number values (decoded with UseNumber) into int64
-// when integral and float64 otherwise, recursively.
-func fixNumber(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i
-		}
-		f, _ := x.Float64()
-		return f
-	case []any:
-		for i := range x {
-			x[i] = fixNumber(x[i])
-		}
-	case map[string]any:
-		for k := range x {
-			x[k] = fixNumber(x[k])
-		}
-	}
-	return v
-}
-
 // FixJSONNumbers restores the types of a Decl decoded from JSON with
 // UseNumber: integral knob values become int64, others float64, as
 // ParseKnobs reads knobs.json.
 func (d *Decl) FixJSONNumbers() {
 	for k, vals := range d.Knobs {
 		for i := range vals {
-			vals[i] = fixNumber(vals[i])
+			vals[i] = jsonnum.Convert(vals[i], jsonnum.IntOrFloat)
 		}
 		d.Knobs[k] = vals
 	}
 	for k, v := range d.Settings {
-		d.Settings[k] = fixNumber(v)
+		d.Settings[k] = jsonnum.Convert(v, jsonnum.IntOrFloat)
 	}
 }
 
@@ -178,14 +157,13 @@ const KnobsFile = "knobs.json"
 // float64, so a setting keeps its Starlark type (3 stays an int, and
 // range(n) works).
 func ParseKnobs(b []byte) (map[string]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var knobs map[string]any
-	if err := dec.Decode(&knobs); err != nil {
-		return nil, fmt.Errorf("%s must be a JSON object of knob settings: %w", KnobsFile, err)
+	v, err := jsonnum.Decode(b, jsonnum.IntOrFloat)
+	knobs, ok := v.(map[string]any)
+	if err == nil && !ok && v != nil {
+		err = errors.New("not an object")
 	}
-	for k := range knobs {
-		knobs[k] = fixNumber(knobs[k])
+	if err != nil {
+		return nil, fmt.Errorf("%s must be a JSON object of knob settings: %w", KnobsFile, err)
 	}
 	if len(knobs) == 0 {
 		return nil, nil

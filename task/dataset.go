@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/sia-agent/sia/jsonnum"
 )
 
 // Dataset is a task's loaded splits. Gold labels are kept apart from items.
@@ -296,13 +298,10 @@ func parseCSV(file string, b []byte) ([]map[string]any, error) {
 }
 
 func parseJSON(file string, b []byte) ([]map[string]any, error) {
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
+	v, err := jsonnum.Decode(b, jsonnum.Float)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	v = normalizeNumbers(v)
 	switch x := v.(type) {
 	case []any:
 		out := make([]map[string]any, 0, len(x))
@@ -336,27 +335,6 @@ func parseJSON(file string, b []byte) ([]map[string]any, error) {
 	default:
 		return nil, fmt.Errorf("%s: want a JSON array or object", file)
 	}
-}
-
-// normalizeNumbers turns json.Number into float64, or int-valued strings'
-// exact text where float64 would lose precision.
-func normalizeNumbers(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if f, err := x.Float64(); err == nil {
-			return f
-		}
-		return x.String()
-	case []any:
-		for i := range x {
-			x[i] = normalizeNumbers(x[i])
-		}
-	case map[string]any:
-		for k := range x {
-			x[k] = normalizeNumbers(x[k])
-		}
-	}
-	return v
 }
 
 // scalarString renders an id or label as text: strings as-is, integral
