@@ -129,7 +129,7 @@ func TestPythonHarnessThroughGateway(t *testing.T) {
 		t.Fatal(err)
 	}
 	runDir := filepath.Join(t.TempDir(), "run_py")
-	cfg := loop.Config{RunID: "py", Task: "pyplus", MaxGen: 1, Mode: "harness", Seed: 1, Metric: "accuracy", HigherIsBetter: true}
+	cfg := loop.Config{RunID: "py", Task: "pyplus", MaxGen: 1, Mode: "harness", Seed: 1, Metric: "accuracy", HigherIsBetter: true}.WithDefaults()
 	store, err := runstore.Create(runDir, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package loop
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"runtime"
@@ -68,8 +69,11 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	return err
 }
 
-// ApplyDefaults fills zero fields.
-func (c *Config) ApplyDefaults() {
+// WithDefaults returns c with its zero fields set to their defaults. It is
+// the one place the loop's defaults live, and it is applied once, by
+// whoever makes the config (the CLI before it records run.json); Run takes
+// the config as given and Validate says what is missing.
+func (c Config) WithDefaults() Config {
 	if c.RunID == "" {
 		c.RunID = "1"
 	}
@@ -94,10 +98,14 @@ func (c *Config) ApplyDefaults() {
 	if c.TrainSamples == 0 {
 		c.TrainSamples = 4
 	}
+	return c
 }
 
 // Validate checks the config.
 func (c Config) Validate() error {
+	if c.RunID == "" {
+		return fmt.Errorf("run id is empty")
+	}
 	switch c.Mode {
 	case agent.ModeAuto, agent.ModeHarness, agent.ModeWeights:
 	default:
@@ -116,6 +124,19 @@ func (c Config) Validate() error {
 		if _, err := rl.ParseAlgorithm(string(c.Algorithm)); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// ErrNoTrainer says a weights-only run has nothing to pull its lever with.
+var ErrNoTrainer = errors.New("--mode weights needs a trainer")
+
+// CheckTrainer is the rule that a run in weights mode has a trainer. Run
+// applies it; whoever builds the trainer (package backend) applies it too,
+// before anything is written, to name the target profile at fault.
+func CheckTrainer(mode string, hasTrainer bool) error {
+	if mode == agent.ModeWeights && !hasTrainer {
+		return ErrNoTrainer
 	}
 	return nil
 }

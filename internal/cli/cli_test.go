@@ -54,6 +54,7 @@ func TestRunFlags(t *testing.T) {
 		{"bad mode", []string{"--task", "a", "--mode", "both"}, "--mode", nil},
 		{"bad algorithm", []string{"--task", "a", "--algorithm", "sgd"}, "unknown algorithm", nil},
 		{"bad trainer", []string{"--task", "a", "--trainer", "gpu"}, "--trainer", nil},
+		{"bad adapter server", []string{"--task", "a", "--adapter-server", "sglang"}, "--adapter-server \"sglang\": want auto or vllm", nil},
 		{"bad max-gen", []string{"--task", "a", "--max-gen", "0"}, "--max-gen", nil},
 		{"bad run id", []string{"--task", "a", "--run-id", "../x"}, "--run-id", nil},
 		{"dpo nll", []string{"--task", "a", "--dpo-nll", "0.5"}, "", func(o *runOptions) bool { return o.DPONLL == 0.5 }},
