@@ -93,7 +93,7 @@ func (s *Set) Close() {
 func (s *Set) Deps(d loop.Deps) loop.Deps {
 	d.Runtime, d.Meta, d.Feedback = s.runtime, s.meta, s.feedback
 	d.Trainer, d.Policy = s.trainer, s.policy
-	d.Gateway, d.GatewayURL, d.GatewayKey = s.gateway, s.gatewayURL, s.gateway.APIKey()
+	d.Gateway, d.GatewayURL = s.gateway, s.gatewayURL
 	return d
 }
 

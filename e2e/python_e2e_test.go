@@ -138,7 +138,7 @@ func TestPythonHarnessThroughGateway(t *testing.T) {
 	st, err := loop.Run(ctx, cfg, loop.Deps{
 		Task: tk, Data: data, Runtime: &python.Runtime{Sandbox: sb}, Meta: builtin.Meta{}, Feedback: builtin.Feedback{}, Store: store,
 		Policy:  func(context.Context, string, int) (llm.Model, error) { return llm.ModelFunc(plusOne), nil },
-		Gateway: gw, GatewayURL: url, GatewayKey: gw.APIKey(),
+		Gateway: gw, GatewayURL: url,
 	}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -18,16 +18,16 @@ func TestPythonCaller(t *testing.T) {
 		t.Skip("python3 not installed")
 	}
 	g := New(Config{})
-	g.SetPolicy(tokenModel("py"), 2, "")
+	rt := g.Route(Policy{Model: tokenModel("py"), Version: 2})
 	base, err := g.Serve(t.Context(), "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	r0, r1 := trajectory.NewRecorder(), trajectory.NewRecorder()
-	defer g.Register("q/1", 0, r0)()
-	defer g.Register("q/1", 1, r1)()
+	defer rt.Register("q/1", 0, r0)()
+	defer rt.Register("q/1", 1, r1)()
 	cmd := exec.CommandContext(t.Context(), python, "testdata/client.py")
-	cmd.Env = append(os.Environ(), "OPENAI_BASE_URL="+base, "OPENAI_API_KEY="+g.APIKey())
+	cmd.Env = append(os.Environ(), "OPENAI_BASE_URL="+base, "OPENAI_API_KEY="+rt.Key())
 	out, err := cmd.Output()
 	if err != nil {
 		if ee, ok := err.(*exec.ExitError); ok {

@@ -9,13 +9,13 @@ import (
 	"time"
 
 	"github.com/sia-agent/sia/agent"
+	"github.com/sia-agent/sia/gateway"
 	"github.com/sia-agent/sia/harness"
 	"github.com/sia-agent/sia/llm"
 	"github.com/sia-agent/sia/rl"
 	"github.com/sia-agent/sia/runstore"
 	"github.com/sia-agent/sia/task"
 	"github.com/sia-agent/sia/train"
-	"github.com/sia-agent/sia/trajectory"
 )
 
 // Config is the run's configuration; it is written to run.json.
@@ -156,22 +156,20 @@ type Deps struct {
 	Policy   PolicyFactory // nil: no task model
 	Store    *runstore.Store
 	// Gateway serves the task model to out-of-process harnesses; nil when
-	// none runs. GatewayURL and GatewayKey are its OpenAI base URL and key.
+	// none runs. GatewayURL is its OpenAI base URL.
 	Gateway    Gateway
 	GatewayURL string
-	GatewayKey string
 	// Docs is the reference documentation agents may read (docs/*.md).
 	Docs fs.FS
 	// Progress receives progress; nil discards it.
 	Progress func(Progress)
 }
 
-// Gateway is the part of the model gateway the loop uses: it points the
-// served policy at the model of the generation being rolled out, and routes
-// tagged calls into a sample's recorder.
+// Gateway is the part of the model gateway the loop uses: a route per
+// rollout, serving that rollout's task model under a key of its own, so
+// the served policy is a value handed to each rollout, never shared state.
 type Gateway interface {
-	SetPolicy(m llm.Model, version int, name string)
-	Register(item string, sample int, rec *trajectory.Recorder) (unregister func())
+	Route(p gateway.Policy) *gateway.Route
 }
 
 // Progress is a progress report for the CLI.
