@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -161,12 +163,9 @@ func TestSIAProfileSeedsTheRun(t *testing.T) {
 	if err := json.Unmarshal(b, &fb); err != nil || fb.Action != agent.ActionStop || !strings.Contains(fb.Rationale, "SIA_EARLY_STOP_THRESHOLD") {
 		t.Errorf("gen 1 feedback %+v (%v), want an early stop", fb, err)
 	}
-	// The loop may create gen_2/ for the Feedback-Agent's notes; no
-	// harness is written there and nothing runs.
-	if _, err := os.Stat(filepath.Join(runs, "run_4", "gen_2", "harness.star")); err == nil {
-		t.Error("a generation 2 harness was written after the early stop")
-	}
-	if _, err := os.Stat(filepath.Join(runs, "run_4", "gen_2", "results.json")); err == nil {
-		t.Error("generation 2 ran after the early stop")
+	// A stop leaves no generation 2 folder (the builtin agent writes no
+	// notes there).
+	if _, err := os.Stat(filepath.Join(runs, "run_4", "gen_2")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("gen_2/ after the early stop: %v", err)
 	}
 }
