@@ -105,6 +105,9 @@ func plusOne(_ context.Context, req llm.Request) (*llm.Completion, error) {
 }
 
 func TestPythonHarnessThroughGateway(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs sandboxed python harnesses through the loop; .ci/run runs it")
+	}
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Skip("python3 is not installed: the SIA python-harness contract cannot be tested (.ci/run installs it)")
 	}

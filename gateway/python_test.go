@@ -13,6 +13,9 @@ import (
 // the openai package does) against Serve and checks that both its calls
 // land in the right samples' trajectories.
 func TestPythonCaller(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts python clients; .ci/run runs it")
+	}
 	python, err := exec.LookPath("python3")
 	if err != nil {
 		t.Skip("python3 not installed")

@@ -40,6 +40,9 @@ func parseCSV(_ string, b []byte) (map[string]string, error) {
 // written outside the working dir, no process left, and the run failing
 // with a reason (or answering without the gold).
 func TestHostilePythonHarnesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts a dozen sandboxed attack scripts; .ci/run runs it")
+	}
 	it, sb := setup(t, sandbox.ModeBwrap)
 	host := t.TempDir()
 	private := filepath.Join(host, "task", "data", "private")
@@ -170,6 +173,9 @@ while True:
 // The same attack without isolation does reach the gold: the suite above
 // can tell a sandbox that holds from one that does not.
 func TestHostileControlWithoutSandbox(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts the attack scripts without a sandbox; .ci/run runs it")
+	}
 	it, sb := setup(t, sandbox.ModeNone)
 	private := filepath.Join(t.TempDir(), "private")
 	if err := os.MkdirAll(private, 0o755); err != nil {

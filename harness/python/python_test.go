@@ -153,6 +153,9 @@ time.sleep(300)
 `
 
 func TestTimeoutKillsProcessGroup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: waits out real process timeouts; .ci/run runs it")
+	}
 	modes(t, func(t *testing.T, it sandbox.Interpreter, sb *sandbox.Sandbox) {
 		tests := []struct {
 			name      string
@@ -211,6 +214,9 @@ func noSleeper(t *testing.T) {
 }
 
 func TestCancelStopsRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: waits out a sandboxed process's cancellation; .ci/run runs it")
+	}
 	it, sb := setup(t, sandbox.ModeBwrap)
 	data, work := dirs(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
