@@ -23,7 +23,8 @@ func newRuntime(ctx context.Context, o *Options) (harness.Runtime, error) {
 		if err != nil {
 			return nil, fmt.Errorf("python harnesses run sandboxed: %w", err)
 		}
-		return &python.Runtime{Sandbox: sb, TempDir: o.ScratchDir}, nil
+		layout := python.Layout{Submission: o.Task.Spec.Submission, Parse: o.Task.ParseSubmission}
+		return &python.Runtime{Sandbox: sb, TempDir: o.ScratchDir, Layout: layout}, nil
 	default:
 		return nil, fmt.Errorf("unknown harness runtime %q (want starlark or python)", kind)
 	}

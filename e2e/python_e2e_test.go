@@ -139,7 +139,7 @@ func TestPythonHarnessThroughGateway(t *testing.T) {
 	}
 	defer store.Close()
 	st, err := loop.Run(ctx, cfg, loop.Deps{
-		Task: tk, Data: data, Runtime: &python.Runtime{Sandbox: sb}, Meta: builtin.Meta{}, Feedback: builtin.Feedback{}, Store: store,
+		Task: tk, Data: data, Runtime: &python.Runtime{Sandbox: sb, Layout: python.Layout{Submission: tk.Spec.Submission, Parse: tk.ParseSubmission}}, Meta: builtin.Meta{}, Feedback: builtin.Feedback{}, Store: store,
 		Policy:  func(context.Context, string, int) (llm.Model, error) { return llm.ModelFunc(plusOne), nil },
 		Gateway: gw, GatewayURL: url,
 	}, nil)

@@ -62,8 +62,6 @@ type Env struct {
 	// Gateway lets out-of-process harnesses reach the task model; zero
 	// when no gateway runs.
 	Gateway Gateway
-	// Layout says where an out-of-process harness leaves its answers.
-	Layout Layout
 }
 
 // Gateway is the OpenAI-compatible endpoint serving the task model to
@@ -72,16 +70,8 @@ type Env struct {
 // registered for that sample.
 type Gateway struct {
 	BaseURL  string // for OPENAI_BASE_URL, e.g. http://127.0.0.1:41234/v1
-	APIKey   string // a per-run random key, for OPENAI_API_KEY
+	APIKey   string // the rollout's own random key (its gateway route), for OPENAI_API_KEY
 	Register func(item string, sample int, rec *trajectory.Recorder) (unregister func())
-}
-
-// Layout says where an out-of-process harness leaves its answers: the
-// submission file it writes into its working dir, and how to read it.
-type Layout struct {
-	Submission string // e.g. "submission.csv"; "" = the first submission.* found
-	// Parse reads the submission into answers by id.
-	Parse func(filename string, data []byte) (map[string]string, error)
 }
 
 // Decl is what a loaded harness declares about itself.

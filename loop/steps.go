@@ -125,7 +125,6 @@ func (r *runner) env(ctx context.Context, adapterDir string, version int, src ha
 		return harness.Env{}, err
 	}
 	env := harness.Env{TaskDoc: doc, Train: view.Train, Public: view.Files, Seed: r.cfg.Seed}
-	env.Layout = harness.Layout{Submission: r.d.Task.Spec.Submission, Parse: r.d.Task.ParseSubmission}
 	if r.d.Policy != nil {
 		if adapterDir != "" && !filepath.IsAbs(adapterDir) {
 			adapterDir = r.d.Store.Path(adapterDir)

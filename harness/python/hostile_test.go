@@ -122,10 +122,11 @@ while True:
     i += 1`, true},
 		{"sleep past the timeout", `time.sleep(600)`, true},
 	}
-	rt := &Runtime{Sandbox: sb, Limits: sandbox.Limits{Processes: 64, Disk: 32 << 20, FileSize: 8 << 20, Memory: 2 << 30}}
+	rt := &Runtime{Sandbox: sb, Limits: sandbox.Limits{Processes: 64, Disk: 32 << 20, FileSize: 8 << 20, Memory: 2 << 30},
+		Layout: Layout{Submission: "submission.csv", Parse: parseCSV}}
 	rt.once.Do(func() { rt.interp = it })
 	view := fstest.MapFS{"test.csv": {Data: []byte("id,x\nq1,1\n")}, "train.csv": {Data: []byte("id,x,label\nt1,1,2\n")}}
-	env := harness.Env{Public: view, Layout: harness.Layout{Submission: "submission.csv", Parse: parseCSV}}
+	env := harness.Env{Public: view}
 	for _, a := range attacks {
 		t.Run(a.name, func(t *testing.T) {
 			h, err := rt.Load(t.Context(), harness.Source{Name: ScriptName, Code: []byte(head + a.body + "\n")}, env)
@@ -184,14 +185,14 @@ func TestHostileControlWithoutSandbox(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(private, "test.csv"), []byte("id,label\nq1,"+gold+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rt := &Runtime{Sandbox: sb}
+	rt := &Runtime{Sandbox: sb, Layout: Layout{Submission: "submission.csv", Parse: parseCSV}}
 	rt.once.Do(func() { rt.interp = it })
 	script := fmt.Sprintf(`import os, sys
 wd = sys.argv[sys.argv.index("--working_dir")+1]
 open(os.path.join(wd, "submission.csv"), "w").write("id,answer\nq1," + open(%q).read().split(",")[-1].strip() + "\n")
 `, filepath.Join(private, "test.csv"))
 	h, err := rt.Load(t.Context(), harness.Source{Name: ScriptName, Code: []byte(script)},
-		harness.Env{Public: fstest.MapFS{"test.csv": {Data: []byte("id\nq1\n")}}, Layout: harness.Layout{Submission: "submission.csv", Parse: parseCSV}})
+		harness.Env{Public: fstest.MapFS{"test.csv": {Data: []byte("id\nq1\n")}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,6 +38,8 @@ type Runtime struct {
 	Timeout time.Duration
 	// TempDir holds the per-run dataset and working folders ("" = os.TempDir).
 	TempDir string
+	// Layout says where the task's harnesses leave their answers.
+	Layout Layout
 
 	once   sync.Once
 	interp sandbox.Interpreter
@@ -155,7 +157,7 @@ func (h *Harness) SolveAll(ctx context.Context, items []task.Item, sample int, s
 	if runErr != nil {
 		return nil, runErr
 	}
-	return readSubmission(work, h.env.Layout)
+	return readSubmission(work, h.rt.Layout)
 }
 
 // Materialize writes a data view to dir as SIA's dataset_dir: folders
@@ -190,13 +192,21 @@ func Materialize(dir string, view fs.FS) error {
 	})
 }
 
+// Layout says where a task's harnesses leave their answers: the submission
+// file target_agent.py writes into its working dir, and how to read it.
+type Layout struct {
+	Submission string // e.g. "submission.csv"; "" = the first submission.* found
+	// Parse reads the submission into answers by id.
+	Parse func(filename string, data []byte) (map[string]string, error)
+}
+
 // submissionNames are the files looked for when the task names none.
 var submissionNames = []string{"submission.csv", "submission.json", "submission.jsonl", "predictions.csv", "predictions.json", "answers.json"}
 
 // readSubmission finds and parses the submission in the working dir,
 // reading it as data: no link is followed, nothing but a regular file is
 // read, and at most SubmissionCap bytes.
-func readSubmission(work string, l harness.Layout) (map[string]string, error) {
+func readSubmission(work string, l Layout) (map[string]string, error) {
 	name := l.Submission
 	if name == "" {
 		for _, cand := range submissionNames {
