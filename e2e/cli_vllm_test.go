@@ -49,6 +49,9 @@ const vllmHarness = `def solve(item):
 `
 
 func TestCLIRemoteWeightsLeverThroughVLLM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs sia for several generations against a fake vLLM; .ci/run runs it")
+	}
 	fake := vllmtest.New("openai/gpt-oss-120b")
 	defer fake.Close()
 

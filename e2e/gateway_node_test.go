@@ -117,9 +117,9 @@ func TestGatewayWithOpenAINodeClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	fwd := gateway.New(gateway.Config{Run: "run_1"})
-	fwd.SetPolicy(model, 0, "")
+	fwdRoute := fwd.Route(gateway.Policy{Model: model})
 	rec := trajectory.NewRecorder()
-	defer fwd.Register("q7", 1, rec)()
+	defer fwdRoute.Register("q7", 1, rec)()
 	fwdSrv := httptest.NewServer(fwd.Handler())
 	defer fwdSrv.Close()
 
@@ -131,7 +131,7 @@ func TestGatewayWithOpenAINodeClient(t *testing.T) {
 		return &llm.Completion{Choices: []llm.Choice{{Message: llm.Message{Role: llm.RoleAssistant, Content: "hi"}}}}, nil
 	})
 	ref := gateway.New(gateway.Config{})
-	ref.SetPolicy(plain, 0, "")
+	refRoute := ref.Route(gateway.Policy{Model: plain})
 	refSrv := httptest.NewServer(ref.Handler())
 	defer refSrv.Close()
 
@@ -140,8 +140,8 @@ func TestGatewayWithOpenAINodeClient(t *testing.T) {
 	cmd := exec.CommandContext(ctx, node, "client.mjs")
 	cmd.Dir = nodeClientDir
 	cmd.Env = append(os.Environ(),
-		"FORWARD_URL="+fwdSrv.URL+"/v1", "FORWARD_KEY="+fwd.APIKey(),
-		"REFUSE_URL="+refSrv.URL+"/v1", "REFUSE_KEY="+ref.APIKey())
+		"FORWARD_URL="+fwdSrv.URL+"/v1", "FORWARD_KEY="+fwdRoute.Key(),
+		"REFUSE_URL="+refSrv.URL+"/v1", "REFUSE_KEY="+refRoute.Key())
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -105,6 +105,9 @@ func plusOne(_ context.Context, req llm.Request) (*llm.Completion, error) {
 }
 
 func TestPythonHarnessThroughGateway(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs sandboxed python harnesses through the loop; .ci/run runs it")
+	}
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Skip("python3 is not installed: the SIA python-harness contract cannot be tested (.ci/run installs it)")
 	}
@@ -129,16 +132,16 @@ func TestPythonHarnessThroughGateway(t *testing.T) {
 		t.Fatal(err)
 	}
 	runDir := filepath.Join(t.TempDir(), "run_py")
-	cfg := loop.Config{RunID: "py", Task: "pyplus", MaxGen: 1, Mode: "harness", Seed: 1, Metric: "accuracy", HigherIsBetter: true}
+	cfg := loop.Config{RunID: "py", Task: "pyplus", MaxGen: 1, Mode: "harness", Seed: 1, Metric: "accuracy", HigherIsBetter: true}.WithDefaults()
 	store, err := runstore.Create(runDir, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer store.Close()
 	st, err := loop.Run(ctx, cfg, loop.Deps{
-		Task: tk, Data: data, Runtime: &python.Runtime{Sandbox: sb}, Meta: builtin.Meta{}, Feedback: builtin.Feedback{}, Store: store,
+		Task: tk, Data: data, Runtime: &python.Runtime{Sandbox: sb, Layout: python.Layout{Submission: tk.Spec.Submission, Parse: tk.ParseSubmission}}, Meta: builtin.Meta{}, Feedback: builtin.Feedback{}, Store: store,
 		Policy:  func(context.Context, string, int) (llm.Model, error) { return llm.ModelFunc(plusOne), nil },
-		Gateway: gw, GatewayURL: url, GatewayKey: gw.APIKey(),
+		Gateway: gw, GatewayURL: url,
 	}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -1,15 +1,16 @@
 package harness
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
 
+	"github.com/sia-agent/sia/jsonnum"
 	"github.com/sia-agent/sia/llm"
 	"github.com/sia-agent/sia/task"
 	"github.com/sia-agent/sia/trajectory"
@@ -61,8 +62,6 @@ type Env struct {
 	// Gateway lets out-of-process harnesses reach the task model; zero
 	// when no gateway runs.
 	Gateway Gateway
-	// Layout says where an out-of-process harness leaves its answers.
-	Layout Layout
 	// SetupLog receives the log lines a harness writes while it loads (a
 	// Starlark harness's top level and setup), where there is no item
 	// trajectory to hold them; nil leaves them to the runtime's default.
@@ -75,16 +74,8 @@ type Env struct {
 // registered for that sample.
 type Gateway struct {
 	BaseURL  string // for OPENAI_BASE_URL, e.g. http://127.0.0.1:41234/v1
-	APIKey   string // a per-run random key, for OPENAI_API_KEY
+	APIKey   string // the rollout's own random key (its gateway route), for OPENAI_API_KEY
 	Register func(item string, sample int, rec *trajectory.Recorder) (unregister func())
-}
-
-// Layout says where an out-of-process harness leaves its answers: the
-// submission file it writes into its working dir, and how to read it.
-type Layout struct {
-	Submission string // e.g. "submission.csv"; "" = the first submission.* found
-	// Parse reads the submission into answers by id.
-	Parse func(filename string, data []byte) (map[string]string, error)
 }
 
 // Decl is what a loaded harness declares about itself.
@@ -138,40 +129,18 @@ type Inspector interface {
 	Inspect(src Source) (Decl, error)
 }
 
-// fixNumber turns json.Number values (decoded with UseNumber) into int64
-// when integral and float64 otherwise, recursively.
-func fixNumber(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i
-		}
-		f, _ := x.Float64()
-		return f
-	case []any:
-		for i := range x {
-			x[i] = fixNumber(x[i])
-		}
-	case map[string]any:
-		for k := range x {
-			x[k] = fixNumber(x[k])
-		}
-	}
-	return v
-}
-
 // FixJSONNumbers restores the types of a Decl decoded from JSON with
 // UseNumber: integral knob values become int64, others float64, as
 // ParseKnobs reads knobs.json.
 func (d *Decl) FixJSONNumbers() {
 	for k, vals := range d.Knobs {
 		for i := range vals {
-			vals[i] = fixNumber(vals[i])
+			vals[i] = jsonnum.Convert(vals[i], jsonnum.IntOrFloat)
 		}
 		d.Knobs[k] = vals
 	}
 	for k, v := range d.Settings {
-		d.Settings[k] = fixNumber(v)
+		d.Settings[k] = jsonnum.Convert(v, jsonnum.IntOrFloat)
 	}
 }
 
@@ -182,14 +151,13 @@ const KnobsFile = "knobs.json"
 // float64, so a setting keeps its Starlark type (3 stays an int, and
 // range(n) works).
 func ParseKnobs(b []byte) (map[string]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var knobs map[string]any
-	if err := dec.Decode(&knobs); err != nil {
-		return nil, fmt.Errorf("%s must be a JSON object of knob settings: %w", KnobsFile, err)
+	v, err := jsonnum.Decode(b, jsonnum.IntOrFloat)
+	knobs, ok := v.(map[string]any)
+	if err == nil && !ok && v != nil {
+		err = errors.New("not an object")
 	}
-	for k := range knobs {
-		knobs[k] = fixNumber(knobs[k])
+	if err != nil {
+		return nil, fmt.Errorf("%s must be a JSON object of knob settings: %w", KnobsFile, err)
 	}
 	if len(knobs) == 0 {
 		return nil, nil

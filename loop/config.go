@@ -2,19 +2,20 @@ package loop
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"runtime"
 	"time"
 
 	"github.com/sia-agent/sia/agent"
+	"github.com/sia-agent/sia/gateway"
 	"github.com/sia-agent/sia/harness"
 	"github.com/sia-agent/sia/llm"
 	"github.com/sia-agent/sia/rl"
 	"github.com/sia-agent/sia/runstore"
 	"github.com/sia-agent/sia/task"
 	"github.com/sia-agent/sia/train"
-	"github.com/sia-agent/sia/trajectory"
 )
 
 // Config is the run's configuration; it is written to run.json.
@@ -68,8 +69,11 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	return err
 }
 
-// ApplyDefaults fills zero fields.
-func (c *Config) ApplyDefaults() {
+// WithDefaults returns c with its zero fields set to their defaults. It is
+// the one place the loop's defaults live, and it is applied once, by
+// whoever makes the config (the CLI before it records run.json); Run takes
+// the config as given and Validate says what is missing.
+func (c Config) WithDefaults() Config {
 	if c.RunID == "" {
 		c.RunID = "1"
 	}
@@ -94,10 +98,14 @@ func (c *Config) ApplyDefaults() {
 	if c.TrainSamples == 0 {
 		c.TrainSamples = 4
 	}
+	return c
 }
 
 // Validate checks the config.
 func (c Config) Validate() error {
+	if c.RunID == "" {
+		return fmt.Errorf("run id is empty")
+	}
 	switch c.Mode {
 	case agent.ModeAuto, agent.ModeHarness, agent.ModeWeights:
 	default:
@@ -120,6 +128,19 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// ErrNoTrainer says a weights-only run has nothing to pull its lever with.
+var ErrNoTrainer = errors.New("--mode weights needs a trainer")
+
+// CheckTrainer is the rule that a run in weights mode has a trainer. Run
+// applies it; whoever builds the trainer (package backend) applies it too,
+// before anything is written, to name the target profile at fault.
+func CheckTrainer(mode string, hasTrainer bool) error {
+	if mode == agent.ModeWeights && !hasTrainer {
+		return ErrNoTrainer
+	}
+	return nil
+}
+
 // PolicyFactory builds the task model serving an adapter (version 0 and ""
 // = the base). It returns nil, nil when no task model is configured.
 type PolicyFactory func(ctx context.Context, adapterDir string, version int) (llm.Model, error)
@@ -135,10 +156,9 @@ type Deps struct {
 	Policy   PolicyFactory // nil: no task model
 	Store    *runstore.Store
 	// Gateway serves the task model to out-of-process harnesses; nil when
-	// none runs. GatewayURL and GatewayKey are its OpenAI base URL and key.
+	// none runs. GatewayURL is its OpenAI base URL.
 	Gateway    Gateway
 	GatewayURL string
-	GatewayKey string
 	// Docs is the reference documentation agents may read (docs/*.md).
 	Docs fs.FS
 	// Progress receives progress; nil discards it.
@@ -148,12 +168,11 @@ type Deps struct {
 	Spend func() agent.Budget
 }
 
-// Gateway is the part of the model gateway the loop uses: it points the
-// served policy at the model of the generation being rolled out, and routes
-// tagged calls into a sample's recorder.
+// Gateway is the part of the model gateway the loop uses: a route per
+// rollout, serving that rollout's task model under a key of its own, so
+// the served policy is a value handed to each rollout, never shared state.
 type Gateway interface {
-	SetPolicy(m llm.Model, version int, name string)
-	Register(item string, sample int, rec *trajectory.Recorder) (unregister func())
+	Route(p gateway.Policy) *gateway.Route
 }
 
 // Progress is a progress report for the CLI.

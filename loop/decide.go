@@ -43,6 +43,11 @@ func (r *runner) decide(ctx context.Context, gen int) error {
 	if err := r.d.Store.WriteJSON(genRel(gen, fileFeedback), dec); err != nil {
 		return err
 	}
+	if dec.Action == agent.ActionStop {
+		// No next generation: its folder goes, unless the agent left
+		// notes there (Remove refuses a folder that is not empty).
+		_ = os.Remove(in.GenDir)
+	}
 	if dec.Action != agent.ActionStop {
 		next := out.Harness
 		if dec.Action == agent.ActionWeights {

@@ -47,7 +47,7 @@ func TestLeakingHarnessGainsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := Config{RunID: "t", Task: "fake", MaxGen: 1, Mode: "harness", Seed: 7, Parallel: 2, Samples: 1,
-		Metric: "accuracy", HigherIsBetter: true}
+		Metric: "accuracy", HigherIsBetter: true}.WithDefaults()
 	runDir := filepath.Join(t.TempDir(), "run")
 	store, err := runstore.Create(runDir, cfg)
 	if err != nil {

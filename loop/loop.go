@@ -63,18 +63,18 @@ func (r *runner) next() step {
 	}
 }
 
-// Run runs (or resumes) the loop. events are the run's recorded events
-// (nil for a new run). It returns the final state.
+// Run runs (or resumes) the loop. cfg is complete (Config.WithDefaults);
+// events are the run's recorded events (nil for a new run). It returns the
+// final state.
 func Run(ctx context.Context, cfg Config, d Deps, events []runstore.Event) (runstore.State, error) {
-	cfg.ApplyDefaults()
 	if err := cfg.Validate(); err != nil {
 		return runstore.State{}, err
 	}
 	if d.Data == nil {
 		return runstore.State{}, errors.New("loop: no dataset")
 	}
-	if cfg.Mode == agent.ModeWeights && d.Trainer == nil {
-		return runstore.State{}, errors.New("--mode weights needs a trainer, and none is available for this target profile")
+	if err := CheckTrainer(cfg.Mode, d.Trainer != nil); err != nil {
+		return runstore.State{}, err
 	}
 	view, err := dataview.New(d.Task, d.Data)
 	if err != nil {

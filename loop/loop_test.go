@@ -215,7 +215,7 @@ func runLoopExt(ctx context.Context, taskDir, runDir, mode string, maxGen int, r
 		return runstore.State{}, err
 	}
 	cfg := Config{RunID: "t", Task: "fake", MaxGen: maxGen, Mode: mode, Seed: 7, Parallel: 3, Samples: 2,
-		TrainItems: 8, TrainSamples: 2, Metric: "accuracy", HigherIsBetter: true}
+		TrainItems: 8, TrainSamples: 2, Metric: "accuracy", HigherIsBetter: true}.WithDefaults()
 	var (
 		store  *runstore.Store
 		events []runstore.Event

@@ -101,7 +101,7 @@ func TestAgentsOnSpaceship(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := Config{RunID: "ss", Task: "spaceship-titanic", MaxGen: 3, Mode: agent.ModeHarness, Seed: 1, Parallel: 2, Samples: 1,
-		Metric: "accuracy", HigherIsBetter: true}
+		Metric: "accuracy", HigherIsBetter: true}.WithDefaults()
 	store, err := runstore.Create(filepath.Join(t.TempDir(), "run_ss"), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -256,7 +256,7 @@ func runReplayLoop(t *testing.T, model llm.Model) (runstore.State, error) {
 		t.Fatal(err)
 	}
 	cfg := Config{RunID: "replay", Task: "fake", MaxGen: 2, Mode: agent.ModeHarness, Seed: 7, Parallel: 2, Samples: 1,
-		TrainItems: 8, TrainSamples: 2, Metric: "accuracy", HigherIsBetter: true}
+		TrainItems: 8, TrainSamples: 2, Metric: "accuracy", HigherIsBetter: true}.WithDefaults()
 	store, err := runstore.Create(filepath.Join(t.TempDir(), "run_replay"), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -68,7 +68,7 @@ func runWithCfg(t *testing.T, code, mode string, maxGen int, policy PolicyFactor
 		t.Fatal(err)
 	}
 	cfg := Config{RunID: "t", Task: "fake", MaxGen: maxGen, Mode: mode, Seed: 7, Parallel: 3, Samples: 2,
-		TrainItems: 8, TrainSamples: 2, Metric: "accuracy", HigherIsBetter: true}
+		TrainItems: 8, TrainSamples: 2, Metric: "accuracy", HigherIsBetter: true}.WithDefaults()
 	if change != nil {
 		change(&cfg)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sia-agent/sia/agent"
 	"github.com/sia-agent/sia/dataview"
+	"github.com/sia-agent/sia/gateway"
 	"github.com/sia-agent/sia/harness"
 	"github.com/sia-agent/sia/llm"
 	"github.com/sia-agent/sia/rollout"
@@ -143,7 +144,6 @@ func (r *runner) env(ctx context.Context, adapterDir string, version int, src ha
 		return harness.Env{}, err
 	}
 	env := harness.Env{TaskDoc: doc, Train: view.Train, Public: view.Files, Seed: r.cfg.Seed}
-	env.Layout = harness.Layout{Submission: r.d.Task.Spec.Submission, Parse: r.d.Task.ParseSubmission}
 	if r.d.Policy != nil {
 		if adapterDir != "" && !filepath.IsAbs(adapterDir) {
 			adapterDir = r.d.Store.Path(adapterDir)
@@ -172,10 +172,8 @@ func (r *runner) env(ctx context.Context, adapterDir string, version int, src ha
 		}
 		env.Model = m
 		if r.d.Gateway != nil && m != nil {
-			// Rollouts run one at a time, so the served policy is always
-			// the one of the harness being loaded.
-			r.d.Gateway.SetPolicy(m, version, "")
-			env.Gateway = harness.Gateway{BaseURL: r.d.GatewayURL, APIKey: r.d.GatewayKey, Register: r.d.Gateway.Register}
+			route := r.d.Gateway.Route(gateway.Policy{Model: m, Version: version})
+			env.Gateway = harness.Gateway{BaseURL: r.d.GatewayURL, APIKey: route.Key(), Register: route.Register}
 		}
 	}
 	return env, nil

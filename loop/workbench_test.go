@@ -38,7 +38,7 @@ func newRunner(t *testing.T, taskDir string, rt harness.Runtime) *runner {
 	}
 	cfg := Config{RunID: "t", Task: "fake", MaxGen: 3, Mode: agent.ModeHarness, Seed: 7, Parallel: 2, Samples: 1,
 		TrainItems: 8, TrainSamples: 2, Metric: "accuracy", HigherIsBetter: true}
-	cfg.ApplyDefaults()
+	cfg = cfg.WithDefaults()
 	store, err := runstore.Create(filepath.Join(t.TempDir(), "run_t"), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -171,7 +171,7 @@ func runAgents(t *testing.T, code string, meta agent.Meta, fb agent.Feedback, mo
 		t.Fatal(err)
 	}
 	cfg := Config{RunID: "t", Task: "fake", MaxGen: maxGen, Mode: mode, Seed: 7, Parallel: 3, Samples: 2,
-		TrainItems: 8, TrainSamples: 2, Metric: "accuracy", HigherIsBetter: true}
+		TrainItems: 8, TrainSamples: 2, Metric: "accuracy", HigherIsBetter: true}.WithDefaults()
 	store, err := runstore.Create(runDir, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -176,6 +176,9 @@ func TestBwrapHidesTheHost(t *testing.T) {
 
 // setsid and double-fork children, and a fork bomb, end with the run.
 func TestBwrapLeavesNoProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: waits out a real timeout; .ci/run runs it")
+	}
 	s := newBwrap(t)
 	f := newFixture(t)
 	marker := "sia-orphan-" + filepath.Base(f.root)
@@ -197,6 +200,9 @@ func TestBwrapLeavesNoProcess(t *testing.T) {
 }
 
 func TestBwrapTimeoutIsExact(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: waits out a real timeout; .ci/run runs it")
+	}
 	s := newBwrap(t)
 	f := newFixture(t)
 	start := time.Now()
@@ -210,6 +216,9 @@ func TestBwrapTimeoutIsExact(t *testing.T) {
 }
 
 func TestBwrapMemoryAndDiskBombs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: fills memory and disk to their limits; .ci/run runs it")
+	}
 	s := newBwrap(t)
 	t.Run("memory", func(t *testing.T) {
 		f := newFixture(t)

@@ -91,6 +91,9 @@ func num(t *testing.T, s string) float64 {
 // run the loop made (report/reporttest), and a second run that grows while
 // its page is open.
 func TestDashboardInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: drives headless Chromium; .ci/run runs it")
+	}
 	ctx := browser(t, 2*time.Minute)
 	runs := t.TempDir()
 	run1 := filepath.Join(runs, "run_1")

@@ -115,6 +115,9 @@ func TestWorkerSolvesLikeInProcess(t *testing.T) {
 // Memory bombs fail their item with a clear reason; the next item is
 // solved by a fresh worker; the test process (sia) is unharmed.
 func TestMemoryBombsFailTheirItem(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: fills worker heaps to their cap; .ci/run runs it")
+	}
 	skipUnderRace(t)
 	for name, bomb := range map[string]string{
 		"list repeat":      `x = [0] * 999999999`,

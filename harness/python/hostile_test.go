@@ -43,6 +43,9 @@ func parseCSV(_ string, b []byte) (map[string]string, error) {
 // written outside the working dir, no process left, and the run failing
 // with a reason (or answering without the gold).
 func TestHostilePythonHarnesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts a dozen sandboxed attack scripts; .ci/run runs it")
+	}
 	it, sb := setup(t, sandbox.ModeBwrap)
 	host := t.TempDir()
 	private := filepath.Join(host, "task", "data", "private")
@@ -109,10 +112,10 @@ answer("tried")`, false},
 r = [subprocess.run(c, shell=True, capture_output=True).returncode for c in ["umount " + ds, "umount -l /", "mount -t tmpfs x " + ds]]
 answer(str(r) + grab(PRIVATE + "/test.csv"))`, false},
 		{"orphans by setsid and double fork", `
-subprocess.Popen(["sleep", "300"], start_new_session=True)
+subprocess.Popen(["sleep", "313"], start_new_session=True)
 if os.fork() == 0:
     if os.fork() == 0:
-        os.execvp("sleep", ["sleep", "300"])
+        os.execvp("sleep", ["sleep", "313"])
     os._exit(0)
 answer("spawned")`, false},
 		{"fork bomb", `
@@ -132,10 +135,11 @@ while True:
     i += 1`, true},
 		{"sleep past the timeout", `time.sleep(600)`, true},
 	}
-	rt := &Runtime{Sandbox: sb, Limits: sandbox.Limits{Processes: 64, Disk: 32 << 20, FileSize: 8 << 20, Memory: 2 << 30}}
+	rt := &Runtime{Sandbox: sb, Limits: sandbox.Limits{Processes: 64, Disk: 32 << 20, FileSize: 8 << 20, Memory: 2 << 30},
+		Layout: Layout{Submission: "submission.csv", Parse: parseCSV}}
 	rt.once.Do(func() { rt.interp = it })
 	view := fstest.MapFS{"test.csv": {Data: []byte("id,x\nq1,1\n")}, "train.csv": {Data: []byte("id,x,label\nt1,1,2\n")}}
-	env := harness.Env{Public: view, Layout: harness.Layout{Submission: "submission.csv", Parse: parseCSV}}
+	env := harness.Env{Public: view}
 	for _, a := range attacks {
 		t.Run(a.name, func(t *testing.T) {
 			h, err := rt.Load(t.Context(), harness.Source{Name: ScriptName, Code: []byte(head + a.body + "\n")}, env)
@@ -183,6 +187,9 @@ while True:
 // The same attack without isolation does reach the gold: the suite above
 // can tell a sandbox that holds from one that does not.
 func TestHostileControlWithoutSandbox(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts the attack scripts without a sandbox; .ci/run runs it")
+	}
 	it, sb := setup(t, sandbox.ModeNone)
 	private := filepath.Join(t.TempDir(), "private")
 	if err := os.MkdirAll(private, 0o755); err != nil {
@@ -191,14 +198,14 @@ func TestHostileControlWithoutSandbox(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(private, "test.csv"), []byte("id,label\nq1,"+gold+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rt := &Runtime{Sandbox: sb}
+	rt := &Runtime{Sandbox: sb, Layout: Layout{Submission: "submission.csv", Parse: parseCSV}}
 	rt.once.Do(func() { rt.interp = it })
 	script := fmt.Sprintf(`import os, sys
 wd = sys.argv[sys.argv.index("--working_dir")+1]
 open(os.path.join(wd, "submission.csv"), "w").write("id,answer\nq1," + open(%q).read().split(",")[-1].strip() + "\n")
 `, filepath.Join(private, "test.csv"))
 	h, err := rt.Load(t.Context(), harness.Source{Name: ScriptName, Code: []byte(script)},
-		harness.Env{Public: fstest.MapFS{"test.csv": {Data: []byte("id\nq1\n")}}, Layout: harness.Layout{Submission: "submission.csv", Parse: parseCSV}})
+		harness.Env{Public: fstest.MapFS{"test.csv": {Data: []byte("id\nq1\n")}}})
 	if err != nil {
 		t.Fatal(err)
 	}

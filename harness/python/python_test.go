@@ -144,7 +144,7 @@ import argparse, os, subprocess, time
 ap = argparse.ArgumentParser()
 ap.add_argument("--dataset_dir"); ap.add_argument("--working_dir")
 a = ap.parse_args()
-child = subprocess.Popen(["sleep", "300"])
+child = subprocess.Popen(["sleep", "313"])
 with open(os.path.join(a.working_dir, "child.pid"), "w") as f:
     f.write(str(child.pid))
 if EXIT_EARLY:
@@ -153,6 +153,9 @@ time.sleep(300)
 `
 
 func TestTimeoutKillsProcessGroup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: waits out real process timeouts; .ci/run runs it")
+	}
 	modes(t, func(t *testing.T, it sandbox.Interpreter, sb *sandbox.Sandbox) {
 		tests := []struct {
 			name      string
@@ -196,21 +199,24 @@ func TestTimeoutKillsProcessGroup(t *testing.T) {
 	})
 }
 
-// noSleeper checks that no "sleep 300" started by a test is alive.
+// noSleeper checks that no "sleep 313" started by these tests (a length no other test uses) is alive.
 func noSleeper(t *testing.T) {
 	t.Helper()
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
 		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && string(b) == "sleep\x00300\x00" {
+		if err == nil && string(b) == "sleep\x00313\x00" {
 			if pid, _ := strconv.Atoi(e.Name()); alive(pid) {
-				t.Errorf("process %s (sleep 300) outlived its run", e.Name())
+				t.Errorf("process %s (sleep 313) outlived its run", e.Name())
 			}
 		}
 	}
 }
 
 func TestCancelStopsRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: waits out a sandboxed process's cancellation; .ci/run runs it")
+	}
 	it, sb := setup(t, sandbox.ModeBwrap)
 	data, work := dirs(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)

@@ -42,6 +42,8 @@ type Runtime struct {
 	// ProxyExe is the sia binary that runs a sandbox's gateway proxy
 	// (sandbox.NetProxyArg); "" = this executable.
 	ProxyExe string
+	// Layout says where the task's harnesses leave their answers.
+	Layout Layout
 
 	once   sync.Once
 	interp sandbox.Interpreter
@@ -168,7 +170,7 @@ func (h *Harness) SolveAll(ctx context.Context, items []task.Item, sample int, s
 	if runErr != nil {
 		return nil, runErr
 	}
-	return readSubmission(work, h.env.Layout)
+	return readSubmission(work, h.rt.Layout)
 }
 
 // gatewayProxy makes the sandbox's one way out: under bubblewrap the
@@ -235,13 +237,21 @@ func Materialize(dir string, view fs.FS) error {
 	})
 }
 
+// Layout says where a task's harnesses leave their answers: the submission
+// file target_agent.py writes into its working dir, and how to read it.
+type Layout struct {
+	Submission string // e.g. "submission.csv"; "" = the first submission.* found
+	// Parse reads the submission into answers by id.
+	Parse func(filename string, data []byte) (map[string]string, error)
+}
+
 // submissionNames are the files looked for when the task names none.
 var submissionNames = []string{"submission.csv", "submission.json", "submission.jsonl", "predictions.csv", "predictions.json", "answers.json"}
 
 // readSubmission finds and parses the submission in the working dir,
 // reading it as data: no link is followed, nothing but a regular file is
 // read, and at most SubmissionCap bytes.
-func readSubmission(work string, l harness.Layout) (map[string]string, error) {
+func readSubmission(work string, l Layout) (map[string]string, error) {
 	name := l.Submission
 	if name == "" {
 		for _, cand := range submissionNames {

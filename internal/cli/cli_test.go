@@ -54,6 +54,7 @@ func TestRunFlags(t *testing.T) {
 		{"bad mode", []string{"--task", "a", "--mode", "both"}, "--mode", nil},
 		{"bad algorithm", []string{"--task", "a", "--algorithm", "sgd"}, "unknown algorithm", nil},
 		{"bad trainer", []string{"--task", "a", "--trainer", "gpu"}, "--trainer", nil},
+		{"bad adapter server", []string{"--task", "a", "--adapter-server", "sglang"}, "--adapter-server \"sglang\": want auto or vllm", nil},
 		{"bad max-gen", []string{"--task", "a", "--max-gen", "0"}, "--max-gen", nil},
 		{"bad run id", []string{"--task", "a", "--run-id", "../x"}, "--run-id", nil},
 		{"dpo nll", []string{"--task", "a", "--dpo-nll", "0.5"}, "", func(o *runOptions) bool { return o.DPONLL == 0.5 }},
@@ -377,6 +378,9 @@ with open(os.path.join(wd, "submission.csv"), "w") as f:
 // Without bubblewrap a python harness runs only when the user says
 // --sandbox none, and the run says so.
 func TestNoSandboxNoSilentRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs python harnesses through sia run; .ci/run runs it")
+	}
 	real, err := exec.Command("python3", "-c", "import os, sys; print(os.path.realpath(sys.executable))").Output()
 	if err != nil {
 		t.Skip("python3 is not installed (.ci/run installs it)")

@@ -13,8 +13,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/sia-agent/sia/agent"
+	"github.com/sia-agent/sia/backend"
 	"github.com/sia-agent/sia/docs"
-	"github.com/sia-agent/sia/harness/python"
 	"github.com/sia-agent/sia/loop"
 	"github.com/sia-agent/sia/report"
 	"github.com/sia-agent/sia/rl"
@@ -113,10 +113,11 @@ func (o *runOptions) validate() error {
 			return fmt.Errorf("--algorithm: %w", err)
 		}
 	}
-	switch o.Trainer {
-	case "auto", "none", "embedded", "command", "tinker":
-	default:
-		return fmt.Errorf("--trainer %q: want auto, none, embedded, command or tinker", o.Trainer)
+	if _, err := backend.ParseTrainer(o.Trainer); err != nil {
+		return err
+	}
+	if _, err := backend.ParseAdapterServer(o.AdapterServer); err != nil {
+		return err
 	}
 	if strings.ContainsAny(o.RunID, `/\`) || o.RunID == "" {
 		return fmt.Errorf("--run-id %q: want a plain name", o.RunID)
@@ -216,10 +217,61 @@ func (a *app) run(cmd *cobra.Command, o *runOptions) error {
 	if len(data.Items(task.Val)) == 0 {
 		return fmt.Errorf("task %q has an empty val split", t.Spec.Name)
 	}
+	cfg, err := loopConfig(o, t)
+	if err != nil {
+		return err
+	}
+	dir := o.runDir
+	if dir == "" {
+		dir = filepath.Join(o.RunsDir, "run_"+o.RunID)
+	}
+	// Fail on a bad profile or a missing API key before any work.
+	be, err := backend.Build(ctx, a.backendOptions(o, t, data, filepath.Join(dir, runstore.TempDir)))
+	if err != nil {
+		return err
+	}
+	defer be.Close()
+	if o.Web {
+		stop, err := a.webBeside(ctx, o)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	store, events, err := a.openRun(dir, &cfg, o)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if scratch := be.ScratchDir(); scratch != "" {
+		// Python scratch space inside the run folder: a killed run's
+		// leftovers are swept when it is resumed, not left in /tmp.
+		if err := os.MkdirAll(scratch, 0o755); err != nil {
+			return err
+		}
+		defer os.RemoveAll(scratch)
+	}
+	pr := newProgressPrinter(a.streams.Err, isTerminal(a.streams.Err))
+	fmt.Fprintf(a.streams.Err, "sia: task %s · mode %s · %d val items · run folder %s\n", t.Spec.Name, o.Mode, len(data.Items(task.Val)), dir)
+	st, err := loop.Run(ctx, cfg, be.Deps(loop.Deps{Task: t, Data: data, Store: store, Progress: pr.report, Docs: docs.FS}), events)
+	pr.finish()
+	if err != nil {
+		return err
+	}
+	sum := report.FromState(cfg.RunID, cfg.Task, cfg.Mode, cfg.Metric, st)
+	sum.Sandbox = cfg.Sandbox
+	fmt.Fprintln(a.streams.Out)
+	return sum.WriteText(a.streams.Out)
+}
+
+// loopConfig is the loop's configuration for the flags and the task,
+// defaulted (once) and validated.
+func loopConfig(o *runOptions, t *task.Task) (loop.Config, error) {
 	taskDir := o.TaskDir
 	if taskDir != "" {
+		var err error
 		if taskDir, err = filepath.Abs(taskDir); err != nil {
-			return err
+			return loop.Config{}, err
 		}
 	}
 	cfg := loop.Config{
@@ -237,96 +289,45 @@ func (a *app) run(cmd *cobra.Command, o *runOptions) error {
 	if cfg.ItemTimeout == 0 {
 		cfg.ItemTimeout = loop.Duration(time.Duration(t.Spec.ItemTimeoutS * float64(time.Second)))
 	}
-	cfg.ApplyDefaults()
-	if err := cfg.Validate(); err != nil {
-		return err
+	cfg = cfg.WithDefaults()
+	return cfg, cfg.Validate()
+}
+
+// openRun creates the run folder, or opens it to resume: then cfg takes
+// the recorded run id, must match the recorded run, and a larger --max-gen
+// extends it.
+func (a *app) openRun(dir string, cfg *loop.Config, o *runOptions) (*runstore.Store, []runstore.Event, error) {
+	if !o.Resume {
+		store, err := runstore.Create(dir, recordOf(*cfg, o))
+		return store, nil, err
 	}
-	// Fail on a bad profile or a missing API key before any work.
-	be, err := a.buildBackends(ctx, o, t, data)
+	store, events, err := runstore.Open(dir)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer be.close()
-	if o.Mode == agent.ModeWeights && be.trainer == nil {
-		return fmt.Errorf("--mode weights needs a trainer, and target profile %q has none (use --trainer, or --mode auto)", o.TargetProfile)
+	fail := func(err error) (*runstore.Store, []runstore.Event, error) {
+		store.Close()
+		return nil, nil, err
 	}
-	if o.Web {
-		stop, err := a.webBeside(ctx, o)
-		if err != nil {
-			return err
-		}
-		defer stop()
+	var prev runRecord
+	if err := store.ReadJSON("run.json", &prev); err != nil {
+		return fail(err)
 	}
-	dir := o.runDir
-	if dir == "" {
-		dir = filepath.Join(o.RunsDir, "run_"+o.RunID)
+	cfg.RunID = prev.RunID
+	if err := sameRun(prev.Config, *cfg); err != nil {
+		return fail(err)
 	}
-	var (
-		store  *runstore.Store
-		events []runstore.Event
-	)
-	if o.Resume {
-		var prev runRecord
-		store, events, err = runstore.Open(dir)
-		if err != nil {
-			return err
+	if cfg.MaxGen > prev.MaxGen {
+		if events, err = loop.Extend(store, events, cfg.MaxGen); err != nil {
+			return fail(err)
 		}
-		if err := store.ReadJSON("run.json", &prev); err != nil {
-			store.Close()
-			return err
+		prev.MaxGen = cfg.MaxGen
+		if err := store.WriteJSON("run.json", prev); err != nil {
+			return fail(err)
 		}
-		cfg.RunID = prev.RunID
-		if err := sameRun(prev.Config, cfg); err != nil {
-			store.Close()
-			return err
-		}
-		if cfg.MaxGen > prev.MaxGen {
-			if events, err = loop.Extend(store, events, cfg.MaxGen); err != nil {
-				store.Close()
-				return err
-			}
-			prev.MaxGen = cfg.MaxGen
-			if err := store.WriteJSON("run.json", prev); err != nil {
-				store.Close()
-				return err
-			}
-			fmt.Fprintf(a.streams.Err, "sia: run_%s extended to %d generations\n", prev.RunID, cfg.MaxGen)
-		}
-	} else {
-		store, err = runstore.Create(dir, recordOf(cfg, o))
-		if err != nil {
-			return err
-		}
+		fmt.Fprintf(a.streams.Err, "sia: run_%s extended to %d generations\n", prev.RunID, cfg.MaxGen)
 	}
-	defer store.Close()
-	if py, ok := be.runtime.(*python.Runtime); ok {
-		// Scratch space inside the run folder: a killed run's leftovers
-		// are swept when it is resumed, not left in the system's /tmp.
-		py.TempDir = store.Path(runstore.TempDir)
-		if err := os.MkdirAll(py.TempDir, 0o755); err != nil {
-			return err
-		}
-		defer os.RemoveAll(py.TempDir)
-	}
-	pr := newProgressPrinter(a.streams.Err, isTerminal(a.streams.Err))
-	fmt.Fprintf(a.streams.Err, "sia: task %s · mode %s · %d val items · run folder %s\n", t.Spec.Name, o.Mode, len(data.Items(task.Val)), dir)
-	st, err := loop.Run(ctx, cfg, loop.Deps{
-		Task: t, Data: data, Runtime: be.runtime, Meta: be.meta, Feedback: be.feedback,
-		Trainer: be.trainer, Policy: be.policy, Store: store, Progress: pr.report,
-		Gateway: be.gateway, GatewayURL: be.gatewayURL, GatewayKey: be.gateway.APIKey(), Docs: docs.FS,
-		Spend: func() agent.Budget {
-			u := be.budget.Spent()
-			return agent.Budget{SpentTokens: u.PromptTokens + u.CompletionTokens, SpentUSD: u.CostUSD, LimitTokens: o.BudgetTokens, LimitUSD: o.BudgetUSD}
-		},
-	}, events)
-	pr.finish()
-	if err != nil {
-		return err
-	}
-	sum := report.FromState(cfg.RunID, cfg.Task, cfg.Mode, cfg.Metric, st)
-	sum.Sandbox = cfg.Sandbox
-	fmt.Fprintln(a.streams.Out)
-	return sum.WriteText(a.streams.Out)
+	return store, events, nil
 }
 
 // sameRun refuses to resume a run folder with a different configuration:

@@ -158,6 +158,9 @@ func TestShowListLatestAndSideBySide(t *testing.T) {
 }
 
 func TestPlotCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs sia twice, then renders plots; .ci/run runs it")
+	}
 	runs := twoRuns(t)
 	out := filepath.Join(t.TempDir(), "figs")
 	stdout, stderr, code := runCLI(t, map[string]string{"SIA_RUNS_DIR": runs}, "plot", "run_1", "--out", out)
@@ -217,6 +220,9 @@ func waitURL(t *testing.T, errb *syncBuffer) string {
 }
 
 func TestWebCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs sia twice, then serves them; .ci/run runs it")
+	}
 	runs := twoRuns(t)
 	errb, cancel, done := startCLI(t, nil, "web", "--runs-dir", runs, "--addr", "127.0.0.1:0")
 	u := waitURL(t, errb)

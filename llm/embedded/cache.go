@@ -24,10 +24,11 @@ type BaseConfig struct {
 	Pretrain tinylm.PretrainOptions // Progress is ignored; pass it to BaseFor
 }
 
-// DemoBase is the base sized for the offline tasks (demo, cipher) on two
-// cores: 0.13 M parameters, pretrained on first use in about a minute and a
-// half (92 s for either task on the project's 2-core VM). Half the steps
-// leave the demo's model near zero accuracy, so do not shorten the schedule.
+// DemoBase is the embedded target's base, the same for every task: 0.13 M
+// parameters, sized for two cores and pretrained on first use in about a
+// minute and a half (92 s on the demo's corpus and on the cipher's, on the
+// project's 2-core VM). Half the steps leave the demo's model near zero
+// accuracy, so do not shorten the schedule.
 func DemoBase() BaseConfig {
 	return BaseConfig{
 		Model:    tinylm.Config{DModel: 64, Layers: 2, Heads: 4, MLP: 192, Context: 128, Seed: 1},

@@ -152,7 +152,7 @@ func run(ctx context.Context, store *runstore.Store, events []runstore.Event, o 
 	cfg := loop.Config{RunID: o.RunID, Task: "demo", MaxGen: o.MaxGen, Mode: agent.ModeAuto, Samples: 1, Parallel: 2,
 		Seed: o.Seed, TrainItems: 16, TrainSamples: 2, TrainRounds: 1, Metric: tk.Spec.Metric,
 		HigherIsBetter: tk.Spec.HigherIsBetter(), MetaProfile: "builtin", TargetProfile: "embedded", Trainer: "embedded"}
-	cfg.ApplyDefaults()
+	cfg = cfg.WithDefaults()
 	if len(events) == 0 {
 		if err := store.WriteJSON("run.json", cfg); err != nil {
 			return err

@@ -132,6 +132,9 @@ func rollouts(t *testing.T, m *tinylm.Model, a *tinylm.Adapter, seed uint64) []t
 }
 
 func TestEachAlgorithmRaisesReward(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: trains an adapter per algorithm; .ci/run runs it")
+	}
 	for _, alg := range rl.Algorithms {
 		t.Run(string(alg), func(t *testing.T) {
 			base := tinyBase(t)
@@ -250,6 +253,9 @@ func TestLossMask(t *testing.T) {
 // adapter (its LoRA B matrices are 0); an update that changes the policy
 // measures a positive KL on the tokens the changed policy samples.
 func TestKLToBase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: trains an adapter; .ci/run runs it")
+	}
 	base := tinyBase(t)
 	tr, err := New(base, "tiny", Config{LR: 5e-2, Epochs: 3})
 	if err != nil {

@@ -1,4 +1,4 @@
-package ml
+package text
 
 import (
 	"slices"
@@ -39,10 +39,10 @@ func TestNGrams(t *testing.T) {
 		}
 	}
 	var got []string
-	charNGrams("中文ab", 2, 3, func(s string) { got = append(got, s) })
+	CharNGrams("中文ab", 2, 3, func(s string) { got = append(got, s) })
 	want := []string{"中文", "文a", "ab", "中文a", "文ab"}
 	if !slices.Equal(got, want) {
-		t.Errorf("charNGrams = %q, want %q", got, want)
+		t.Errorf("CharNGrams = %q, want %q", got, want)
 	}
 }
 

@@ -1,4 +1,4 @@
-package ml
+package text
 
 import (
 	"strings"
@@ -73,9 +73,9 @@ func NGrams(tokens []string, lo, hi int, sep string) []string {
 	return out
 }
 
-// charNGrams returns the character n-grams of s for n in [lo, hi] without
+// CharNGrams emits the character n-grams of s for n in [lo, hi] without
 // building intermediate token slices (the hot path of char TF-IDF).
-func charNGrams(s string, lo, hi int, emit func(string)) {
+func CharNGrams(s string, lo, hi int, emit func(string)) {
 	if lo < 1 {
 		lo = 1
 	}

@@ -1,9 +1,8 @@
-package cli
+package backend
 
 import (
 	"context"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 	"sync"
@@ -18,14 +17,16 @@ import (
 	trainembedded "github.com/sia-agent/sia/train/embedded"
 )
 
-// embeddedTarget serves the embedded tinylm task model. Its base is made
-// lazily — loaded from the cache, or pretrained on the task's corpus — on
-// the first model call, so a harness that solves in code never pays for it.
-type embeddedTarget struct {
+// Embedded is the embedded tinylm task model and its trainer, over one
+// base. The base is made lazily — loaded from the cache, or pretrained on
+// the task's corpus — on first use, so a harness that solves in code never
+// pays for it.
+type Embedded struct {
 	task     *task.Task
 	data     *task.Dataset
 	cacheDir string
-	log      io.Writer
+	notify   func(string)
+	trainCfg trainembedded.Config // the trainer's settings (--dpo-nll)
 
 	once sync.Once
 	base *tinylm.Model
@@ -34,16 +35,21 @@ type embeddedTarget struct {
 
 	mu       sync.Mutex
 	adapters map[string]*tinylm.Adapter // loaded adapters by folder
-
-	trainCfg trainembedded.Config // the embedded trainer's settings (--dpo-nll)
 }
 
-func newEmbeddedTarget(t *task.Task, data *task.Dataset, cacheDir string, log io.Writer) *embeddedTarget {
-	return &embeddedTarget{task: t, data: data, cacheDir: cacheDir, log: log, adapters: map[string]*tinylm.Adapter{}}
+var (
+	_ train.Trainer = (*Embedded)(nil)
+	_ loop.Warmer   = lazyModel{}
+)
+
+// NewEmbedded returns the embedded target of a task. Its base lives in
+// cacheDir; notify (nil: discard) receives pretraining progress lines.
+func NewEmbedded(t *task.Task, data *task.Dataset, cacheDir string, notify func(string), trainCfg trainembedded.Config) *Embedded {
+	return &Embedded{task: t, data: data, cacheDir: cacheDir, notify: notify, trainCfg: trainCfg, adapters: map[string]*tinylm.Adapter{}}
 }
 
-// baseModel returns the base, making it on first use.
-func (e *embeddedTarget) baseModel(ctx context.Context) (*tinylm.Model, string, error) {
+// Base returns the base model and its cache path, making it on first use.
+func (e *Embedded) Base(ctx context.Context) (*tinylm.Model, string, error) {
 	e.once.Do(func() {
 		docs := genericCorpus(e.data.Train)
 		if e.task.Bundle != nil && e.task.Bundle.Corpus != nil {
@@ -54,16 +60,14 @@ func (e *embeddedTarget) baseModel(ctx context.Context) (*tinylm.Model, string, 
 			e.err = err
 			return
 		}
-		cfg := embedded.DemoBase()
 		last := -1
 		progress := func(step, total int, loss float64) {
-			pct := step * 10 / total
-			if pct != last {
+			if pct := step * 10 / total; pct != last && e.notify != nil {
 				last = pct
-				fmt.Fprintf(e.log, "sia: pretraining the %s base model: step %d/%d, loss %.3f\n", e.task.Spec.Name, step, total, loss)
+				e.notify(fmt.Sprintf("pretraining the %s base model: step %d/%d, loss %.3f", e.task.Spec.Name, step, total, loss))
 			}
 		}
-		e.base, e.path, e.err = embedded.BaseFor(ctx, e.task.Spec.Name, corpus, cfg, e.cacheDir, progress)
+		e.base, e.path, e.err = embedded.BaseFor(ctx, e.task.Spec.Name, corpus, embedded.DemoBase(), e.cacheDir, progress)
 	})
 	return e.base, e.path, e.err
 }
@@ -87,12 +91,12 @@ func genericCorpus(train []task.Example) [][]llm.Message {
 	return out
 }
 
-// policy implements loop.PolicyFactory. The model it returns makes the
+// Policy implements loop.PolicyFactory. The model it returns makes the
 // base on Warm (the loop calls it before a rollout whose harness uses the
 // model) or, failing that, on the first call.
-func (e *embeddedTarget) policy(_ context.Context, adapterDir string, version int) (llm.Model, error) {
+func (e *Embedded) Policy(_ context.Context, adapterDir string, version int) (llm.Model, error) {
 	return lazyModel{e: e, chat: func(ctx context.Context, req llm.Request) (*llm.Completion, error) {
-		base, _, err := e.baseModel(ctx)
+		base, _, err := e.Base(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -113,11 +117,9 @@ func (e *embeddedTarget) policy(_ context.Context, adapterDir string, version in
 
 // lazyModel is the embedded task model before its base exists.
 type lazyModel struct {
-	e    *embeddedTarget
+	e    *Embedded
 	chat func(ctx context.Context, req llm.Request) (*llm.Completion, error)
 }
-
-var _ loop.Warmer = lazyModel{}
 
 // Chat implements llm.Model.
 func (m lazyModel) Chat(ctx context.Context, req llm.Request) (*llm.Completion, error) {
@@ -126,11 +128,11 @@ func (m lazyModel) Chat(ctx context.Context, req llm.Request) (*llm.Completion, 
 
 // Warm loads or pretrains the base.
 func (m lazyModel) Warm(ctx context.Context) error {
-	_, _, err := m.e.baseModel(ctx)
+	_, _, err := m.e.Base(ctx)
 	return err
 }
 
-func (e *embeddedTarget) adapter(dir string, base *tinylm.Model) (*tinylm.Adapter, error) {
+func (e *Embedded) adapter(dir string, base *tinylm.Model) (*tinylm.Adapter, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if a, ok := e.adapters[dir]; ok {
@@ -144,13 +146,18 @@ func (e *embeddedTarget) adapter(dir string, base *tinylm.Model) (*tinylm.Adapte
 	return a, nil
 }
 
-// Train implements train.Trainer over the same base.
-func (e *embeddedTarget) Train(ctx context.Context, req train.Request) (*train.Result, error) {
-	base, path, err := e.baseModel(ctx)
+// trainer is the embedded trainer over the base.
+func (e *Embedded) trainer(ctx context.Context) (*trainembedded.Trainer, error) {
+	base, path, err := e.Base(ctx)
 	if err != nil {
 		return nil, err
 	}
-	tr, err := trainembedded.New(base, path, e.trainCfg)
+	return trainembedded.New(base, path, e.trainCfg)
+}
+
+// Train implements train.Trainer over the same base.
+func (e *Embedded) Train(ctx context.Context, req train.Request) (*train.Result, error) {
+	tr, err := e.trainer(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -159,18 +166,14 @@ func (e *embeddedTarget) Train(ctx context.Context, req train.Request) (*train.R
 
 // RewardOptions says which calls the embedded trainer learns from (those
 // that fit the base's context), without making the base.
-func (e *embeddedTarget) RewardOptions() reward.Options {
+func (e *Embedded) RewardOptions() reward.Options {
 	return reward.Options{MaxTokens: embedded.DemoBase().Model.Context}
 }
 
 // KLToBase measures an adapter's KL to the base on sampled calls (see
 // train/embedded.Trainer.KLToBase).
-func (e *embeddedTarget) KLToBase(ctx context.Context, adapterDir string, calls []reward.Call) ([]float64, error) {
-	base, path, err := e.baseModel(ctx)
-	if err != nil {
-		return nil, err
-	}
-	tr, err := trainembedded.New(base, path, e.trainCfg)
+func (e *Embedded) KLToBase(ctx context.Context, adapterDir string, calls []reward.Call) ([]float64, error) {
+	tr, err := e.trainer(ctx)
 	if err != nil {
 		return nil, err
 	}
