@@ -20,13 +20,19 @@ type GenState struct {
 	RolledOut      bool         `json:"-"`
 	Verified       bool         `json:"-"`
 	Score          float64      `json:"score"`
-	Tokens         int          `json:"tokens"`
-	CostUSD        float64      `json:"cost_usd"`
-	DurationS      float64      `json:"duration_s"`
-	Decided        bool         `json:"-"`
-	NextAction     string       `json:"-"` // the decision taken after this gen
-	NextAlgorithm  rl.Algorithm `json:"-"`
-	Rationale      string       `json:"-"`
+	// Accepted: the generation became the incumbent when it was verified;
+	// Selection is the comparison that decided it (nil in older logs).
+	Accepted  bool       `json:"accepted"`
+	Selection *Selection `json:"selection,omitempty"`
+	// Tokens and CostUSD count every rollout made for this generation:
+	// ranking its candidates, training its adapter, and its val rollout.
+	Tokens        int          `json:"tokens"`
+	CostUSD       float64      `json:"cost_usd"`
+	DurationS     float64      `json:"duration_s"`
+	Decided       bool         `json:"-"`
+	NextAction    string       `json:"-"` // the decision taken after this gen
+	NextAlgorithm rl.Algorithm `json:"-"`
+	Rationale     string       `json:"-"`
 }
 
 // State is the run as far as events.jsonl records it.
@@ -35,6 +41,8 @@ type State struct {
 	Gens      []GenState // Gens[i].Gen == i+1
 	BestGen   int        // 0 until a generation is verified
 	BestScore float64
+	// Confirm is the final incumbent re-scored before the test.
+	Confirm   *Confirmation
 	TestScore *float64
 	Finished  bool
 	Reason    string
@@ -52,8 +60,11 @@ func (s *State) Gen(n int) *GenState {
 // Last returns the latest generation, or nil.
 func (s *State) Last() *GenState { return s.Gen(len(s.Gens)) }
 
-// Replay folds events into a State. higher says the metric's direction:
-// the incumbent is the best verified score, ties keep the older generation.
+// Replay folds events into a State. A verified event that records its
+// selection says whether the generation became the incumbent; in logs
+// without it (written before selection was recorded) the incumbent is the
+// best verified score in the direction higher gives, ties keeping the
+// older generation.
 func Replay(events []Event, higher bool) (State, error) {
 	var s State
 	for i, e := range events {
@@ -76,6 +87,10 @@ func Replay(events []Event, higher bool) (State, error) {
 			}
 			g := s.Last()
 			g.HarnessSHA, g.HarnessReady = e.HarnessSHA, true
+			// what ranking candidate harnesses for this generation cost
+			g.Tokens += e.Tokens
+			g.CostUSD += e.CostUSD
+			g.DurationS += e.DurationS
 		case EvRolloutDone, EvVerified:
 			g := s.Gen(e.Gen)
 			if g == nil || !g.HarnessReady || !g.AdapterReady {
@@ -83,7 +98,8 @@ func Replay(events []Event, higher bool) (State, error) {
 			}
 			if e.Type == EvRolloutDone {
 				g.RolledOut = true
-				g.Tokens, g.CostUSD = e.Tokens, e.CostUSD
+				g.Tokens += e.Tokens
+				g.CostUSD += e.CostUSD
 				g.DurationS += e.DurationS // a weights gen already holds its training time
 				continue
 			}
@@ -92,8 +108,17 @@ func Replay(events []Event, higher bool) (State, error) {
 			}
 			g.Verified, g.Score = true, *e.Score
 			g.DurationS += e.DurationS
-			if s.BestGen == 0 || (higher && g.Score > s.BestScore) || (!higher && g.Score < s.BestScore) {
+			accepted := s.BestGen == 0 || (higher && g.Score > s.BestScore) || (!higher && g.Score < s.BestScore)
+			if sel := e.Selection; sel != nil {
+				if s.BestGen == 0 && !sel.Accepted {
+					return s, fmt.Errorf("event %d: gen %d is not accepted, but there is no incumbent yet", i, e.Gen)
+				}
+				v := *sel
+				g.Selection, accepted = &v, sel.Accepted
+			}
+			if accepted {
 				s.BestGen, s.BestScore = g.Gen, g.Score
+				g.Accepted = true
 			}
 		case EvDecided:
 			g := s.Gen(e.Gen)
@@ -125,6 +150,14 @@ func Replay(events []Event, higher bool) (State, error) {
 			}
 			g.AdapterReady, g.AdapterVersion, g.AdapterDir = true, e.AdapterVersion, e.AdapterDir
 			g.DurationS += e.DurationS
+			g.Tokens += e.Tokens
+			g.CostUSD += e.CostUSD
+		case EvConfirmed:
+			if e.Confirm == nil || s.Gen(e.Confirm.Gen) == nil || e.Confirm.Gen != s.BestGen {
+				return s, fmt.Errorf("event %d: confirmed without the incumbent's scores", i)
+			}
+			v := *e.Confirm
+			s.Confirm = &v
 		case EvTestScored:
 			if e.Score == nil {
 				return s, fmt.Errorf("event %d: test_scored without score", i)
@@ -137,7 +170,7 @@ func Replay(events []Event, higher bool) (State, error) {
 			if e.MaxGen <= len(s.Gens) {
 				return s, fmt.Errorf("event %d: extends the run to %d generations, but it has %d", i, e.MaxGen, len(s.Gens))
 			}
-			s.Finished, s.Reason, s.TestScore = false, "", nil
+			s.Finished, s.Reason, s.TestScore, s.Confirm = false, "", nil, nil
 			if g := s.Last(); g != nil && g.Decided && g.NextAction == "stop" {
 				g.Decided, g.NextAction, g.NextAlgorithm, g.Rationale = false, "", "", ""
 			}
