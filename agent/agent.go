@@ -25,6 +25,16 @@ const (
 	ModeAuto    = "auto"    // SIA-W+H
 )
 
+// How the builtin Feedback-Agent chooses a lever (FeedbackInput.LeverChoice).
+const (
+	// LeverRules is the plateau rules of package builtin: the harness until
+	// it stalls, the weights while they pay.
+	LeverRules = "rules"
+	// LeverBandit chooses among lever × algorithm by the run's measured
+	// returns (FeedbackInput.Returns), from the rule table's prior.
+	LeverBandit = "bandit"
+)
+
 // Decision is a Feedback-Agent's choice for the next generation. It is
 // written to gen_<n>/decision.json; the improvement fields become
 // improvement.md.
@@ -36,6 +46,13 @@ type Decision struct {
 	// Recommended is the rule table's algorithm, kept beside the choice so an
 	// override is visible.
 	Recommended rl.Algorithm `json:"recommended,omitempty"`
+	// Bandit is the lever choice's arithmetic when a bandit chose
+	// (LeverBandit): every arm's measured return, prior and draw.
+	Bandit *BanditChoice `json:"bandit,omitempty"`
+	// Ranked summarises the ranking of several candidate harnesses that
+	// made this decision's harness (the loop's successive halving); the
+	// full record is candidates.json in the same folder.
+	Ranked *Ranking `json:"ranked,omitempty"`
 
 	Hypothesis string `json:"hypothesis,omitempty"`
 	Evidence   string `json:"evidence,omitempty"`
@@ -54,6 +71,12 @@ type GenSummary struct {
 	Knobs          map[string]any `json:"knobs,omitempty"`
 	AdapterVersion int            `json:"adapter_version"`
 	Rationale      string         `json:"rationale,omitempty"`
+	// Accepted: the generation became the incumbent when it was verified.
+	Accepted bool `json:"accepted"`
+	// Gain and PValue are its paired val gain over the incumbent of the
+	// time and the test's p-value (absent for the first generation).
+	Gain   *float64 `json:"gain,omitempty"`
+	PValue *float64 `json:"p_value,omitempty"`
 }
 
 // MetaInput is what the Meta-Agent gets to write the first harness.
@@ -66,8 +89,8 @@ type MetaInput struct {
 	Runtime string
 	// GenDir is the generation folder the agent may write into.
 	GenDir string
-	// Try runs a candidate harness on n val items, gold-free (for LLM agents'
-	// run_harness tool); nil when not offered.
+	// Try runs a candidate harness on n val items of the selection slice,
+	// gold-free (for LLM agents' run_harness tool); nil when not offered.
 	Try TryFunc
 	// Public is the task's public data folder, read-only to LLM agents; nil
 	// when absent. Pass an fs.FS that cannot follow symlinks out of the
@@ -93,7 +116,10 @@ type FeedbackInput struct {
 	Incumbent harness.Source
 	Decl      harness.Decl // the incumbent's declared knobs
 	History   []GenSummary
-	Higher    bool
+	// IncumbentGen is the incumbent's generation (the loop's keep-best:
+	// not always the best val score, since a candidate needs evidence).
+	IncumbentGen int
+	Higher       bool
 	// Results is this generation's gold-free verdict on val.
 	Results *verify.Result
 	// Rollouts is this generation's trajectories (rewards, answers, steps; no gold).
@@ -110,9 +136,22 @@ type FeedbackInput struct {
 	CanTrain bool
 	// RemainingGens counts generations left after this one.
 	RemainingGens int
-	GenDir        string
-	Try           TryFunc
-	Seed          int64
+	// LeverChoice is how the builtin agent chooses a lever: LeverRules
+	// ("" too) or LeverBandit.
+	LeverChoice string
+	// Returns is the run's measured return of each lever and algorithm
+	// so far, in generation order.
+	Returns []ArmReturns
+	// Candidates is how many harness proposals the loop will rank this
+	// generation (FeedbackOutput.Alternatives beyond the first); 1 or less
+	// asks for one.
+	Candidates int
+	// Ranked lists every candidate harness ranked in earlier generations
+	// (those eliminated on a slice of val among them).
+	Ranked []RankedCandidate
+	GenDir string
+	Try    TryFunc
+	Seed   int64
 	// Public and Docs are as in MetaInput.
 	Public fs.FS
 	Docs   fs.FS
@@ -122,6 +161,11 @@ type FeedbackInput struct {
 type FeedbackOutput struct {
 	Decision Decision
 	Harness  *harness.Source // set when Decision.Action == ActionHarness
+	// Alternatives are further harness proposals (each a harness decision
+	// with its harness), ranked by the loop against this one when
+	// FeedbackInput.Candidates asks for more than one; the winner's
+	// decision is the generation's.
+	Alternatives []FeedbackOutput
 }
 
 // Meta writes the first harness.
