@@ -33,15 +33,17 @@ func (r *runner) decide(ctx context.Context, gen int) error {
 	if err != nil {
 		return fmt.Errorf("feedback-agent: %w", err)
 	}
-	dec := out.Decision
-	if err := r.checkDecision(&dec, in, out.Harness); err != nil {
+	dec, next, rankS, err := r.pick(ctx, gen+1, out)
+	if err != nil {
+		return err
+	}
+	if err := r.checkDecision(&dec, in, next); err != nil {
 		return err
 	}
 	if err := r.d.Store.WriteJSON(genRel(gen, fileFeedback), dec); err != nil {
 		return err
 	}
 	if dec.Action != agent.ActionStop {
-		next := out.Harness
 		if dec.Action == agent.ActionWeights {
 			next = &in.Incumbent // a weights gen keeps the incumbent's harness
 		}
@@ -56,13 +58,60 @@ func (r *runner) decide(ctx context.Context, gen int) error {
 		}
 	}
 	if err := r.emit(runstore.Event{Type: runstore.EvDecided, Gen: gen, Action: dec.Action, Algorithm: dec.Algorithm,
-		Rationale: dec.Rationale, DurationS: since(start)}); err != nil {
+		Rationale: dec.Rationale, DurationS: since(start) - rankS}); err != nil { // ranking counts toward gen+1
 		return err
 	}
 	if dec.Action == agent.ActionHarness {
 		return r.announce(gen + 1)
 	}
 	return nil
+}
+
+// pick returns the decision and harness for generation next: the agent's,
+// or, when it proposed several harnesses and --candidates asks for more
+// than one, the winner of ranking them on slices of val (candidates.json).
+// It also returns the seconds ranking took.
+func (r *runner) pick(ctx context.Context, next int, out agent.FeedbackOutput) (agent.Decision, *harness.Source, float64, error) {
+	props := r.proposals(out)
+	if len(props) < 2 {
+		return out.Decision, out.Harness, 0, r.removeCandidates(next)
+	}
+	f, err := r.rank(ctx, next, props)
+	if err != nil {
+		return agent.Decision{}, nil, 0, fmt.Errorf("rank candidates: %w", err)
+	}
+	if err := r.d.Store.WriteJSON(genRel(next, fileCandidates), f); err != nil {
+		return agent.Decision{}, nil, 0, err
+	}
+	w := props[f.Winner]
+	win := f.Candidates[f.Winner]
+	dec := w.Decision
+	dec.Ranked = &agent.Ranking{Candidates: len(props), Winner: f.Winner, Rounds: len(win.Rounds), Items: win.Items,
+		Budget: f.Budget, Spent: f.Spent}
+	dec.Rationale = fmt.Sprintf("%s (best of %d candidates by successive halving on val slices: %.4f on %d items; %d of %d solves; candidates.json)",
+		dec.Rationale, len(props), win.Score, win.Items, f.Spent, f.Budget)
+	return dec, w.Harness, f.Seconds, nil
+}
+
+// proposals are the harness proposals to rank: the agent's choice first,
+// then its alternatives, distinct, at most --candidates.
+func (r *runner) proposals(out agent.FeedbackOutput) []agent.FeedbackOutput {
+	if r.cfg.Candidates < 2 || out.Decision.Action != agent.ActionHarness || out.Harness == nil {
+		return nil
+	}
+	props := []agent.FeedbackOutput{out}
+	seen := map[string]bool{out.Harness.SHA(): true}
+	for _, a := range out.Alternatives {
+		if len(props) == r.cfg.Candidates {
+			break
+		}
+		if a.Decision.Action != agent.ActionHarness || a.Harness == nil || seen[a.Harness.SHA()] {
+			continue
+		}
+		seen[a.Harness.SHA()] = true
+		props = append(props, a)
+	}
+	return props
 }
 
 // checkDecision enforces the mode and fills the algorithm.
@@ -143,6 +192,8 @@ func (r *runner) feedbackInput(ctx context.Context, gen int) (agent.FeedbackInpu
 		ForcedAlgorithm: r.cfg.Algorithm, CanTrain: canTrain, RemainingGens: r.cfg.MaxGen - gen,
 		GenDir: r.d.Store.GenDir(gen + 1), Try: r.tryFunc(), Seed: r.cfg.Seed + int64(gen),
 		Public: r.agentView(), Docs: r.d.Docs,
+		IncumbentGen: r.st.BestGen, LeverChoice: r.cfg.LeverChoice, Returns: r.returns(),
+		Candidates: r.cfg.Candidates, Ranked: r.rankedCandidates(gen),
 	}, nil
 }
 
@@ -195,17 +246,23 @@ func (r *runner) history() []agent.GenSummary {
 			continue
 		}
 		src, _ := r.readHarness(g.Gen)
-		out = append(out, agent.GenSummary{Gen: g.Gen, Action: g.Action, Algorithm: g.Algorithm, Score: g.Score,
-			HarnessSHA: g.HarnessSHA, Knobs: src.Knobs, AdapterVersion: g.AdapterVersion, Rationale: g.Rationale})
+		s := agent.GenSummary{Gen: g.Gen, Action: g.Action, Algorithm: g.Algorithm, Score: g.Score,
+			HarnessSHA: g.HarnessSHA, Knobs: src.Knobs, AdapterVersion: g.AdapterVersion, Rationale: g.Rationale,
+			Accepted: g.Accepted}
+		if sel := g.Selection; sel != nil && sel.Incumbent > 0 {
+			gain, p := sel.Gain, sel.PValue
+			s.Gain, s.PValue = &gain, &p
+		}
+		out = append(out, s)
 	}
 	return out
 }
 
-// tryFunc lets LLM agents run a candidate harness on a few val items. It
-// returns gold-free verdicts only.
+// tryFunc lets LLM agents run a candidate harness on a few items of the
+// selection slice of val. It returns gold-free verdicts only.
 func (r *runner) tryFunc() agent.TryFunc {
 	return func(ctx context.Context, src harness.Source, n int) ([]verify.ItemResult, error) {
-		items := r.d.Data.Items(task.Val)
+		items := r.sel
 		if n <= 0 || n > len(items) {
 			n = len(items)
 		}
