@@ -71,8 +71,10 @@ type rankRound struct {
 // items it has not yet solved (the same items and sample seeds for all:
 // common random numbers), ranks them by mean per-item reward on the
 // prefix, and keeps the better half, until one is left. Round r's prefix
-// gets budget / (survivors × rounds × K) items, at least minRankItems, so
-// the whole ranking spends about the budget. Ties keep the agent's order.
+// gets budget / (survivors × rounds × K) items, at least minRankItems (and
+// at most the slice), so the ranking spends at most about the budget —
+// less, since a round reuses what earlier rounds rolled out. Ties keep the
+// agent's order.
 func (r *runner) rank(ctx context.Context, next int, props []agent.FeedbackOutput) (candidatesFile, error) {
 	start := time.Now()
 	k := r.cfg.Samples
