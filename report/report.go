@@ -40,21 +40,21 @@ type Best struct {
 
 // Summary is `sia show --json`.
 type Summary struct {
-	FormatVersion int      `json:"format_version"`
-	Run           string   `json:"run"`
-	Task          string   `json:"task"`
-	Mode          string   `json:"mode"`
-	Metric        string   `json:"metric"`
-	Generations   []Gen    `json:"generations"`
-	Best          *Best    `json:"best"`
+	FormatVersion int    `json:"format_version"`
+	Run           string `json:"run"`
+	Task          string `json:"task"`
+	Mode          string `json:"mode"`
+	Metric        string `json:"metric"`
+	Generations   []Gen  `json:"generations"`
+	Best          *Best  `json:"best"`
 	// Confirm is the final incumbent re-scored before the test: on fresh
 	// samples of the selection slice and on the held-out confirmation slice.
 	Confirm   *runstore.Confirmation `json:"confirm,omitempty"`
 	TestScore *float64               `json:"test_score"`
-	Finished      bool     `json:"finished"`
-	Reason        string   `json:"reason,omitempty"`
-	Tokens        int      `json:"tokens"`
-	CostUSD       float64  `json:"cost_usd"`
+	Finished  bool                   `json:"finished"`
+	Reason    string                 `json:"reason,omitempty"`
+	Tokens    int                    `json:"tokens"`
+	CostUSD   float64                `json:"cost_usd"`
 	// Sandbox is how untrusted python code was isolated ("bwrap", or
 	// "none" when the user turned isolation off); "" when none ran.
 	Sandbox string `json:"sandbox,omitempty"`

@@ -102,7 +102,7 @@ func TestSelectionAndConfirmationShown(t *testing.T) {
 			GainLo: -0.01, GainHi: 0.07, CILevel: 0.9, Wins: 9, Losses: 5, PValue: 0.21, Reason: "val 0.5300 beats the incumbent's 0.5000, but p 0.21 ≥ 0.05: not enough evidence"}},
 		{Type: runstore.EvDecided, Gen: 2, Action: "stop"},
 		{Type: runstore.EvConfirmed, Gen: 1, Confirm: &runstore.Confirmation{Gen: 1, SelectionScore: 0.5,
-			Fresh: &runstore.SliceScore{Items: 48, Samples: 8, Score: 0.47, Lo: 0.4, Hi: 0.54},
+			Fresh:   &runstore.SliceScore{Items: 48, Samples: 8, Score: 0.47, Lo: 0.4, Hi: 0.54},
 			Holdout: &runstore.SliceScore{Items: 16, Samples: 8, Score: 0.44, Lo: 0.31, Hi: 0.57}}},
 		{Type: runstore.EvTestScored, Gen: 1, Score: score(0.45)},
 		{Type: runstore.EvRunFinished, Reason: "stopped"},
