@@ -1,9 +1,21 @@
 // Package loop is the generation loop, one explicit state machine (loop.go):
 //
-//	meta → [rollout(val) → verify → keep-best → decide → lever]* → test → done
+//	meta → [rollout(val) → verify → keep-best → decide → lever]* → confirm → test → done
 //
 // Every step writes its files first and then appends one event, so the
 // events alone say which steps are complete. Run replays them and continues
 // from the first step they do not record; with the same seed it reaches the
 // same final state as an uninterrupted run.
+//
+// Val is split once, by the seed, into a selection slice and a
+// confirmation slice (slices.go). Every val rollout, comparison, ranking
+// and agent view during the search is the selection slice's. Keep-best
+// compares a verified generation with the incumbent item by item (the same
+// items with the same sample seeds) and keeps it when Config.Accept's rule
+// says so (selection.go, package stats); the verified event records the
+// comparison. When the Feedback-Agent proposes several harnesses, they are
+// ranked by successive halving on slices of the selection slice and only
+// the winner becomes the next generation (candidates.go). At the end the
+// incumbent is re-scored on fresh samples and on the confirmation slice
+// (confirm.go), then on test. returns.go measures each lever's return.
 package loop
