@@ -49,6 +49,9 @@ type Decision struct {
 	// Bandit is the lever choice's arithmetic when a bandit chose
 	// (LeverBandit): every arm's measured return, prior and draw.
 	Bandit *BanditChoice `json:"bandit,omitempty"`
+	// Parent is the generation a weight update continues: an unproven
+	// branch (FeedbackInput.Branch); 0 for the incumbent. The loop sets it.
+	Parent int `json:"parent,omitempty"`
 	// Ranked summarises the ranking of several candidate harnesses that
 	// made this decision's harness (the loop's successive halving); the
 	// full record is candidates.json in the same folder.
@@ -124,8 +127,15 @@ type FeedbackInput struct {
 	Results *verify.Result
 	// Rollouts is this generation's trajectories (rewards, answers, steps; no gold).
 	Rollouts []trajectory.Trajectory
-	// Stats is the reward shape of the incumbent's val rollouts (a weight
-	// update starts from the incumbent), not necessarily this generation's.
+	// Branch, when set, is the unproven weights generation a weight update
+	// would continue instead of the incumbent: the latest weight update of
+	// the incumbent, not accepted, but with a positive val gain over it.
+	// Training is cumulative, so its gain is kept until enough evidence
+	// makes it (or a later update) the incumbent, or a step loses it.
+	Branch *Branch
+	// Stats is the reward shape of the val rollouts of the policy a weight
+	// update would start from (Branch's, else the incumbent's), not
+	// necessarily this generation's.
 	Stats rl.Stats
 	// Recommended is the rule table's algorithm for Stats ("" when nothing
 	// can be learned: no token ids, equal rewards, no training unit).
@@ -155,6 +165,13 @@ type FeedbackInput struct {
 	// Public and Docs are as in MetaInput.
 	Public fs.FS
 	Docs   fs.FS
+}
+
+// Branch is an unproven weights generation of the incumbent.
+type Branch struct {
+	Gen    int     `json:"gen"`
+	Gain   float64 `json:"gain"` // its paired val gain over the incumbent
+	PValue float64 `json:"p_value"`
 }
 
 // FeedbackOutput is a decision plus, for the harness action, the new harness.

@@ -15,18 +15,22 @@ func Arm(action string, alg rl.Algorithm) string {
 }
 
 // Pull is one generation a lever made: its paired val gain over the
-// incumbent it started from (on the selection slice), whether it became the
-// incumbent, and what it cost.
+// incumbent (on the selection slice), what it added to the generation it
+// started from (the incumbent, or an unproven weights branch of it),
+// whether it became the incumbent, and what it cost.
 type Pull struct {
 	Gen      int     `json:"gen"`
-	Gain     float64 `json:"gain"`
+	Gain     float64 `json:"gain"`     // over the incumbent
+	Increase float64 `json:"increase"` // over the generation it started from
 	Accepted bool    `json:"accepted"`
 	Seconds  float64 `json:"seconds"`
 	Tokens   int     `json:"tokens"`
 }
 
 // Return is what the pull added to the incumbent: its gain when it was
-// accepted, else 0 (a rejected candidate leaves the incumbent as it was).
+// accepted, else 0. A weight update that continues an unproven branch is
+// credited with the branch's whole gain when it is accepted: returns are
+// counted when they are proven.
 func (p Pull) Return() float64 {
 	if p.Accepted && p.Gain > 0 {
 		return p.Gain

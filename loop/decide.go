@@ -40,6 +40,9 @@ func (r *runner) decide(ctx context.Context, gen int) error {
 	if err := r.checkDecision(&dec, in, next); err != nil {
 		return err
 	}
+	if dec.Action == agent.ActionWeights && in.Branch != nil {
+		dec.Parent = in.Branch.Gen // cumulative training: continue the unproven branch
+	}
 	if err := r.d.Store.WriteJSON(genRel(gen, fileFeedback), dec); err != nil {
 		return err
 	}
@@ -58,7 +61,7 @@ func (r *runner) decide(ctx context.Context, gen int) error {
 		}
 	}
 	if err := r.emit(runstore.Event{Type: runstore.EvDecided, Gen: gen, Action: dec.Action, Algorithm: dec.Algorithm,
-		Rationale: dec.Rationale, DurationS: since(start) - rankS}); err != nil { // ranking counts toward gen+1
+		Rationale: dec.Rationale, Parent: dec.Parent, DurationS: since(start) - rankS}); err != nil { // ranking counts toward gen+1
 		return err
 	}
 	if dec.Action == agent.ActionHarness {
@@ -169,10 +172,16 @@ func (r *runner) feedbackInput(ctx context.Context, gen int) (agent.FeedbackInpu
 	if err != nil {
 		return agent.FeedbackInput{}, err
 	}
-	// A weight update starts from the incumbent, so the reward shape it is
-	// chosen by is the incumbent's, not that of the generation just
-	// verified (which may be a rejected, damaged adapter).
-	stats, err := r.rewardStats(ctx, r.st.BestGen)
+	// A weight update starts from the incumbent (or continues an unproven
+	// branch of it that gained), so the reward shape it is chosen by is
+	// that policy's, not that of the generation just verified (which may be
+	// a rejected, damaged adapter).
+	branch := r.branch()
+	from := r.st.BestGen
+	if branch != nil {
+		from = branch.Gen
+	}
+	stats, err := r.rewardStats(ctx, from)
 	if err != nil {
 		return agent.FeedbackInput{}, err
 	}
@@ -192,7 +201,7 @@ func (r *runner) feedbackInput(ctx context.Context, gen int) (agent.FeedbackInpu
 		ForcedAlgorithm: r.cfg.Algorithm, CanTrain: canTrain, RemainingGens: r.cfg.MaxGen - gen,
 		GenDir: r.d.Store.GenDir(gen + 1), Try: r.tryFunc(), Seed: r.cfg.Seed + int64(gen),
 		Public: r.agentView(), Docs: r.d.Docs,
-		IncumbentGen: r.st.BestGen, LeverChoice: r.cfg.LeverChoice, Returns: r.returns(),
+		IncumbentGen: r.st.BestGen, Branch: branch, LeverChoice: r.cfg.LeverChoice, Returns: r.returns(),
 		Candidates: r.cfg.Candidates, Ranked: r.rankedCandidates(gen),
 	}, nil
 }

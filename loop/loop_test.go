@@ -144,7 +144,7 @@ func (fakeTrainer) Train(_ context.Context, req train.Request) (*train.Result, e
 	if err := os.MkdirAll(req.OutDir, 0o755); err != nil {
 		return nil, err
 	}
-	b := fmt.Sprintf(`{"algorithm":%q,"version":%d,"samples":%d}`, req.Algorithm, req.Version, len(req.Rollouts))
+	b := fmt.Sprintf(`{"algorithm":%q,"version":%d,"samples":%d,"parent":%q}`, req.Algorithm, req.Version, len(req.Rollouts), filepath.Base(filepath.Dir(req.Parent)))
 	if err := os.WriteFile(filepath.Join(req.OutDir, "adapter_config.json"), []byte(b), 0o644); err != nil {
 		return nil, err
 	}
@@ -219,7 +219,7 @@ func runLoopExt(ctx context.Context, taskDir, runDir, mode string, maxGen int, r
 	if os.Getenv("SIA_LOOP_SELECTION") == "1" {
 		cfg = withSelection(cfg)
 	}
-	return runLoopCfg(ctx, taskDir, runDir, cfg, resume, extend, withTrainer, nil)
+	return runLoopCfg(ctx, taskDir, runDir, cfg, resume, extend, withTrainer, nil, nil)
 }
 
 // withSelection turns on every selection feature: the paired test, a
@@ -232,7 +232,7 @@ func withSelection(cfg Config) Config {
 // runLoopCfg runs (or resumes) the loop with cfg; wrap, when set, wraps
 // the builtin Feedback-Agent.
 func runLoopCfg(ctx context.Context, taskDir, runDir string, cfg Config, resume, extend, withTrainer bool,
-	wrap func(agent.Feedback) agent.Feedback) (runstore.State, error) {
+	wrap func(agent.Feedback) agent.Feedback, policy PolicyFactory) (runstore.State, error) {
 	tk, err := task.OpenDir(taskDir, nil)
 	if err != nil {
 		return runstore.State{}, err
@@ -264,6 +264,9 @@ func runLoopCfg(ctx context.Context, taskDir, runDir string, cfg Config, resume,
 	deps := Deps{Task: tk, Data: data, Runtime: fakeRuntime{}, Meta: builtin.Meta{}, Feedback: fb, Store: store}
 	if withTrainer {
 		deps.Trainer, deps.Policy = fakeTrainer{}, fakePolicy
+		if policy != nil {
+			deps.Policy = policy
+		}
 	}
 	return Run(ctx, cfg, deps, events)
 }

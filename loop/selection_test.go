@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/sia-agent/sia/agent"
+	"github.com/sia-agent/sia/llm"
 	"github.com/sia-agent/sia/runstore"
 	"github.com/sia-agent/sia/task"
 	"github.com/sia-agent/sia/trajectory"
@@ -183,7 +184,7 @@ func TestConfirmationSliceIsHeldOut(t *testing.T) {
 	st, err := runLoopCfg(t.Context(), taskDir, runDir, cfg, false, false, true, func(f agent.Feedback) agent.Feedback {
 		rec.Feedback = f
 		return rec
-	})
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,14 +293,14 @@ func TestCandidatesRankedBySuccessiveHalving(t *testing.T) {
 	base := Config{RunID: "t", Task: "fake", MaxGen: 2, Mode: agent.ModeHarness, Seed: 7, Parallel: 3, Samples: 2,
 		Metric: "accuracy", HigherIsBetter: true}
 	one := filepath.Join(t.TempDir(), "run_one")
-	st1, err := runLoopCfg(t.Context(), taskDir, one, base, false, false, false, nil)
+	st1, err := runLoopCfg(t.Context(), taskDir, one, base, false, false, false, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ranked := filepath.Join(t.TempDir(), "run_ranked")
 	cfg := base
 	cfg.Candidates = 3
-	st3, err := runLoopCfg(t.Context(), taskDir, ranked, cfg, false, false, false, nil)
+	st3, err := runLoopCfg(t.Context(), taskDir, ranked, cfg, false, false, false, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,3 +346,63 @@ func TestCandidatesRankedBySuccessiveHalving(t *testing.T) {
 		t.Errorf("gen 2 knobs %s, want the winner's", knobs)
 	}
 }
+
+// stepPolicy answers "1" (the +1 the labels need) on a share of the
+// sample seeds that grows with the adapter version, drawn afresh per
+// version: a small step is noisy on val, a large one is clear.
+func stepPolicy(shares ...int) PolicyFactory {
+	return func(_ context.Context, _ string, version int) (llm.Model, error) {
+		share := shares[min(version, len(shares)-1)]
+		return llm.ModelFunc(func(_ context.Context, req llm.Request) (*llm.Completion, error) {
+			reply := "0"
+			if req.Seed != nil && (uint64(*req.Seed)*2654435761+uint64(version)*40503)%1000 < uint64(share)*10 {
+				reply = "1"
+			}
+			return &llm.Completion{Model: "fake", AdapterVersion: version, PromptTokenIDs: []int{1, 2},
+				Choices: []llm.Choice{{Message: llm.Message{Role: "assistant", Content: reply}, TokenIDs: []int{48}, Logprobs: []float64{-0.5}}},
+				Usage:   llm.Usage{PromptTokens: 2, CompletionTokens: 1}}, nil
+		}), nil
+	}
+}
+
+// TestWeightUpdatesContinueAnUnprovenBranch: a weight update whose gain
+// the test cannot prove yet is not the incumbent, but the next update
+// trains on from its adapter; when that one proves the branch's gain, it
+// becomes the incumbent, and its return is the branch's whole gain.
+func TestWeightUpdatesContinueAnUnprovenBranch(t *testing.T) {
+	taskDir := writeTaskN(t, `{"mult": [2], "offset": [0], "use_model": [true]}`, 40)
+	runDir := filepath.Join(t.TempDir(), "run_t")
+	cfg := Config{RunID: "t", Task: "fake", MaxGen: 3, Mode: agent.ModeWeights, Seed: 7, Parallel: 3, Samples: 4,
+		TrainItems: 8, TrainSamples: 2, Metric: "accuracy", HigherIsBetter: true, Accept: "0.05"}
+	st, err := runLoopCfg(t.Context(), taskDir, runDir, cfg, false, false, true, nil, stepPolicy(25, 27, 60))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2, g3 := st.Gen(2), st.Gen(3)
+	if g2.Accepted || g2.Selection.Gain <= 0 || g2.Selection.PValue < 0.05 {
+		t.Fatalf("gen 2 %+v: the test needs a small unproven gain", g2.Selection)
+	}
+	if g3.Parent != 2 || !g3.Accepted || st.BestGen != 3 {
+		t.Fatalf("gen 3 parent %d accepted %v (best %d): want it to continue gen 2 and be proven", g3.Parent, g3.Accepted, st.BestGen)
+	}
+	b, err := os.ReadFile(filepath.Join(runDir, "gen_3", "adapter", "adapter_config.json"))
+	if err != nil || !bytes.Contains(b, []byte(`"parent":"gen_2"`)) {
+		t.Errorf("gen 3's adapter %s (%v): want it trained from gen 2's", b, err)
+	}
+	var dec agent.Decision
+	b, _ = os.ReadFile(filepath.Join(runDir, "gen_3", fileDecision))
+	if err := json.Unmarshal(b, &dec); err != nil || dec.Parent != 2 || !strings.Contains(dec.Change, "gen 2's adapter") {
+		t.Errorf("gen 3 decision %s", b)
+	}
+	r := &runner{st: st, higher: true}
+	arms := r.returns()
+	if len(arms) != 1 || len(arms[0].Pulls) != 2 {
+		t.Fatalf("returns %+v", arms)
+	}
+	p2, p3 := arms[0].Pulls[0], arms[0].Pulls[1]
+	if p2.Return() != 0 || p3.Return() != g3.Selection.Gain || !close(p3.Increase, g3.Selection.Gain-g2.Selection.Gain) {
+		t.Errorf("pulls %+v %+v: want 0, then the branch's whole gain %v", p2, p3, g3.Selection.Gain)
+	}
+}
+
+func close(a, b float64) bool { return a-b < 1e-12 && b-a < 1e-12 }

@@ -60,6 +60,9 @@ type Event struct {
 	Action    string       `json:"action,omitempty"`
 	Algorithm rl.Algorithm `json:"algorithm,omitempty"`
 	Rationale string       `json:"rationale,omitempty"`
+	// Parent is the weights generation a weight update continues (an
+	// unproven branch of the incumbent); 0: the incumbent.
+	Parent int `json:"parent,omitempty"`
 
 	// adapter_trained (Tokens: the train rollouts' tokens)
 	AdapterVersion int    `json:"adapter_version,omitempty"`

@@ -10,7 +10,7 @@ import (
 type GenState struct {
 	Gen            int          `json:"gen"`
 	Action         string       `json:"action"`           // initial | harness | weights
-	Parent         int          `json:"parent,omitempty"` // the incumbent this gen was derived from
+	Parent         int          `json:"parent,omitempty"` // the generation this gen was derived from: the incumbent, or a branch of it
 	Algorithm      rl.Algorithm `json:"algorithm,omitempty"`
 	HarnessSHA     string       `json:"harness_sha"`
 	HarnessReady   bool         `json:"-"`
@@ -128,8 +128,16 @@ func Replay(events []Event, higher bool) (State, error) {
 			g.Decided, g.NextAction, g.NextAlgorithm, g.Rationale = true, e.Action, e.Algorithm, e.Rationale
 			g.DurationS += e.DurationS
 			// Keep-best: a lever is applied to the incumbent, not to the
-			// latest generation.
+			// latest generation; a weight update may continue a weights
+			// generation of the incumbent that is not yet proven (Parent).
 			base := s.Gen(s.BestGen)
+			if e.Parent > 0 {
+				p := s.Gen(e.Parent)
+				if e.Action != "weights" || p == nil || !p.Verified || p.Action != "weights" {
+					return s, fmt.Errorf("event %d: a %s generation cannot continue gen %d", i, e.Action, e.Parent)
+				}
+				base = p
+			}
 			switch e.Action {
 			case "harness":
 				// the new harness is announced by harness_ready for gen+1

@@ -134,6 +134,20 @@ func TestReplay(t *testing.T) {
 			}},
 		{name: "confirmed for another generation", higher: true, events: seq(append(append([]Event{}, base...),
 			Event{Type: EvConfirmed, Confirm: &Confirmation{Gen: 2}})...), wantErr: "confirmed"},
+		{name: "a weight update continues an unproven weights generation", higher: true, events: seq(append(append([]Event{}, base...),
+			Event{Type: EvDecided, Gen: 1, Action: "weights", Algorithm: "grpo"},
+			Event{Type: EvAdapterTrained, Gen: 2, AdapterVersion: 1, AdapterDir: "gen_2/adapter"},
+			Event{Type: EvRolloutDone, Gen: 2},
+			Event{Type: EvVerified, Gen: 2, Score: f(0.55), Selection: &Selection{Incumbent: 1, Gain: 0.05, PValue: 0.2}},
+			Event{Type: EvDecided, Gen: 2, Action: "weights", Algorithm: "grpo", Parent: 2})...),
+			check: func(t *testing.T, s State) {
+				g := s.Gen(3)
+				if s.BestGen != 1 || g.Parent != 2 || g.AdapterVersion != 1 || g.AdapterDir != "gen_2/adapter" || g.HarnessSHA != "a" {
+					t.Errorf("best %d, gen 3 %+v: want it to start from gen 2's adapter", s.BestGen, g)
+				}
+			}},
+		{name: "a harness edit cannot continue a branch", events: seq(append(append([]Event{}, base...),
+			Event{Type: EvDecided, Gen: 1, Action: "harness", Parent: 1})...), wantErr: "cannot continue"},
 		{name: "after finish", events: seq(Event{Type: EvRunStarted}, Event{Type: EvRunFinished}, Event{Type: EvRunStarted}), wantErr: "after run_finished"},
 	}
 	for _, tc := range tests {

@@ -25,7 +25,7 @@ const (
 	// banditDiscount^g: levers' returns change as the run goes on (the
 	// harness search runs out of moves, a weight update makes the next
 	// knob setting worth trying again), so old evidence fades.
-	banditDiscount = 0.8
+	banditDiscount = 0.7
 	banditSalt     = 0x62616e646974 // "bandit"
 )
 

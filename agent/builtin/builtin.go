@@ -76,6 +76,8 @@ func (f Feedback) rules(in agent.FeedbackInput, canWeights bool, plateau int, mo
 	switch {
 	case canWeights && last.Action == agent.ActionWeights && acc[last.Gen]:
 		return weights(in, in.Recommended, fmt.Sprintf("the last weight update made gen %d the incumbent; another update starting from its adapter", last.Gen), evidence)
+	case canWeights && last.Action == agent.ActionWeights && in.Branch != nil && in.Branch.Gen == last.Gen:
+		return weights(in, in.Recommended, fmt.Sprintf("the last weight update (gen %d) gained %+.4f over the incumbent, not yet proven (p %.3g); another update continues it", last.Gen, in.Branch.Gain, in.Branch.PValue), evidence)
 	case canWeights && harnessPlateau(in, plateau):
 		return weights(in, in.Recommended, fmt.Sprintf("the last %d harness edits did not beat the incumbent (plateau)", plateau), evidence)
 	case canWeights && !tried(in, agent.ActionWeights) && improved(in, agent.ActionHarness) && harnessPlateau(in, 1):
@@ -291,6 +293,10 @@ func weights(in agent.FeedbackInput, alg rl.Algorithm, why, evidence string) age
 	if in.ForcedAlgorithm != "" {
 		alg = in.ForcedAlgorithm
 	}
+	start := "the incumbent's adapter"
+	if in.Branch != nil {
+		start = fmt.Sprintf("gen %d's adapter (an unproven branch of the incumbent: %+.4f on val, p %.3g)", in.Branch.Gen, in.Branch.Gain, in.Branch.PValue)
+	}
 	from := "from the reward shape"
 	if alg != in.Recommended && in.ForcedAlgorithm == "" {
 		from = fmt.Sprintf("by measured return (the reward shape recommends %s)", in.Recommended)
@@ -302,7 +308,7 @@ func weights(in agent.FeedbackInput, alg rl.Algorithm, why, evidence string) age
 		Hypothesis: "Training the adapter on the incumbent's own rollouts raises its success rate beyond what the harness settings reach.",
 		Evidence: evidence + fmt.Sprintf(" Reward shape: success %.2f, mean %.3f, within-item variance %.3f, failed %.2f, binary %v.",
 			in.Stats.SuccessRate, in.Stats.Mean, in.Stats.WithinItemVar, in.Stats.FailedFrac, in.Stats.Binary),
-		Change:   fmt.Sprintf("A new LoRA adapter version trained with %s on fresh rollouts of the incumbent over train-split items (never val), starting from the incumbent's adapter; the harness is unchanged.", alg),
+		Change:   fmt.Sprintf("A new LoRA adapter version trained with %s on fresh rollouts over train-split items (never val), starting from %s; the harness is unchanged.", alg, start),
 		Expected: fmt.Sprintf("val %s above the incumbent's %s.", metricName(in), scoreText(in, bestGen(in))),
 		Risk:     "Few rollouts can overfit the adapter or drift it from the base; the incumbent is kept if val drops.",
 	}}
