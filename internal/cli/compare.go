@@ -380,6 +380,20 @@ func writeCompareTable(w io.Writer, o *compareOptions, cols []compareColumn, dif
 			fmt.Fprintf(&b, " (%d without a recorded test)", unk)
 		}
 		b.WriteString("\n")
+		for _, re := range []struct {
+			name string
+			of   func(runNumbers) *float64
+		}{{"fresh samples", func(r runNumbers) *float64 { return r.Fresh }}, {"the confirmation slice", func(r runNumbers) *float64 { return r.Confirm }}} {
+			var d []float64
+			for _, r := range c.Runs {
+				if v := re.of(r); v != nil && r.Val != nil {
+					d = append(d, *r.Val-*v)
+				}
+			}
+			if len(d) > 0 {
+				fmt.Fprintf(&b, "  selection val − %s: %+.4f (SE %.4f, %d runs)\n", re.name, stats.Mean(d), stats.StdErr(d), len(d))
+			}
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

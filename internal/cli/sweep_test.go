@@ -70,7 +70,7 @@ func TestSweepAndCompare(t *testing.T) {
 			t.Errorf("seed %s log: %v", s, err)
 		}
 	}
-	for _, want := range []string{"test: the final incumbent's held-out test score, by seed", "sweep_demo_harness", "mean", "SE", "3 runs (3 finished)"} {
+	for _, want := range []string{"test: the final incumbent's held-out test score, by seed", "sweep_demo_harness", "mean", "SE", "3 runs (3 finished)", "selection val − fresh samples"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("sweep summary lacks %q:\n%s", want, out)
 		}
