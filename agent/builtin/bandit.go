@@ -20,12 +20,12 @@ const (
 	// banditPriorWeight is the prior's worth, in pulls.
 	banditPriorWeight = 1.0
 	// banditSigma is the assumed noise of one pull's return.
-	banditSigma = 0.02
+	banditSigma = 0.01
 	// banditDiscount weighs a pull made g generations ago by
 	// banditDiscount^g: levers' returns change as the run goes on (the
 	// harness search runs out of moves, a weight update makes the next
 	// knob setting worth trying again), so old evidence fades.
-	banditDiscount = 0.7
+	banditDiscount = 0.5
 	banditSalt     = 0x62616e646974 // "bandit"
 )
 

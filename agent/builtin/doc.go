@@ -37,7 +37,7 @@
 // over the incumbent it started from, when accepted, and its seconds and
 // tokens). The rules above are its prior: the arm they would pull starts
 // with a mean return of 0.02 per generation, every other arm with 0, and
-// evidence fades by 0.8 per generation. Its arms are the harness (while
+// evidence fades by half per generation. Its arms are the harness (while
 // moves are left) and, for the weights lever, the rule table's algorithm
 // and every algorithm this run already trained with that can still train.
 // Decision.Bandit records every arm's record, prior, posterior and draw,
