@@ -27,6 +27,16 @@ const (
 	ModeAuto    = "auto"    // SIA-W+H
 )
 
+// How the builtin Feedback-Agent chooses a lever (FeedbackInput.LeverChoice).
+const (
+	// LeverRules is the plateau rules of package builtin: the harness until
+	// it stalls, the weights while they pay.
+	LeverRules = "rules"
+	// LeverBandit chooses among lever × algorithm by the run's measured
+	// returns (FeedbackInput.Returns), from the rule table's prior.
+	LeverBandit = "bandit"
+)
+
 // Decision is a Feedback-Agent's choice for the next generation. It is
 // written to gen_<n>/decision.json; the improvement fields become
 // improvement.md.
@@ -38,6 +48,16 @@ type Decision struct {
 	// Recommended is the rule table's algorithm, kept beside the choice so an
 	// override is visible.
 	Recommended rl.Algorithm `json:"recommended,omitempty"`
+	// Bandit is the lever choice's arithmetic when a bandit chose
+	// (LeverBandit): every arm's measured return, prior and draw.
+	Bandit *BanditChoice `json:"bandit,omitempty"`
+	// Parent is the generation a weight update continues: an unproven
+	// branch (FeedbackInput.Branch); 0 for the incumbent. The loop sets it.
+	Parent int `json:"parent,omitempty"`
+	// Ranked summarises the ranking of several candidate harnesses that
+	// made this decision's harness (the loop's successive halving); the
+	// full record is candidates.json in the same folder.
+	Ranked *Ranking `json:"ranked,omitempty"`
 
 	Hypothesis string `json:"hypothesis,omitempty"`
 	Evidence   string `json:"evidence,omitempty"`
@@ -84,6 +104,7 @@ type Acceptance struct {
 	Hi       float64 `json:"hi"`
 	Level    float64 `json:"level,omitempty"` // e.g. 0.95
 	Test     string  `json:"test,omitempty"`  // e.g. "paired t"
+	P        float64 `json:"p_value"`         // one-sided p of "no gain"
 	Accepted bool    `json:"accepted"`
 	Reason   string  `json:"reason,omitempty"`
 }
@@ -185,15 +206,25 @@ type FeedbackInput struct {
 	Incumbent harness.Source
 	Decl      harness.Decl // the incumbent's declared knobs
 	History   []GenSummary
-	Higher    bool
+	// IncumbentGen is the incumbent's generation (the loop's keep-best:
+	// not always the best val score, since a candidate needs evidence).
+	IncumbentGen int
+	Higher       bool
 	// Results is this generation's gold-free verdict on val.
 	Results *verify.Result
 	// Rollouts is this generation's trajectories (rewards, answers, steps; no gold).
 	Rollouts []trajectory.Trajectory
 	// Items are the val items rolled out, without labels.
 	Items []task.Item
-	// Stats is the reward shape of the incumbent's val rollouts (a weight
-	// update starts from the incumbent), not necessarily this generation's.
+	// Branch, when set, is the unproven weights generation a weight update
+	// would continue instead of the incumbent: the latest weight update of
+	// the incumbent, not accepted, but with a positive val gain over it.
+	// Training is cumulative, so its gain is kept until enough evidence
+	// makes it (or a later update) the incumbent, or a step loses it.
+	Branch *Branch
+	// Stats is the reward shape of the val rollouts of the policy a weight
+	// update would start from (Branch's, else the incumbent's), not
+	// necessarily this generation's.
 	Stats rl.Stats
 	// TrainRollouts is the reward shape of the latest train rollouts of the
 	// incumbent's harness, nil when the run has none yet.
@@ -213,19 +244,44 @@ type FeedbackInput struct {
 	CanTrain bool
 	// RemainingGens counts generations left after this one.
 	RemainingGens int
-	GenDir        string
-	Measure       MeasureFunc
-	TrainSize     int
-	Seed          int64
+	// LeverChoice is how the builtin agent chooses a lever: LeverRules
+	// ("" too) or LeverBandit.
+	LeverChoice string
+	// Returns is the run's measured return of each lever and algorithm
+	// so far, in generation order.
+	Returns []ArmReturns
+	// Candidates is how many harness proposals the loop will rank this
+	// generation (FeedbackOutput.Alternatives beyond the first); 1 or less
+	// asks for one.
+	Candidates int
+	// Ranked lists every candidate harness ranked in earlier generations
+	// (those eliminated on a slice of val among them).
+	Ranked    []RankedCandidate
+	GenDir    string
+	Measure   MeasureFunc
+	TrainSize int
+	Seed      int64
 	// Public and Docs are as in MetaInput.
 	Public fs.FS
 	Docs   fs.FS
+}
+
+// Branch is an unproven weights generation of the incumbent.
+type Branch struct {
+	Gen    int     `json:"gen"`
+	Gain   float64 `json:"gain"` // its paired val gain over the incumbent
+	PValue float64 `json:"p_value"`
 }
 
 // FeedbackOutput is a decision plus, for the harness action, the new harness.
 type FeedbackOutput struct {
 	Decision Decision
 	Harness  *harness.Source // set when Decision.Action == ActionHarness
+	// Alternatives are further harness proposals (each a harness decision
+	// with its harness), ranked by the loop against this one when
+	// FeedbackInput.Candidates asks for more than one; the winner's
+	// decision is the generation's.
+	Alternatives []FeedbackOutput
 }
 
 // Meta writes the first harness.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"runtime"
+	"strconv"
 	"time"
 
 	"github.com/sia-agent/sia/agent"
@@ -50,6 +51,28 @@ type Config struct {
 	// InitialHarness is where gen 1's harness came from when the user gave
 	// one (sia run --harness) instead of the Meta-Agent writing it.
 	InitialHarness string `json:"initial_harness,omitempty"`
+	// Accept is the rule that makes a verified candidate the incumbent:
+	// "any" ("" too, as in runs recorded before the rule existed) keeps any
+	// strict improvement of the val score; a level such as "0.05" also asks
+	// the paired sign-flip test of the per-item gain over the incumbent for
+	// a one-sided p-value below it (package stats).
+	Accept string `json:"accept,omitempty"`
+	// ConfirmFrac is the share of val held out of selection as the
+	// confirmation slice (seeded by Seed; at least 4 items, and only when at
+	// least 4 stay for selection): no selection, search rollout or agent
+	// sees it; the final incumbent is scored on it once, before the test.
+	// 0 holds nothing out.
+	ConfirmFrac float64 `json:"confirm_frac,omitempty"`
+	// Candidates is how many harness proposals per generation the loop
+	// ranks by successive halving on slices of the selection slice before
+	// the winner gets the full val rollout (0 or 1: one proposal).
+	// CandidateBudget bounds the ranking's solves (item × sample) per
+	// generation; 0 is one full selection rollout's worth.
+	Candidates      int `json:"candidates,omitempty"`
+	CandidateBudget int `json:"candidate_budget,omitempty"`
+	// LeverChoice is how the builtin Feedback-Agent picks a lever:
+	// agent.LeverRules ("" too) or agent.LeverBandit.
+	LeverChoice string `json:"lever_choice,omitempty"`
 	// Sandbox is how untrusted python code (harnesses, evaluate.py) was
 	// isolated: "bwrap", or "none" when the user turned isolation off; ""
 	// when the run started none (Starlark harnesses, Go verifiers).
@@ -125,6 +148,20 @@ func (c Config) Validate() error {
 			return err
 		}
 	}
+	if _, err := ParseAccept(c.Accept); err != nil {
+		return err
+	}
+	if c.ConfirmFrac < 0 || c.ConfirmFrac > 0.5 {
+		return fmt.Errorf("confirm-frac %g: want 0 (none) up to 0.5", c.ConfirmFrac)
+	}
+	if c.Candidates < 0 || c.CandidateBudget < 0 {
+		return fmt.Errorf("candidates and candidate budget must not be negative")
+	}
+	switch c.LeverChoice {
+	case "", agent.LeverRules, agent.LeverBandit:
+	default:
+		return fmt.Errorf("lever choice %q: want rules or bandit", c.LeverChoice)
+	}
 	return nil
 }
 
@@ -139,6 +176,22 @@ func CheckTrainer(mode string, hasTrainer bool) error {
 		return ErrNoTrainer
 	}
 	return nil
+}
+
+// AcceptAny is the acceptance rule that keeps any strict improvement.
+const AcceptAny = "any"
+
+// ParseAccept reads an acceptance rule: "any" (or "") is 0, else a
+// significance level in (0, 0.5].
+func ParseAccept(s string) (float64, error) {
+	if s == "" || s == AcceptAny {
+		return 0, nil
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(v > 0 && v <= 0.5) {
+		return 0, fmt.Errorf("accept %q: want any, or a significance level in (0, 0.5] such as 0.05", s)
+	}
+	return v, nil
 }
 
 // PolicyFactory builds the task model serving an adapter (version 0 and ""

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/sia-agent/sia/agent"
-	"github.com/sia-agent/sia/task"
 	"github.com/sia-agent/sia/verify"
 )
 
@@ -93,7 +92,7 @@ func oneLine(s string) string {
 // update would resemble, the memory of every change, the budget left and
 // the weight update's plan.
 func (r *runner) addFeedbackContext(in *agent.FeedbackInput) error {
-	in.Items = r.d.Data.Items(task.Val)
+	in.Items = r.sel // the selection slice: the confirmation slice stays unseen
 	in.TrainSize = len(r.d.Data.Train)
 	in.History = r.history()
 	in.TrainRollouts = r.incumbentTrainRollouts()
@@ -148,10 +147,18 @@ func (r *runner) madeBecause(gen int) string {
 	return ""
 }
 
-// acceptance is the paired acceptance test of gen against its parent when
-// the run records one. None is recorded yet: keep-best compares val scores
-// (issue 12 adds the paired test to the decisions; it goes here).
-func (r *runner) acceptance(int) *agent.Acceptance { return nil }
+// acceptance is the paired comparison of gen with the incumbent of its
+// time, as its verified event recorded it; nil for the first generation
+// and for old logs without one.
+func (r *runner) acceptance(gen int) *agent.Acceptance {
+	g := r.st.Gen(gen)
+	if g == nil || g.Selection == nil || g.Selection.Incumbent == 0 {
+		return nil
+	}
+	sel := g.Selection
+	return &agent.Acceptance{Gain: sel.Gain, Lo: sel.GainLo, Hi: sel.GainHi, Level: sel.CILevel,
+		Test: sel.Test, P: sel.PValue, Accepted: sel.Accepted, Reason: sel.Reason}
+}
 
 // incumbentTrainRollouts is the reward shape of the latest train rollouts
 // of the incumbent's harness: what the next weight update's rollouts will

@@ -36,9 +36,15 @@ func (r *runner) decide(ctx context.Context, gen int) error {
 	if err != nil {
 		return fmt.Errorf("feedback-agent: %w", err)
 	}
-	dec := out.Decision
-	if err := r.checkDecision(&dec, in, out.Harness); err != nil {
+	dec, next, rankS, err := r.pick(ctx, gen+1, out)
+	if err != nil {
 		return err
+	}
+	if err := r.checkDecision(&dec, in, next); err != nil {
+		return err
+	}
+	if dec.Action == agent.ActionWeights && in.Branch != nil {
+		dec.Parent = in.Branch.Gen // cumulative training: continue the unproven branch
 	}
 	if err := r.d.Store.WriteJSON(genRel(gen, fileFeedback), dec); err != nil {
 		return err
@@ -49,7 +55,6 @@ func (r *runner) decide(ctx context.Context, gen int) error {
 		_ = os.Remove(in.GenDir)
 	}
 	if dec.Action != agent.ActionStop {
-		next := out.Harness
 		if dec.Action == agent.ActionWeights {
 			next = &in.Incumbent // a weights gen keeps the incumbent's harness
 		}
@@ -65,13 +70,60 @@ func (r *runner) decide(ctx context.Context, gen int) error {
 	}
 	tokens, usd := cost.totals()
 	if err := r.emit(runstore.Event{Type: runstore.EvDecided, Gen: gen, Action: dec.Action, Algorithm: dec.Algorithm,
-		Rationale: dec.Rationale, DurationS: since(start), Tokens: tokens, CostUSD: usd}); err != nil {
+		Rationale: dec.Rationale, Parent: dec.Parent, DurationS: since(start) - rankS, Tokens: tokens, CostUSD: usd}); err != nil { // ranking counts toward gen+1
 		return err
 	}
 	if dec.Action == agent.ActionHarness {
 		return r.announce(gen + 1)
 	}
 	return nil
+}
+
+// pick returns the decision and harness for generation next: the agent's,
+// or, when it proposed several harnesses and --candidates asks for more
+// than one, the winner of ranking them on slices of val (candidates.json).
+// It also returns the seconds ranking took.
+func (r *runner) pick(ctx context.Context, next int, out agent.FeedbackOutput) (agent.Decision, *harness.Source, float64, error) {
+	props := r.proposals(out)
+	if len(props) < 2 {
+		return out.Decision, out.Harness, 0, r.removeCandidates(next)
+	}
+	f, err := r.rank(ctx, next, props)
+	if err != nil {
+		return agent.Decision{}, nil, 0, fmt.Errorf("rank candidates: %w", err)
+	}
+	if err := r.d.Store.WriteJSON(genRel(next, fileCandidates), f); err != nil {
+		return agent.Decision{}, nil, 0, err
+	}
+	w := props[f.Winner]
+	win := f.Candidates[f.Winner]
+	dec := w.Decision
+	dec.Ranked = &agent.Ranking{Candidates: len(props), Winner: f.Winner, Rounds: len(win.Rounds), Items: win.Items,
+		Budget: f.Budget, Spent: f.Spent}
+	dec.Rationale = fmt.Sprintf("%s (best of %d candidates by successive halving on val slices: %.4f on %d items; %d of %d solves; candidates.json)",
+		dec.Rationale, len(props), win.Score, win.Items, f.Spent, f.Budget)
+	return dec, w.Harness, f.Seconds, nil
+}
+
+// proposals are the harness proposals to rank: the agent's choice first,
+// then its alternatives, distinct, at most --candidates.
+func (r *runner) proposals(out agent.FeedbackOutput) []agent.FeedbackOutput {
+	if r.cfg.Candidates < 2 || out.Decision.Action != agent.ActionHarness || out.Harness == nil {
+		return nil
+	}
+	props := []agent.FeedbackOutput{out}
+	seen := map[string]bool{out.Harness.SHA(): true}
+	for _, a := range out.Alternatives {
+		if len(props) == r.cfg.Candidates {
+			break
+		}
+		if a.Decision.Action != agent.ActionHarness || a.Harness == nil || seen[a.Harness.SHA()] {
+			continue
+		}
+		seen[a.Harness.SHA()] = true
+		props = append(props, a)
+	}
+	return props
 }
 
 // checkDecision enforces the mode and fills the algorithm.
@@ -129,10 +181,16 @@ func (r *runner) feedbackInput(ctx context.Context, gen int) (agent.FeedbackInpu
 	if err != nil {
 		return agent.FeedbackInput{}, err
 	}
-	// A weight update starts from the incumbent, so the reward shape it is
-	// chosen by is the incumbent's, not that of the generation just
-	// verified (which may be a rejected, damaged adapter).
-	stats, err := r.rewardStats(ctx, r.st.BestGen)
+	// A weight update starts from the incumbent (or continues an unproven
+	// branch of it that gained), so the reward shape it is chosen by is
+	// that policy's, not that of the generation just verified (which may be
+	// a rejected, damaged adapter).
+	branch := r.branch()
+	from := r.st.BestGen
+	if branch != nil {
+		from = branch.Gen
+	}
+	stats, err := r.rewardStats(ctx, from)
 	if err != nil {
 		return agent.FeedbackInput{}, err
 	}
@@ -152,6 +210,8 @@ func (r *runner) feedbackInput(ctx context.Context, gen int) (agent.FeedbackInpu
 		ForcedAlgorithm: r.cfg.Algorithm, CanTrain: canTrain, RemainingGens: r.cfg.MaxGen - gen,
 		GenDir: r.d.Store.GenDir(gen + 1), Seed: r.cfg.Seed + int64(gen),
 		Public: r.agentView(), Docs: r.d.Docs,
+		IncumbentGen: r.st.BestGen, Branch: branch, LeverChoice: r.cfg.LeverChoice, Returns: r.returns(),
+		Candidates: r.cfg.Candidates, Ranked: r.rankedCandidates(gen),
 	}
 	return in, r.addFeedbackContext(&in)
 }

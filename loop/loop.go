@@ -24,12 +24,13 @@ const (
 	stepRollout              // roll the gen's harness out on val
 	stepVerify               // score the rollouts, keep the best
 	stepDecide               // the Feedback-Agent picks a lever (or stop)
+	stepConfirm              // re-score the final incumbent: fresh samples, the confirmation slice
 	stepTest                 // score the incumbent once on test
 	stepFinish               // write the summary, append run_finished
 	stepDone
 )
 
-var stepNames = [...]string{"start", "meta", "announce", "train", "rollout", "verify", "decide", "test", "finish", "done"}
+var stepNames = [...]string{"start", "meta", "announce", "train", "rollout", "verify", "decide", "confirm", "test", "finish", "done"}
 
 func (s step) String() string { return stepNames[s] }
 
@@ -57,6 +58,9 @@ func (r *runner) next() step {
 		return stepFinish
 	case last.Decided, last.Gen >= r.cfg.MaxGen:
 		// a decided gen is still last only when the decision was stop
+		if st.Confirm == nil {
+			return stepConfirm
+		}
 		return stepTest
 	default:
 		return stepDecide
@@ -81,6 +85,7 @@ func Run(ctx context.Context, cfg Config, d Deps, events []runstore.Event) (runs
 		return runstore.State{}, err
 	}
 	r := &runner{cfg: cfg, d: d, higher: d.Task.Spec.HigherIsBetter(), view: view}
+	r.sel, r.conf = splitVal(d.Data.Items(task.Val), cfg.ConfirmFrac, cfg.Seed)
 	if err := r.replay(events); err != nil {
 		return r.st, fmt.Errorf("resume: %w", err)
 	}
@@ -123,6 +128,8 @@ func Run(ctx context.Context, cfg Config, d Deps, events []runstore.Event) (runs
 			err = r.verify(ctx, gen)
 		case stepDecide:
 			err = r.decide(ctx, gen)
+		case stepConfirm:
+			err = r.confirm(ctx)
 		case stepTest:
 			err = r.test(ctx)
 		case stepFinish:
@@ -146,6 +153,10 @@ type runner struct {
 	events []runstore.Event
 	st     runstore.State
 	warm   warmState // see warm.go
+	// sel is the selection slice of val: every val rollout, comparison and
+	// agent view during the search. conf is the confirmation slice, held
+	// out until the final incumbent is re-scored (empty when none).
+	sel, conf []task.Item
 }
 
 func (r *runner) replay(events []runstore.Event) error {
@@ -158,9 +169,10 @@ func (r *runner) replay(events []runstore.Event) error {
 }
 
 // agentView is what the agents' file tools show of the task's data: the
-// view a harness solving val has (val items unlabelled, no held-out row).
+// view a harness solving the selection slice of val has (its items
+// unlabelled, no held-out row: the confirmation slice is not in it at all).
 func (r *runner) agentView() fs.FS {
-	v, err := r.view.View(dataview.Request{Solving: r.d.Data.Items(task.Val)})
+	v, err := r.view.View(dataview.Request{Solving: r.sel})
 	if err != nil {
 		return nil
 	}

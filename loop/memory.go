@@ -19,7 +19,6 @@ import (
 	"github.com/sia-agent/sia/reward"
 	"github.com/sia-agent/sia/rl"
 	"github.com/sia-agent/sia/trajectory"
-	"github.com/sia-agent/sia/verify"
 )
 
 // maxDiffChars bounds a change's diff in memory.json.
@@ -136,17 +135,14 @@ func (r *runner) addTestScores(m *agent.Memory) {
 	}
 }
 
-// acceptedGens replays keep-best: a generation is accepted when, at its
-// verification, it beat every earlier one (the first always is).
+// acceptedGens is the recorded keep-best: a generation is accepted when
+// its verified event made it the incumbent (runstore.Replay applies the
+// run's acceptance rule, the paired test included).
 func (r *runner) acceptedGens() map[int]bool {
 	out := map[int]bool{}
-	best, have := 0.0, false
 	for _, g := range r.st.Gens {
-		if !g.Verified {
-			continue
-		}
-		if !have || verify.Better(g.Score, best, r.higher) {
-			out[g.Gen], best, have = true, g.Score, true
+		if g.Verified && g.Accepted {
+			out[g.Gen] = true
 		}
 	}
 	return out

@@ -18,6 +18,15 @@ func (r *runner) firstMissing(events []runstore.Event) (int, string) {
 		_, err := os.Stat(r.d.Store.Path(rel))
 		return err == nil
 	}
+	// An extension undoes the confirmation and test before it, and a new
+	// incumbent's best/ no longer holds their files: only those after the
+	// last extension must still be there.
+	lastExtended := -1
+	for i, e := range events {
+		if e.Type == runstore.EvRunExtended {
+			lastExtended = i
+		}
+	}
 	for i, e := range events {
 		var need string
 		switch e.Type {
@@ -29,12 +38,21 @@ func (r *runner) firstMissing(events []runstore.Event) (int, string) {
 			need = genRel(e.Gen, fileRollouts)
 		case runstore.EvVerified:
 			need = genRel(e.Gen, fileResults)
+			if e.Selection != nil && exists(need) {
+				need = genRel(e.Gen, fileSelection)
+			}
 		case runstore.EvDecided:
 			if e.Action == "harness" || e.Action == "weights" {
 				need = genRel(e.Gen+1, fileDecision)
 			}
+		case runstore.EvConfirmed:
+			if i > lastExtended {
+				need = filepath.Join("best", "fresh_results.json")
+			}
 		case runstore.EvTestScored:
-			need = filepath.Join("best", "test_results.json")
+			if i > lastExtended {
+				need = filepath.Join("best", "test_results.json")
+			}
 		}
 		if need != "" && !exists(need) {
 			return i, need

@@ -81,14 +81,19 @@ func (r *runner) meta(ctx context.Context) error {
 		Tokens: tokens, CostUSD: usd, DurationS: since(start)})
 }
 
-// announce records a harness the Feedback-Agent already wrote to disk (a
-// kill landed between the decision and its announcement).
+// announce records a harness the Feedback-Agent's decision wrote to disk,
+// with what ranking it among other candidates cost (candidates.json).
 func (r *runner) announce(gen int) error {
 	src, err := r.readHarness(gen)
 	if err != nil {
 		return err
 	}
-	return r.emit(runstore.Event{Type: runstore.EvHarnessReady, Gen: gen, HarnessSHA: src.SHA(), Source: "feedback"})
+	e := runstore.Event{Type: runstore.EvHarnessReady, Gen: gen, HarnessSHA: src.SHA(), Source: "feedback"}
+	var f candidatesFile
+	if err := r.d.Store.ReadJSON(genRel(gen, fileCandidates), &f); err == nil {
+		e.Tokens, e.CostUSD, e.DurationS = f.Tokens, f.CostUSD, f.Seconds
+	}
+	return r.emit(e)
 }
 
 // load loads gen's harness, to solve items, over the model serving its
@@ -179,11 +184,11 @@ func (r *runner) env(ctx context.Context, adapterDir string, version int, src ha
 	return env, nil
 }
 
-// rollout runs gen's harness on val.
+// rollout runs gen's harness on the selection slice of val.
 func (r *runner) rollout(ctx context.Context, gen int) error {
 	start := time.Now()
 	g := r.st.Gen(gen)
-	items := r.d.Data.Items(task.Val)
+	items := r.sel
 	r.progress(Progress{Kind: "step", Gen: gen, Step: "rollout", Total: len(items) * r.cfg.Samples})
 	var trajs []trajectory.Trajectory
 	err := r.runWarm(ctx, func(ctx context.Context) error {
@@ -268,7 +273,8 @@ func usage(ts []trajectory.Trajectory) (int, float64) {
 	return tokens, cost
 }
 
-// verify scores gen's val rollouts and keeps the best.
+// verify scores gen's val rollouts, compares them with the incumbent's
+// item by item, and keeps the incumbent the comparison names.
 func (r *runner) verify(ctx context.Context, gen int) error {
 	start := time.Now()
 	r.progress(Progress{Kind: "step", Gen: gen, Step: "verify"})
@@ -287,11 +293,21 @@ func (r *runner) verify(ctx context.Context, gen int) error {
 		return err
 	}
 	score := res.Score
-	if err := r.emit(runstore.Event{Type: runstore.EvVerified, Gen: gen, Score: &score, DurationS: since(start)}); err != nil {
+	sel, err := r.selection(gen, score, trajs)
+	if err != nil {
 		return err
 	}
-	r.progress(Progress{Kind: "gen_done", Gen: gen, Score: score})
+	if err := r.d.Store.WriteJSON(genRel(gen, fileSelection), sel); err != nil {
+		return err
+	}
+	if err := r.emit(runstore.Event{Type: runstore.EvVerified, Gen: gen, Score: &score, Selection: &sel, DurationS: since(start)}); err != nil {
+		return err
+	}
+	r.progress(Progress{Kind: "gen_done", Gen: gen, Score: score, Text: sel.Reason})
 	if err := r.syncBest(); err != nil {
+		return err
+	}
+	if err := r.writeReturns(); err != nil {
 		return err
 	}
 	return r.writeContext()
@@ -345,17 +361,23 @@ func (r *runner) score(ctx context.Context, split string, trajs []trajectory.Tra
 	return first, nil
 }
 
-// gold returns the split's labels by id. For train it reads the examples'
-// labels for the items that were rolled out.
+// gold returns the labels of the split's items that were rolled out, by
+// id: a rollout of a slice of val is scored on that slice alone. For train
+// it reads the examples' labels.
 func (r *runner) gold(split string, trajs []trajectory.Trajectory) map[string]string {
-	if split != task.Train {
-		return r.d.Data.Gold(split)
-	}
 	want := map[string]bool{}
 	for _, t := range trajs {
 		want[t.Item] = true
 	}
 	out := map[string]string{}
+	if split != task.Train {
+		for id, label := range r.d.Data.Gold(split) {
+			if want[id] {
+				out[id] = label
+			}
+		}
+		return out
+	}
 	for _, e := range r.d.Data.Train {
 		if want[e.ID] {
 			out[e.ID] = e.Label

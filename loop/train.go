@@ -35,7 +35,7 @@ func (r *runner) train(ctx context.Context, gen int) error {
 		return err
 	}
 	ev := runstore.Event{Type: runstore.EvAdapterTrained, Gen: gen, AdapterVersion: u.version,
-		AdapterDir: u.dir, DurationS: since(start)}
+		AdapterDir: u.dir, DurationS: since(start), Tokens: u.tokens, CostUSD: u.cost}
 	if u.refused != "" {
 		ev.Reason = u.refused
 		r.progress(Progress{Kind: "notice", Gen: gen, Text: u.refused})
@@ -49,6 +49,9 @@ type trained struct {
 	dir     string
 	version int
 	refused string
+	// tokens and cost are the train rollouts' usage, over all rounds.
+	tokens int
+	cost   float64
 }
 
 // trainAdapter makes gen's adapter in TrainRounds on-policy rounds: each
@@ -68,6 +71,7 @@ func (r *runner) trainAdapter(ctx context.Context, gen int, parentDir string, pa
 	}
 	rounds := max(1, r.cfg.TrainRounds)
 	curDir, curVersion := parentDir, parentVersion
+	tokens, cost := 0, 0.0
 	for round := 1; round <= rounds; round++ {
 		last := round == rounds
 		suffix := ""
@@ -78,6 +82,8 @@ func (r *runner) trainAdapter(ctx context.Context, gen int, parentDir string, pa
 		if err != nil {
 			return trained{}, err
 		}
+		t, c := usage(trajs)
+		tokens, cost = tokens+t, cost+c
 		outRel := genRel(gen, dirAdapter)
 		if !last {
 			outRel = genRel(gen, fmt.Sprintf("rounds/%d", round))
@@ -103,7 +109,7 @@ func (r *runner) trainAdapter(ctx context.Context, gen int, parentDir string, pa
 			if curVersion != parentVersion {
 				kept = fmt.Sprintf("round %d's adapter", round-1)
 			}
-			return trained{dir: curDir, version: curVersion, refused: fmt.Sprintf(
+			return trained{dir: curDir, version: curVersion, tokens: tokens, cost: cost, refused: fmt.Sprintf(
 				"update refused in round %d/%d: %s trains no unit on these train rollouts (%v); the generation keeps %s (v%d)",
 				round, rounds, g.Algorithm, err, kept, curVersion)}, nil
 		}
@@ -115,7 +121,7 @@ func (r *runner) trainAdapter(ctx context.Context, gen int, parentDir string, pa
 			curDir = res.AdapterDir // a remote trainer's reference (e.g. a tinker:// path)
 		}
 	}
-	return trained{dir: curDir, version: curVersion}, nil
+	return trained{dir: curDir, version: curVersion, tokens: tokens, cost: cost}, nil
 }
 
 // trainRollouts returns one round's rollouts on train items over an

@@ -25,6 +25,11 @@ type Gen struct {
 	CostUSD        float64       `json:"cost_usd"`
 	HarnessSHA     string        `json:"harness_sha"`
 	AdapterVersion int           `json:"adapter_version"`
+	// Accepted: it became the incumbent when verified; Selection is the
+	// paired comparison with the incumbent that decided it (absent in runs
+	// recorded before it existed).
+	Accepted  bool                `json:"accepted"`
+	Selection *runstore.Selection `json:"selection,omitempty"`
 }
 
 // Best is the incumbent.
@@ -47,18 +52,21 @@ type Baseline struct {
 
 // Summary is `sia show --json`.
 type Summary struct {
-	FormatVersion int      `json:"format_version"`
-	Run           string   `json:"run"`
-	Task          string   `json:"task"`
-	Mode          string   `json:"mode"`
-	Metric        string   `json:"metric"`
-	Generations   []Gen    `json:"generations"`
-	Best          *Best    `json:"best"`
-	TestScore     *float64 `json:"test_score"`
-	Finished      bool     `json:"finished"`
-	Reason        string   `json:"reason,omitempty"`
-	Tokens        int      `json:"tokens"`
-	CostUSD       float64  `json:"cost_usd"`
+	FormatVersion int    `json:"format_version"`
+	Run           string `json:"run"`
+	Task          string `json:"task"`
+	Mode          string `json:"mode"`
+	Metric        string `json:"metric"`
+	Generations   []Gen  `json:"generations"`
+	Best          *Best  `json:"best"`
+	// Confirm is the final incumbent re-scored before the test: on fresh
+	// samples of the selection slice and on the held-out confirmation slice.
+	Confirm   *runstore.Confirmation `json:"confirm,omitempty"`
+	TestScore *float64               `json:"test_score"`
+	Finished  bool                   `json:"finished"`
+	Reason    string                 `json:"reason,omitempty"`
+	Tokens    int                    `json:"tokens"`
+	CostUSD   float64                `json:"cost_usd"`
 	// Sandbox is how untrusted python code was isolated ("bwrap", or
 	// "none" when the user turned isolation off); "" when none ran.
 	Sandbox string `json:"sandbox,omitempty"`
@@ -83,10 +91,10 @@ func Load(dir string) (*Summary, error) {
 // FromState builds a summary from a replayed state.
 func FromState(run, taskName, mode, metric string, st runstore.State) *Summary {
 	s := &Summary{FormatVersion: FormatVersion, Run: run, Task: taskName, Mode: mode, Metric: metric,
-		Generations: []Gen{}, TestScore: st.TestScore, Finished: st.Finished, Reason: st.Reason}
+		Generations: []Gen{}, TestScore: st.TestScore, Finished: st.Finished, Reason: st.Reason, Confirm: st.Confirm}
 	for _, g := range st.Gens {
 		row := Gen{Gen: g.Gen, Action: g.Action, DurationS: round(g.DurationS, 3), Tokens: g.Tokens, CostUSD: g.CostUSD,
-			HarnessSHA: g.HarnessSHA, AdapterVersion: g.AdapterVersion}
+			HarnessSHA: g.HarnessSHA, AdapterVersion: g.AdapterVersion, Accepted: g.Accepted, Selection: g.Selection}
 		if g.Algorithm != "" {
 			a := g.Algorithm
 			row.Algorithm = &a
@@ -131,7 +139,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
-	fmt.Fprintln(tw, "gen\taction\talgorithm\tscore\tduration\ttokens\tcost\t")
+	fmt.Fprintln(tw, "gen\taction\talgorithm\tscore\tgain vs incumbent [CI]\tp\tkept\tduration\ttokens\tcost\t")
 	for _, g := range s.Generations {
 		alg := "—"
 		if g.Algorithm != nil {
@@ -149,21 +157,27 @@ func (s *Summary) WriteText(w io.Writer) error {
 		if g.CostUSD > 0 {
 			cost = fmt.Sprintf("$%.4f", g.CostUSD)
 		}
-		fmt.Fprintf(tw, "%d%s\t%s\t%s\t%s\t%.1fs\t%d\t%s\t\n", g.Gen, mark, g.Action, alg, score, g.DurationS, g.Tokens, cost)
+		gain, p, kept := selectionCells(g)
+		fmt.Fprintf(tw, "%d%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1fs\t%d\t%s\t\n", g.Gen, mark, g.Action, alg, score, gain, p, kept,
+			g.DurationS, g.Tokens, cost)
 		if b := s.Baseline; b != nil && g.Gen == 1 {
 			cost := "—"
 			if b.CostUSD > 0 {
 				cost = fmt.Sprintf("$%.4f", b.CostUSD)
 			}
-			fmt.Fprintf(tw, "ref\treference harness\t—\t%.4f\t%.1fs\t%d\t%s\t\n", b.Val, b.DurationS, b.Tokens, cost)
+			fmt.Fprintf(tw, "ref\treference harness\t—\t%.4f\t—\t—\t—\t%.1fs\t%d\t%s\t\n", b.Val, b.DurationS, b.Tokens, cost)
 		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	writeSelectionReasons(w, s.Generations)
 	var tail []string
 	if s.Best != nil {
 		tail = append(tail, fmt.Sprintf("best: gen %d (val %.4f)", s.Best.Gen, s.Best.Score))
+	}
+	if c := s.Confirm; c != nil {
+		fmt.Fprintf(w, "\n%s\n", confirmText(c))
 	}
 	if s.TestScore != nil {
 		tail = append(tail, fmt.Sprintf("held-out test: %.4f", *s.TestScore))

@@ -87,6 +87,67 @@ func TestReplay(t *testing.T) {
 		}},
 		{name: "extended to no more generations", events: seq(append(append([]Event{}, base...),
 			Event{Type: EvRunFinished}, Event{Type: EvRunExtended, MaxGen: 1})...), wantErr: "it has 1"},
+		{name: "recorded rejection keeps the incumbent though the score is higher", higher: true, events: seq(append(append([]Event{}, base...),
+			Event{Type: EvDecided, Gen: 1, Action: "harness"},
+			Event{Type: EvHarnessReady, Gen: 2, HarnessSHA: "b", Tokens: 5},
+			Event{Type: EvRolloutDone, Gen: 2, Tokens: 7},
+			Event{Type: EvVerified, Gen: 2, Score: f(0.6), Selection: &Selection{Incumbent: 1, Gain: 0.1, PValue: 0.3, Rule: "p<0.05"}})...),
+			check: func(t *testing.T, s State) {
+				g := s.Gen(2)
+				if s.BestGen != 1 || s.BestScore != 0.5 || g.Accepted || g.Selection == nil || g.Selection.PValue != 0.3 {
+					t.Errorf("best %d (%.2f), gen 2 %+v", s.BestGen, s.BestScore, g)
+				}
+				if g.Tokens != 12 {
+					t.Errorf("gen 2 tokens %d, want the ranking's 5 + the rollout's 7", g.Tokens)
+				}
+			}},
+		{name: "recorded acceptance makes the incumbent", higher: true, events: seq(append(append([]Event{}, base...),
+			Event{Type: EvDecided, Gen: 1, Action: "weights", Algorithm: "grpo"},
+			Event{Type: EvAdapterTrained, Gen: 2, AdapterVersion: 1, AdapterDir: "gen_2/adapter", Tokens: 100},
+			Event{Type: EvRolloutDone, Gen: 2, Tokens: 10},
+			Event{Type: EvVerified, Gen: 2, Score: f(0.7), Selection: &Selection{Incumbent: 1, Gain: 0.2, PValue: 0.01, Rule: "p<0.05", Accepted: true}})...),
+			check: func(t *testing.T, s State) {
+				if g := s.Gen(2); s.BestGen != 2 || s.BestScore != 0.7 || !g.Accepted || g.Tokens != 110 {
+					t.Errorf("best %d (%.2f), gen 2 %+v", s.BestGen, s.BestScore, g)
+				}
+			}},
+		{name: "first generation recorded as rejected", events: seq(Event{Type: EvRunStarted}, Event{Type: EvHarnessReady, Gen: 1},
+			Event{Type: EvRolloutDone, Gen: 1}, Event{Type: EvVerified, Gen: 1, Score: f(1), Selection: &Selection{}}), wantErr: "no incumbent"},
+		{name: "confirmed, then undone by an extension", higher: true, events: seq(append(append([]Event{}, base...),
+			Event{Type: EvDecided, Gen: 1, Action: "stop"},
+			Event{Type: EvConfirmed, Confirm: &Confirmation{Gen: 1, SelectionScore: 0.5, Fresh: &SliceScore{Items: 4, Score: 0.4}}})...),
+			check: func(t *testing.T, s State) {
+				if s.Confirm == nil || s.Confirm.Fresh.Score != 0.4 {
+					t.Fatalf("confirm %+v", s.Confirm)
+				}
+			}},
+		{name: "extension clears the confirmation", higher: true, events: seq(append(append([]Event{}, base...),
+			Event{Type: EvDecided, Gen: 1, Action: "stop"},
+			Event{Type: EvConfirmed, Confirm: &Confirmation{Gen: 1}},
+			Event{Type: EvTestScored, Score: f(0.3)},
+			Event{Type: EvRunFinished},
+			Event{Type: EvRunExtended, MaxGen: 3})...),
+			check: func(t *testing.T, s State) {
+				if s.Confirm != nil || s.TestScore != nil {
+					t.Errorf("confirm %+v, test %v after an extension", s.Confirm, s.TestScore)
+				}
+			}},
+		{name: "confirmed for another generation", higher: true, events: seq(append(append([]Event{}, base...),
+			Event{Type: EvConfirmed, Confirm: &Confirmation{Gen: 2}})...), wantErr: "confirmed"},
+		{name: "a weight update continues an unproven weights generation", higher: true, events: seq(append(append([]Event{}, base...),
+			Event{Type: EvDecided, Gen: 1, Action: "weights", Algorithm: "grpo"},
+			Event{Type: EvAdapterTrained, Gen: 2, AdapterVersion: 1, AdapterDir: "gen_2/adapter"},
+			Event{Type: EvRolloutDone, Gen: 2},
+			Event{Type: EvVerified, Gen: 2, Score: f(0.55), Selection: &Selection{Incumbent: 1, Gain: 0.05, PValue: 0.2}},
+			Event{Type: EvDecided, Gen: 2, Action: "weights", Algorithm: "grpo", Parent: 2})...),
+			check: func(t *testing.T, s State) {
+				g := s.Gen(3)
+				if s.BestGen != 1 || g.Parent != 2 || g.AdapterVersion != 1 || g.AdapterDir != "gen_2/adapter" || g.HarnessSHA != "a" {
+					t.Errorf("best %d, gen 3 %+v: want it to start from gen 2's adapter", s.BestGen, g)
+				}
+			}},
+		{name: "a harness edit cannot continue a branch", events: seq(append(append([]Event{}, base...),
+			Event{Type: EvDecided, Gen: 1, Action: "harness", Parent: 1})...), wantErr: "cannot continue"},
 		{name: "after finish", events: seq(Event{Type: EvRunStarted}, Event{Type: EvRunFinished}, Event{Type: EvRunStarted}), wantErr: "after run_finished"},
 	}
 	for _, tc := range tests {

@@ -38,7 +38,7 @@ func historyRows(h []agent.GenSummary) (rows []historyRow, hasAcceptance bool, i
 			hasAcceptance = true
 			r.Acceptance = fmt.Sprintf("%+.4g [%+.4g, %+.4g]", a.Gain, a.Lo, a.Hi)
 			if a.Test != "" {
-				r.Acceptance += " " + a.Test
+				r.Acceptance += fmt.Sprintf(" %s p=%.3g", a.Test, a.P)
 			}
 			if a.Reason != "" {
 				r.Acceptance += ": " + clip(a.Reason, 80)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/sia-agent/sia/agent"
 	"github.com/sia-agent/sia/loop"
 	"github.com/sia-agent/sia/rl"
 )
@@ -111,6 +112,11 @@ func mergeResume(fs *pflag.FlagSet, o *runOptions, rec runRecord, dir string) er
 		{name: "lora-rank", saved: strconv.Itoa(rec.CLI.LoRARank), set: num(&o.LoRARank, rec.CLI.LoRARank)},
 		{name: "adapter-server", saved: rec.CLI.AdapterServer, set: str(&o.AdapterServer, rec.CLI.AdapterServer)},
 		{name: "sandbox", saved: rec.CLI.Sandbox, set: str(&o.Sandbox, rec.CLI.Sandbox)},
+		{name: "accept", saved: orAny(c.Accept), set: str(&o.Accept, orAny(c.Accept))},
+		{name: "confirm-frac", saved: strconv.FormatFloat(c.ConfirmFrac, 'g', -1, 64), set: func() error { o.ConfirmFrac = c.ConfirmFrac; return nil }},
+		{name: "candidates", saved: strconv.Itoa(max(1, c.Candidates)), set: num(&o.Candidates, max(1, c.Candidates))},
+		{name: "candidate-budget", saved: strconv.Itoa(c.CandidateBudget), set: num(&o.CandidateBudget, c.CandidateBudget)},
+		{name: "lever-choice", saved: orRules(c.LeverChoice), set: str(&o.LeverChoice, orRules(c.LeverChoice))},
 		{name: "dpo-nll", saved: strconv.FormatFloat(rec.CLI.DPONLL, 'g', -1, 64), set: func() error { o.DPONLL = rec.CLI.DPONLL; return nil }},
 		// Budgets may be raised or lowered on a resume: they bound spending
 		// from here on, not the run's results.
@@ -145,6 +151,22 @@ func mergeResume(fs *pflag.FlagSet, o *runOptions, rec runRecord, dir string) er
 
 func anyValue(string) bool { return true }
 
+// orAny and orRules read a run.json from before the selection flags: it
+// kept any strict improvement and chose levers by the plateau rules.
+func orAny(s string) string {
+	if s == "" {
+		return loop.AcceptAny
+	}
+	return s
+}
+
+func orRules(s string) string {
+	if s == "" {
+		return agent.LeverRules
+	}
+	return s
+}
+
 // same compares a flag's new and saved spellings, as values.
 func same(name, now, saved string) bool {
 	switch name {
@@ -156,6 +178,14 @@ func same(name, now, saved string) bool {
 		a, _ := rl.ParseAlgorithm(now)
 		b, _ := rl.ParseAlgorithm(saved)
 		return a == b
+	case "accept":
+		a, err1 := loop.ParseAccept(now)
+		b, err2 := loop.ParseAccept(saved)
+		return err1 == nil && err2 == nil && a == b
+	case "confirm-frac", "dpo-nll":
+		a, err1 := strconv.ParseFloat(now, 64)
+		b, err2 := strconv.ParseFloat(saved, 64)
+		return err1 == nil && err2 == nil && a == b
 	case "task-dir", "harness":
 		a, _ := filepath.Abs(now)
 		b, _ := filepath.Abs(saved)

@@ -73,6 +73,7 @@ Environment:
 	root.SetIn(s.In)
 	root.AddCommand(newRunCmd(a), newTasksCmd(a), newShowCmd(a), newVerifyCmd(a), newModelCmd(a), newDataCmd(a))
 	root.AddCommand(newWebCmd(a), newPlotCmd(a))
+	root.AddCommand(newSweepCmd(a), newCompareCmd(a))
 	setNormalize(root)
 	return root
 }

@@ -53,6 +53,13 @@ type runOptions struct {
 	AdapterServer  string
 	// Sandbox isolates python harnesses and evaluate.py: bwrap or none.
 	Sandbox string
+	// Selection (loop.Config): the acceptance rule, the confirmation
+	// slice, ranked candidates and how the builtin agent picks a lever.
+	Accept          string
+	ConfirmFrac     float64
+	Candidates      int
+	CandidateBudget int
+	LeverChoice     string
 
 	// runDir is the run folder a resume named; "" = RunsDir/run_<RunID>.
 	runDir string
@@ -67,8 +74,8 @@ type runOptions struct {
 	// EarlyStop is SIA_EARLY_STOP_THRESHOLD: stop once the incumbent's val
 	// score reaches it (nil = never).
 	EarlyStop *float64
-	// BestOfN is SIA_BEST_OF_N, the candidate harnesses per generation; only
-	// 1 is supported (applySIA refuses more).
+	// BestOfN is SIA_BEST_OF_N, the candidate harnesses per generation: the
+	// default of --candidates.
 	BestOfN int
 	// The dashboard beside the run (sia run --web).
 	Web     bool
@@ -118,6 +125,20 @@ func (o *runOptions) validate() error {
 	}
 	if _, err := backend.ParseAdapterServer(o.AdapterServer); err != nil {
 		return err
+	}
+	if _, err := loop.ParseAccept(o.Accept); err != nil {
+		return fmt.Errorf("--%w", err)
+	}
+	if o.ConfirmFrac < 0 || o.ConfirmFrac > 0.5 {
+		return fmt.Errorf("--confirm-frac %g: want 0 (none) up to 0.5", o.ConfirmFrac)
+	}
+	if o.Candidates < 1 || o.CandidateBudget < 0 {
+		return fmt.Errorf("--candidates must be at least 1 and --candidate-budget not negative")
+	}
+	switch o.LeverChoice {
+	case "", agent.LeverRules, agent.LeverBandit:
+	default:
+		return fmt.Errorf("--lever-choice %q: want bandit or rules", o.LeverChoice)
 	}
 	if strings.ContainsAny(o.RunID, `/\`) || o.RunID == "" {
 		return fmt.Errorf("--run-id %q: want a plain name", o.RunID)
@@ -198,6 +219,11 @@ func bindRunFlags(f *pflag.FlagSet, o *runOptions) {
 	f.IntVar(&o.LoRARank, "lora-rank", 32, "LoRA rank for remote trainers (command, tinker)")
 	f.StringVar(&o.AdapterServer, "adapter-server", "auto", "where new adapters are served: auto (vLLM when the target provider is vllm), vllm")
 	f.StringVar(&o.Sandbox, "sandbox", "bwrap", "isolation for python harnesses and evaluate.py: bwrap (bubblewrap; the run refuses to start where it cannot) or none (no isolation, marked in sia show); env SIA_SANDBOX_MODE")
+	f.StringVar(&o.Accept, "accept", "0.05", "accept a candidate as the incumbent when the paired sign-flip test of its per-item val gain gives a one-sided p below this level (and its val score is higher); any: any higher val score")
+	f.Float64Var(&o.ConfirmFrac, "confirm-frac", 0.25, "share of val held out of selection as the confirmation slice, seen once by the final incumbent (0: none; at least 4 items)")
+	f.IntVar(&o.Candidates, "candidates", 1, "harness proposals per generation, ranked by successive halving on slices of val before the winner's full rollout (env SIA_BEST_OF_N)")
+	f.IntVar(&o.CandidateBudget, "candidate-budget", 0, "solves (item × sample) ranking may spend per generation (0: one full val rollout's worth)")
+	f.StringVar(&o.LeverChoice, "lever-choice", agent.LeverBandit, "how the builtin Feedback-Agent picks a lever: bandit (measured return per lever and algorithm, the rules as prior) or rules (the plateau rules alone)")
 	bindSIAFlags(f, &o.SIA)
 	f.BoolVar(&o.Web, "web", false, "serve the dashboard (sia web) of --runs-dir while the run goes on")
 	f.StringVar(&o.WebAddr, "web-addr", defaultWebAddr, "HOST:PORT of the --web dashboard; an address beyond loopback gets a generated token")
@@ -280,6 +306,8 @@ func loopConfig(o *runOptions, t *task.Task) (loop.Config, error) {
 		ItemTimeout: loop.Duration(o.ItemTimeout), TrainItems: o.TrainItems, TrainSamples: o.TrainSamples, TrainRounds: o.TrainRounds,
 		Metric: t.Spec.Metric, HigherIsBetter: t.Spec.HigherIsBetter(),
 		MetaProfile: o.MetaProfile, TargetProfile: o.TargetProfile, Trainer: o.Trainer, InitialHarness: o.Harness,
+		Accept: o.Accept, ConfirmFrac: o.ConfirmFrac, Candidates: o.Candidates, CandidateBudget: o.CandidateBudget,
+		LeverChoice: o.LeverChoice,
 	}
 	if t.Spec.Runtime == "python" || t.Spec.Verifier == "evaluate.py" {
 		if mode, err := sandbox.ParseMode(o.Sandbox); err == nil {
@@ -335,13 +363,24 @@ func (a *app) openRun(dir string, cfg *loop.Config, o *runOptions) (*runstore.St
 // extends the run (loop.Extend).
 func sameRun(prev, cur loop.Config) error {
 	type key struct {
-		Task, Mode string
-		Seed       int64
-		Samples    int
-		Algorithm  rl.Algorithm
+		Task, Mode  string
+		Seed        int64
+		Samples     int
+		Algorithm   rl.Algorithm
+		Accept      float64
+		ConfirmFrac float64
+		Candidates  int
+		LeverChoice string
 	}
-	p := key{prev.Task, prev.Mode, prev.Seed, prev.Samples, prev.Algorithm}
-	c := key{cur.Task, cur.Mode, cur.Seed, cur.Samples, cur.Algorithm}
+	norm := func(c loop.Config) key {
+		level, _ := loop.ParseAccept(c.Accept)
+		lever := c.LeverChoice
+		if lever == "" {
+			lever = agent.LeverRules
+		}
+		return key{c.Task, c.Mode, c.Seed, c.Samples, c.Algorithm, level, c.ConfirmFrac, max(1, c.Candidates), lever}
+	}
+	p, c := norm(prev), norm(cur)
 	if p != c {
 		return fmt.Errorf("--resume: run_%s was started with %+v, not %+v; pass the same flags", prev.RunID, p, c)
 	}

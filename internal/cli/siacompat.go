@@ -114,9 +114,6 @@ var siaSettings = []siaSetting{
 			return fmt.Errorf("SIA_BEST_OF_N=%q: want a positive integer", v)
 		}
 		o.BestOfN = n
-		if n > 1 {
-			return fmt.Errorf("SIA_BEST_OF_N=%d: best-of-N candidate harnesses per generation are not supported yet (each generation proposes one); unset it or set 1", n)
-		}
 		return nil
 	}},
 	{name: "SIA_BEST_OF_N_SELECTION", apply: checkChoice("SIA_BEST_OF_N_SELECTION", "accuracy")},
@@ -222,6 +219,11 @@ func applySIA(f *pflag.FlagSet, o *runOptions, env Env) error {
 	}
 	if d.maxGen > 0 && !f.Changed("max-gen") {
 		o.MaxGen = d.maxGen
+	}
+	// SIA_BEST_OF_N is the default of --candidates: that many harness
+	// proposals per generation, ranked on slices of val.
+	if o.BestOfN > 0 && !f.Changed("candidates") {
+		o.Candidates = o.BestOfN
 	}
 	if s.Focus != "" {
 		if s.Focus != agent.ModeHarness && s.Focus != agent.ModeWeights {

@@ -133,8 +133,9 @@ func algorithmOf(g report.Gen) string {
 	return string(*g.Algorithm)
 }
 
-// Score plots the val score per generation, the incumbent (the best val
-// so far, ties keeping the older, as keep-best does), and the held-out test
+// Score plots the val score per generation, the incumbent (the val score
+// of the last generation kept; in a summary that records no acceptance,
+// the best val so far, ties keeping the older), and the held-out test
 // score of the final incumbent. higher is the metric's direction.
 func Score(s *report.Summary, higher bool) (*plot.Plot, error) {
 	p := plot.New()
@@ -144,13 +145,21 @@ func Score(s *report.Summary, higher bool) (*plot.Plot, error) {
 	p.Legend.Top = true
 	p.Legend.Left = true
 	var val, inc plotter.XYs
+	recorded := false
+	for _, g := range s.Generations {
+		recorded = recorded || g.Accepted
+	}
 	bestSoFar := math.NaN()
 	for _, g := range s.Generations {
 		if g.Score == nil {
 			continue
 		}
 		val = append(val, plotter.XY{X: float64(g.Gen), Y: *g.Score})
-		if math.IsNaN(bestSoFar) || higher && *g.Score > bestSoFar || !higher && *g.Score < bestSoFar {
+		kept := g.Accepted
+		if !recorded {
+			kept = math.IsNaN(bestSoFar) || higher && *g.Score > bestSoFar || !higher && *g.Score < bestSoFar
+		}
+		if kept {
 			bestSoFar = *g.Score
 		}
 		inc = append(inc, plotter.XY{X: float64(g.Gen), Y: bestSoFar})

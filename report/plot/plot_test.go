@@ -249,3 +249,41 @@ func readFile(t *testing.T, p string) string {
 	}
 	return string(b)
 }
+
+// TestIncumbentLineFollowsAcceptance: a generation with a higher val score
+// that the paired test did not accept does not move the incumbent line.
+func TestIncumbentLineFollowsAcceptance(t *testing.T) {
+	v := func(x float64) *float64 { return &x }
+	s := report.Summary{Run: "1", Task: "t", Mode: "auto", Metric: "accuracy", Best: &report.Best{Gen: 1, Score: 0.5},
+		Generations: []report.Gen{
+			{Gen: 1, Action: "initial", Score: v(0.5), Accepted: true},
+			{Gen: 2, Action: "harness", Score: v(0.6)},
+			{Gen: 3, Action: "harness", Score: v(0.55)},
+		}}
+	for _, tc := range []struct {
+		name string
+		flat bool
+	}{{"accepted recorded", true}, {"no acceptance recorded: the best so far", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			if !tc.flat {
+				s.Generations[0].Accepted = false
+			}
+			p, err := plot.Score(&s, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			if _, err := (plot.Figure{Name: "score", W: 400, H: 300, Draw: p.Draw}).Write(dir); err != nil {
+				t.Fatal(err)
+			}
+			pts := strokePath(t, readFile(t, filepath.Join(dir, "score.svg")), plot.ColorIncumbent)
+			flat := true
+			for _, pt := range pts[1:] {
+				flat = flat && pt[1] == pts[0][1]
+			}
+			if flat != tc.flat {
+				t.Errorf("incumbent line %v: flat %v, want %v", pts, flat, tc.flat)
+			}
+		})
+	}
+}
