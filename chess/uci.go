@@ -207,7 +207,9 @@ func parseUCIResult(p Position, lines []string) (SearchResult, error) {
 			break // keep the legal prefix
 		}
 		res.PV = append(res.PV, m)
-		q = q.play(m)
+		if q, err = q.Play(m); err != nil {
+			break // ParseUCI returned a legal move; cannot happen
+		}
 	}
 	if len(res.PV) == 0 {
 		return res, fmt.Errorf("uci engine gave no legal move for %s", p.FEN())

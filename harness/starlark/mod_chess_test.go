@@ -8,9 +8,10 @@ import (
 	"github.com/sia-agent/sia/harness"
 )
 
-// Positions the table below uses: the perft suite's, the two best_3_moves
-// examples of /work/shared/data/longcot-chess/examples.json, and small
-// positions for each rule.
+// Positions the table below uses: the perft suite's, the positions of the
+// two best_3_moves examples in LongCoT's examples.json (their answers are
+// replayed from the data file itself, in task/bundled/longcot-chess), and
+// small positions for each rule.
 const (
 	startFEN  = "rnbqkbnr/pppppppp/8/8/8/8/PPPPPPPP/RNBQKBNR w KQkq - 0 1"
 	kiwipete  = "r3k2r/p1ppqpb1/bn2pnp1/3PN3/1p2P3/2N2Q1p/PPPBBPPP/R3K2R w KQkq - 0 1"
@@ -76,20 +77,6 @@ func TestChessModuleTable(t *testing.T) {
 			want: `"8/8/4k2K/2p5/1p1pP1P1/pP6/P1P5/8 w - - 0 39"`},
 		{name: "play example 2 Kg4", expr: `chess.play(` + q(example2) + `, "Kg4")`,
 			want: `"8/7p/p7/P4p2/1K1B1Pk1/6P1/p3b2P/8 w - - 8 46"`},
-		{name: "play example 1 gold line", stmts: `
-f = "` + example1 + `"
-sans = []
-for m in ["c4", "bxc4", "bxc4"]:
-    sans.append(chess.san(f, m))
-    f = chess.play(f, m)`,
-			expr: `(sans, f)`, want: `(["c4", "bxc4", "bxc4"], "8/8/4k2K/8/2ppP1P1/p7/P1P5/8 w - - 0 40")`},
-		{name: "play example 2 gold line", stmts: `
-f = "` + example2 + `"
-sans = []
-for m in ["Kg4", "Kb3", "Kh3"]:
-    sans.append(chess.san(f, m))
-    f = chess.play(f, m)`,
-			expr: `(sans, f)`, want: `(["Kg4", "Kb3", "Kh3"], "8/7p/p7/P4p2/3B1P2/1K4Pk/p3b2P/8 w - - 10 47")`},
 
 		// san
 		{name: "san castle", expr: `chess.san("4k3/8/8/8/8/8/8/4K2R w K - 0 1", "e1g1")`, want: `"O-O"`},
@@ -108,6 +95,9 @@ for m in ["Kg4", "Kb3", "Kh3"]:
 		// status
 		{name: "status", expr: `[chess.status(f) for f in ["` + startFEN + `", "R6k/8/6K1/8/8/8/8/8 b - - 0 1", "7k/5Q2/6K1/8/8/8/8/8 b - - 0 1", "7k/8/6K1/8/8/8/8/6N1 b - - 0 1", "7k/8/6K1/8/8/8/8/6R1 b - - 100 80", "7k/8/6K1/8/8/8/8/5B2 b - - 0 1", "6bk/8/6K1/8/8/8/8/6B1 b - - 0 1", "7k/8/6K1/8/8/8/8/8 w - - 0 1"]]`,
 			want: `["ongoing", "checkmate", "stalemate", "insufficient_material", "fifty_moves", "insufficient_material", "ongoing", "insufficient_material"]`},
+		// The library's rule also calls bishops all on one colour a draw
+		// (a dead position); before the library this said "ongoing".
+		{name: "status same-colour bishops", expr: `chess.status("6bk/8/6K1/8/8/8/8/5B2 b - - 0 1")`, want: `"insufficient_material"`},
 
 		// search and best_line with the builtin engine: fixed depths give
 		// fixed lines, scores and node counts.
@@ -155,7 +145,6 @@ func TestChessModuleStockfish(t *testing.T) {
 		{name: "stockfish mate in 2", stmts: `r = chess.search("` + mateInTwo + `", depth=10, engine="stockfish")`,
 			expr: `(r.pv[:3], r.mate, r.score)`, want: `(["Ra7", "Kg8", "Rb8#"], 2, 29997)`},
 		{name: "auto picks stockfish", expr: `chess.best_line("` + mateInTwo + `", plies=3, depth=10)`, want: `["Ra7", "Kg8", "Rb8#"]`},
-		{name: "stockfish example 2 first move", expr: `chess.best_line("` + example2 + `", plies=1, engine="stockfish", depth=18)`, want: `["Kg4"]`},
 	})
 }
 
