@@ -29,7 +29,7 @@
 //     slow to search on: each is heap-allocated, Board.Piece scans twelve
 //     bitboards, and its only hashes are MD5 over a marshalled position or
 //     a Zobrist key over the FEN text. The same alpha-beta on the library's
-//     positions is 2-4x slower (BenchmarkSearch; docs/benchmarks.md), so
+//     positions is 3-5x slower (BenchmarkSearch; docs/benchmarks.md), so
 //     the search runs on a compact mailbox board of its own. That board's
 //     move generator is checked against the library's by perft and move by
 //     move on random games (board_test.go).
