@@ -3,12 +3,15 @@ package chess
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 )
 
 // DefaultStockfish is where Debian's stockfish package installs the engine.
@@ -66,6 +69,11 @@ func StartUCI(ctx context.Context, path string) (*UCIEngine, error) {
 
 func (e *UCIEngine) send(line string) error {
 	if _, err := io.WriteString(e.in, line+"\n"); err != nil {
+		// A closed pipe means the engine is gone; say so, as waitFor does
+		// when it sees the same exit from the reading side.
+		if errors.Is(err, syscall.EPIPE) || errors.Is(err, os.ErrClosed) {
+			return fmt.Errorf("uci engine exited before %q was sent: %w", line, err)
+		}
 		return fmt.Errorf("uci write %q: %w", line, err)
 	}
 	return nil
