@@ -11,15 +11,16 @@ import (
 	"github.com/sia-agent/sia/verify"
 )
 
-// Verifier returns the verifier for a split: the bundle's Go scorer, or the
-// spec's generic one.
+// Verifier returns the verifier for a split: the task folder's evaluate.py
+// when the spec names it (run sandboxed, see WithEvaluator), else the
+// bundle's Go scorer, else the spec's generic one.
 func (t *Task) Verifier(split string) (verify.Verifier, error) {
 	spec := verify.Spec{Task: t.Spec.Name, Split: split, Metric: t.Spec.Metric, Higher: t.Spec.HigherIsBetter()}
+	if t.UsesEvaluator() {
+		return t.externalVerifier(spec, split)
+	}
 	if t.Bundle != nil && t.Bundle.Scorer != nil {
 		return verify.ScorerVerifier{Spec: spec, Scorer: t.Bundle.Scorer, Aggregator: t.Bundle.Aggregator}, nil
-	}
-	if t.Spec.Verifier == "evaluate.py" {
-		return nil, fmt.Errorf("task %q is scored by evaluate.py, which needs the python runtime's output folder", t.Spec.Name)
 	}
 	sc, err := verify.Generic(t.Spec.Verifier)
 	if err != nil {
