@@ -43,6 +43,10 @@ type Bundle struct {
 	// Generate makes the task's data folder (public/, private/) from a seed;
 	// nil for tasks whose data is downloaded.
 	Generate func(seed int64) (fs.FS, error)
+	// EvaluatePy is the task's scoring as a SIA evaluate.py (the same
+	// scores as Scorer), written into the task folders `sia data
+	// export-sia` makes; nil when the task has none.
+	EvaluatePy []byte
 	// Corpus is the pretraining corpus of the embedded base model for the
 	// data of seed, as chats; nil means a generic corpus built from the
 	// train split. It is never shown to a harness or an agent.

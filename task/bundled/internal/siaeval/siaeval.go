@@ -1,0 +1,25 @@
+// Package siaeval assembles the evaluate.py sia writes into the SIA task
+// folders it exports (`sia data export-sia`): a shared prelude (the
+// command line, SIA's results.json, and Go-faithful text helpers) and the
+// task's own scoring, kept beside its Go verifier in
+// task/bundled/<name>/evaluate.py.
+package siaeval
+
+import (
+	"bytes"
+	_ "embed"
+)
+
+//go:embed prelude.py
+var prelude []byte
+
+// Script returns a task's whole evaluate.py: the prelude, then the task's
+// part, which must define main().
+func Script(taskPart []byte) []byte {
+	var b bytes.Buffer
+	b.Write(prelude)
+	b.WriteString("\n\n# ---- the task's scoring ----\n\n")
+	b.Write(bytes.TrimSpace(taskPart))
+	b.WriteString("\n\n\nif __name__ == \"__main__\":\n    main()\n")
+	return b.Bytes()
+}
