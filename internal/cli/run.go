@@ -199,6 +199,10 @@ func (a *app) run(cmd *cobra.Command, o *runOptions) error {
 	if o.Mode == agent.ModeWeights && be.trainer == nil {
 		return fmt.Errorf("--mode weights needs a trainer, and target profile %q has none (use --trainer, or --mode auto)", o.TargetProfile)
 	}
+	evalSandbox, err := a.evaluatorSandbox(ctx, o.Sandbox, t, be.runtime)
+	if err != nil {
+		return err
+	}
 	dir := filepath.Join(o.RunsDir, "run_"+o.RunID)
 	var (
 		store  *runstore.Store
@@ -244,6 +248,15 @@ func (a *app) run(cmd *cobra.Command, o *runOptions) error {
 			return err
 		}
 		defer os.RemoveAll(py.TempDir)
+	}
+	if evalSandbox != nil {
+		// evaluate.py's scratch copies of the task folder live in the run
+		// folder too, swept on resume like the harnesses'.
+		tmp := store.Path(runstore.TempDir)
+		if err := os.MkdirAll(tmp, 0o755); err != nil {
+			return err
+		}
+		t = t.WithEvaluator(task.Evaluator{Sandbox: evalSandbox, TempDir: tmp})
 	}
 	pr := newProgressPrinter(a.streams.Err, isTerminal(a.streams.Err))
 	fmt.Fprintf(a.streams.Err, "sia: task %s · mode %s · %d val items · run folder %s\n", t.Spec.Name, o.Mode, len(data.Items(task.Val)), dir)
