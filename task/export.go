@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/sia-agent/sia/verify"
 )
 
 // ExportReport says what ExportSIA wrote.
@@ -158,11 +160,9 @@ func sampleTasks(t *Task, d *Dataset) []byte {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			v := strings.TrimSpace(cellText(ex.Fields[k]))
-			if len(v) > 600 {
-				v = v[:600] + " …"
+			if k != t.Spec.Items.ID {
+				fmt.Fprintf(&b, "- %s: %s\n", k, verify.Truncate(strings.TrimSpace(cellText(ex.Fields[k])), 600))
 			}
-			fmt.Fprintf(&b, "- %s: %s\n", k, v)
 		}
 		b.WriteString("\n")
 	}
