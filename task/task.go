@@ -258,7 +258,8 @@ func (t *Task) SampleExecution() string {
 	return string(b)
 }
 
-// ReferenceHarness returns the reference harness file name and source.
+// ReferenceHarness returns the reference harness's source and the file
+// name a harness of its runtime is stored under.
 func (t *Task) ReferenceHarness() (string, []byte, error) {
 	if t.Spec.Harness == "" {
 		return "", nil, fmt.Errorf("task %q has no reference harness", t.Spec.Name)
@@ -267,7 +268,17 @@ func (t *Task) ReferenceHarness() (string, []byte, error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("task %q reference harness: %w", t.Spec.Name, err)
 	}
-	return path.Base(t.Spec.Harness), b, nil
+	// The name a harness version is stored under for its runtime
+	// (harness.FileFor), whatever the reference is called: SIA names its
+	// reference_target_agent.py.
+	name := path.Base(t.Spec.Harness)
+	switch path.Ext(name) {
+	case ".py":
+		name = "target_agent.py"
+	case ".star":
+		name = "harness.star"
+	}
+	return name, b, nil
 }
 
 // Public returns the public data folder (nil when data is missing). This is

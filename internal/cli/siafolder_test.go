@@ -218,3 +218,113 @@ func readAnswers(t *testing.T, path string) map[string]string {
 	}
 	return out
 }
+
+// A SIA task folder as a SIA user writes one, not exported by sia: the
+// reference agent under SIA's name (a Python harness, run sandboxed), its
+// own evaluate.py at the task root writing SIA's results.json, no
+// task.yaml, no train file (val is carved from the test items).
+const siaStyleEvaluate = `import argparse, csv, json, pathlib
+ap = argparse.ArgumentParser(); ap.add_argument("--gen-dir", type=pathlib.Path); a = ap.parse_args()
+gold = {r["qid"]: r["answer"] for r in csv.DictReader(open(pathlib.Path(__file__).resolve().parent / "data" / "private" / "test.csv"))}
+sub = {r["qid"]: r["answer"] for r in csv.DictReader(open(a.gen_dir / "submission.csv"))}
+items = []
+for q, g in gold.items():
+    s = "MISSING" if q not in sub else ("CORRECT" if sub[q].strip() == g else "WRONG")
+    items.append({"id": q, "status": s, "output": sub.get(q), "detail": s.lower()})
+acc = sum(i["status"] == "CORRECT" for i in items) / len(items)
+json.dump({"summary": {"accuracy": acc, "total": len(items)}, "items": items}, open(a.gen_dir / "results.json", "w"))
+`
+
+const siaStyleAgent = `import argparse, csv, os
+ap = argparse.ArgumentParser(); ap.add_argument("--dataset_dir"); ap.add_argument("--working_dir"); a = ap.parse_args()
+rows = list(csv.DictReader(open(os.path.join(a.dataset_dir, "test.csv"))))
+assert all("answer" not in r for r in rows), "items carry no answers"
+with open(os.path.join(a.working_dir, "submission.csv"), "w", newline="") as f:
+    w = csv.writer(f); w.writerow(["qid", "answer"])
+    for r in rows:
+        w.writerow([r["qid"], str(int(r["x"]) * 2)])
+`
+
+func TestSIAStyleFolder(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 is not installed")
+	}
+	mode := "bwrap"
+	if _, err := sandbox.New(t.Context(), sandbox.ModeBwrap); errors.Is(err, sandbox.ErrUnavailable) {
+		t.Logf("bubblewrap unavailable (%v): --sandbox none", err)
+		mode = "none"
+	}
+	root := t.TempDir()
+	var test, gold strings.Builder
+	test.WriteString("qid,x\n")
+	gold.WriteString("qid,answer\n")
+	want := 0
+	for i := range 20 {
+		fmt.Fprintf(&test, "q%02d,%d\n", i, i)
+		ans := i * 2
+		if i%4 == 0 {
+			ans++ // the agent gets these wrong
+		}
+		fmt.Fprintf(&gold, "q%02d,%d\n", i, ans)
+	}
+	files := map[string]string{
+		"_shared/sample_agent_execution.json":          `{"steps": [{"kind": "model_call"}]}`,
+		"double/data/public/task.md":                   "Double x.\n",
+		"double/data/public/test.csv":                  test.String(),
+		"double/data/private/test.csv":                 gold.String(),
+		"double/evaluate.py":                           siaStyleEvaluate,
+		"double/reference/reference_target_agent.py":   siaStyleAgent,
+		"double/reference/SAMPLE_TASK_DESCRIPTIONS.md": "Double a number.\n",
+	}
+	for rel, body := range files {
+		p := filepath.Join(root, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := filepath.Join(root, "double")
+	out, stderr, code := runCLI(t, nil, "tasks", "--task-dir", dir, "--json")
+	if code != 0 || !strings.Contains(out, "20 % of the items of public/test.csv") || !strings.Contains(out, `"runtime": "python"`) {
+		t.Fatalf("tasks --task-dir: exit %d %s\n%s", code, stderr, out)
+	}
+	runs := t.TempDir()
+	_, stderr, code = runCLI(t, map[string]string{"SIA_CACHE_DIR": t.TempDir()}, "run", "--task-dir", dir, "--mode", "harness",
+		"--max-gen", "1", "--runs-dir", runs, "--sandbox", mode)
+	if code != 0 {
+		t.Fatalf("run: exit %d: %s", code, stderr)
+	}
+	tk, err := task.OpenDir(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := tk.Load(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range []struct{ split, file string }{{task.Val, "gen_1/results.json"}, {task.Test, "best/test_results.json"}} {
+		right := 0
+		for id, g := range d.Gold(sc.split) {
+			var i int
+			fmt.Sscanf(id, "q%d", &i)
+			if fmt.Sprint(i*2) == g {
+				right++
+			}
+		}
+		want = right
+		b, err := os.ReadFile(filepath.Join(runs, "run_1", sc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res verify.Result
+		if err := json.Unmarshal(b, &res); err != nil {
+			t.Fatal(err)
+		}
+		n := len(d.Gold(sc.split))
+		if res.N != n || res.Counts[verify.StatusCorrect] != want || res.Score != float64(want)/float64(n) {
+			t.Errorf("%s: %d items, counts %v, score %v; want %d items, %d correct", sc.split, res.N, res.Counts, res.Score, n, want)
+		}
+	}
+}
