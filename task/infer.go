@@ -191,9 +191,9 @@ func carve(from string, n int, frac float64, note string) SplitSpec {
 
 func isTrainName(stem string) bool { return strings.HasPrefix(strings.ToLower(stem), "train") }
 
-func names(fs []*dataFile) string {
-	out := make([]string, len(fs))
-	for i, f := range fs {
+func names(files []*dataFile) string {
+	out := make([]string, len(files))
+	for i, f := range files {
 		out[i] = f.rel
 	}
 	return strings.Join(out, ", ")
