@@ -40,9 +40,10 @@ func TestMain(m *testing.M) {
 }
 
 // The harness asks the model and answers what it says; the fake vLLM
-// server says which model served the call, and the gold answer for half
-// the items is the first adapter's name. So only a weight update served
-// through vLLM can raise the score.
+// server says which model served the call. The gold answer for a third of
+// the items is the base's name (so the base's rewards differ: there is
+// something to learn) and for the rest the first adapter's name. So only a
+// weight update served through vLLM can raise the score.
 const vllmHarness = `def solve(item):
     return model.chat("item " + item["id"]).text
 `
@@ -60,8 +61,8 @@ func TestCLIRemoteWeightsLeverThroughVLLM(t *testing.T) {
 	train.WriteString("id,label\n")
 	for i := range 16 {
 		label := "served by policy-v0001"
-		if i%2 == 1 {
-			label = "something else"
+		if i%3 == 0 {
+			label = "served by openai/gpt-oss-120b"
 		}
 		fmt.Fprintf(&train, "t%02d,%s\n", i, label)
 	}

@@ -57,6 +57,11 @@ func (g *Gateway) handleChat(w http.ResponseWriter, r *http.Request) {
 	}
 	req, err := FromChatRequest(wire)
 	if err != nil {
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			writeError(w, http.StatusBadRequest, paramError(fe.Field, fe.Message))
+			return
+		}
 		writeError(w, http.StatusBadRequest, NewError("invalid_request_error", "", err.Error()))
 		return
 	}
@@ -207,7 +212,11 @@ func errorReply(ctx context.Context, err error) (status int, body ErrorResponse,
 	}
 	msg := oneLine(err.Error())
 	var hs httpStatuser
+	var unsupported *llm.UnsupportedError
 	switch {
+	case errors.As(err, &unsupported):
+		return http.StatusBadRequest, paramError(unsupported.Field,
+			fmt.Sprintf("Unsupported parameter: '%s' is not supported by the task model (%s)", unsupported.Field, msg)), true
 	case errors.Is(err, errNoPolicy), errors.Is(err, llm.ErrNoModel):
 		return http.StatusServiceUnavailable, NewError("server_error", "no_policy", msg), true
 	case errors.Is(err, budget.ErrBudget):
@@ -226,6 +235,14 @@ func errorReply(ctx context.Context, err error) (status int, body ErrorResponse,
 		}
 	}
 	return http.StatusBadGateway, NewError("server_error", "upstream_error", msg), true
+}
+
+// paramError is OpenAI's envelope for a parameter it will not take:
+// invalid_request_error, code unsupported_parameter, param naming it.
+func paramError(field, message string) ErrorResponse {
+	e := NewError("invalid_request_error", "unsupported_parameter", message)
+	e.Error.Param = &field
+	return e
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

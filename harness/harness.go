@@ -63,6 +63,10 @@ type Env struct {
 	Gateway Gateway
 	// Layout says where an out-of-process harness leaves its answers.
 	Layout Layout
+	// SetupLog receives the log lines a harness writes while it loads (a
+	// Starlark harness's top level and setup), where there is no item
+	// trajectory to hold them; nil leaves them to the runtime's default.
+	SetupLog func(line string)
 }
 
 // Gateway is the OpenAI-compatible endpoint serving the task model to

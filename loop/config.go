@@ -143,6 +143,9 @@ type Deps struct {
 	Docs fs.FS
 	// Progress receives progress; nil discards it.
 	Progress func(Progress)
+	// Spend reports the run's model spend so far and its limits, for the
+	// Feedback-Agent's budget line; nil when nothing is counted.
+	Spend func() agent.Budget
 }
 
 // Gateway is the part of the model gateway the loop uses: it points the

@@ -145,6 +145,7 @@ type runner struct {
 	view   *dataview.Builder // what harnesses and agents may see of the data
 	events []runstore.Event
 	st     runstore.State
+	warm   warmState // see warm.go
 }
 
 func (r *runner) replay(events []runstore.Event) error {

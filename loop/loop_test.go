@@ -121,13 +121,14 @@ func sortStrings(s []string) {
 	}
 }
 
-// fakePolicy answers "0" on the base and "0" or "1" by seed once an
-// adapter is trained, so weight updates raise the reward of items whose
-// labels need +1.
+// fakePolicy answers "0" or "1" by seed: "1" (the +1 the labels need) on
+// a quarter of the seeds on the base and on two thirds once an adapter is
+// trained, so weight updates raise the reward (and the base's rewards
+// differ, so there is something to learn from).
 func fakePolicy(_ context.Context, dir string, version int) (llm.Model, error) {
 	return llm.ModelFunc(func(_ context.Context, req llm.Request) (*llm.Completion, error) {
 		reply := "0"
-		if version > 0 && req.Seed != nil && *req.Seed%3 != 0 {
+		if req.Seed != nil && ((version == 0 && *req.Seed%4 == 0) || (version > 0 && *req.Seed%3 != 0)) {
 			reply = "1"
 		}
 		return &llm.Completion{Model: "fake", AdapterVersion: version, PromptTokenIDs: []int{1, 2},

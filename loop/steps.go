@@ -31,6 +31,7 @@ const (
 	fileImprovement = "improvement.md"
 	fileTrainRoll   = "train_rollouts.jsonl"
 	fileTrainLog    = "train.jsonl"
+	fileSetupLog    = "setup_log.txt" // the harness's log lines from loading (top level, setup)
 	dirAdapter      = "adapter"
 )
 
@@ -52,13 +53,15 @@ func (r *runner) meta(ctx context.Context) error {
 	if err := os.MkdirAll(genDir, 0o755); err != nil {
 		return err
 	}
+	cost := &measureCost{}
 	src, err := r.d.Meta.Initial(ctx, agent.MetaInput{
 		TaskName:  r.d.Task.Spec.Name,
 		TaskDoc:   doc,
 		Reference: harness.Source{Name: name, Code: code},
 		Runtime:   r.d.Task.Spec.Runtime,
 		GenDir:    genDir,
-		Try:       r.tryFunc(),
+		Measure:   r.measureFunc(1, cost),
+		TrainSize: len(r.d.Data.Train),
 		Public:    r.agentView(),
 		Docs:      r.d.Docs,
 
@@ -74,7 +77,9 @@ func (r *runner) meta(ctx context.Context) error {
 		Rationale: fmt.Sprintf("meta-agent wrote the first harness (%.1fs)", since(start))}); err != nil {
 		return err
 	}
-	return r.emit(runstore.Event{Type: runstore.EvHarnessReady, Gen: 1, HarnessSHA: src.SHA(), Source: "meta"})
+	tokens, usd := cost.totals()
+	return r.emit(runstore.Event{Type: runstore.EvHarnessReady, Gen: 1, HarnessSHA: src.SHA(), Source: "meta",
+		Tokens: tokens, CostUSD: usd, DurationS: since(start)})
 }
 
 // announce records a harness the Feedback-Agent already wrote to disk (a
@@ -96,16 +101,30 @@ func (r *runner) load(ctx context.Context, gen int, items []task.Item) (harness.
 	if err != nil {
 		return nil, src, err
 	}
-	h, err := r.loadWith(ctx, src, g.AdapterDir, g.AdapterVersion, items)
+	var lines []string
+	h, err := r.loadLogged(ctx, src, g.AdapterDir, g.AdapterVersion, items, func(l string) { lines = append(lines, l) })
+	if b, ok := h.(brokenHarness); ok {
+		lines = append(lines, b.err.Error())
+	}
+	if werr := r.d.Store.WriteFile(genRel(gen, fileSetupLog), []byte(strings.Join(append(lines, ""), "\n"))); werr != nil && err == nil {
+		err = werr
+	}
 	return h, src, err
 }
 
 // loadWith loads src, to solve items, over the model serving an adapter.
 func (r *runner) loadWith(ctx context.Context, src harness.Source, adapterDir string, version int, items []task.Item) (harness.Harness, error) {
+	return r.loadLogged(ctx, src, adapterDir, version, items, nil)
+}
+
+// loadLogged is loadWith that hands the harness's setup log lines to
+// setupLog (nil: the runtime's default).
+func (r *runner) loadLogged(ctx context.Context, src harness.Source, adapterDir string, version int, items []task.Item, setupLog func(string)) (harness.Harness, error) {
 	env, err := r.env(ctx, adapterDir, version, src, items)
 	if err != nil {
 		return nil, err
 	}
+	env.SetupLog = setupLog
 	h, err := r.d.Runtime.Load(ctx, src, env)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -136,11 +155,18 @@ func (r *runner) env(ctx context.Context, adapterDir string, version int, src ha
 			return env, fmt.Errorf("task model: %w", err)
 		}
 		if w, ok := m.(Warmer); ok && usesModel(src) {
-			// Slow one-time work (pretraining a base) happens here, under
-			// the run's context, not inside an item's timeout.
-			r.progress(Progress{Kind: "step", Step: "warm", Text: "preparing the task model"})
-			if err := w.Warm(ctx); err != nil {
-				return env, fmt.Errorf("task model: %w", err)
+			switch {
+			case r.warm.done.Load(): // prepared earlier in this process
+			case r.warm.lazyFor(ctx, src):
+				m = r.warm.coldGuard(m) // see warm.go
+			default:
+				// Slow one-time work (pretraining a base) happens here, under
+				// the run's context, not inside an item's timeout.
+				r.progress(Progress{Kind: "step", Step: "warm", Text: "preparing the task model"})
+				if err := w.Warm(ctx); err != nil {
+					return env, fmt.Errorf("task model: %w", err)
+				}
+				r.warm.done.Store(true)
 			}
 		}
 		if m != nil {
@@ -163,16 +189,26 @@ func (r *runner) rollout(ctx context.Context, gen int) error {
 	g := r.st.Gen(gen)
 	items := r.d.Data.Items(task.Val)
 	r.progress(Progress{Kind: "step", Gen: gen, Step: "rollout", Total: len(items) * r.cfg.Samples})
-	h, _, err := r.load(ctx, gen, items)
+	var trajs []trajectory.Trajectory
+	err := r.runWarm(ctx, func(ctx context.Context) error {
+		h, _, err := r.load(ctx, gen, items)
+		if err != nil {
+			return err
+		}
+		defer h.Close()
+		trajs, err = rollout.Run(ctx, h, items, r.rolloutConfig(gen, task.Val, g.HarnessSHA, g.AdapterVersion, r.cfg.Samples),
+			func(done, total int) {
+				r.progress(Progress{Kind: "items", Gen: gen, Step: "rollout", Done: done, Total: total})
+			})
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	defer h.Close()
-	trajs, err := rollout.Run(ctx, h, items, r.rolloutConfig(gen, task.Val, g.HarnessSHA, g.AdapterVersion, r.cfg.Samples),
-		func(done, total int) {
-			r.progress(Progress{Kind: "items", Gen: gen, Step: "rollout", Done: done, Total: total})
-		})
-	if err != nil {
+	// A first generation that fails everywhere has nothing to compare
+	// with: stop with the cause (a resume redoes the rollout). A later
+	// candidate that fails everywhere is just rejected.
+	if err := r.checkFailures(gen, "val rollout", trajs, gen == 1); err != nil {
 		return err
 	}
 	if err := r.writeTrajectories(genRel(gen, fileRollouts), trajs); err != nil {
@@ -334,6 +370,9 @@ func (r *runner) gold(split string, trajs []trajectory.Trajectory) map[string]st
 
 // test scores the incumbent once on the held-out split.
 func (r *runner) test(ctx context.Context) error {
+	if err := r.scoreBaseline(ctx, true); err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
 	start := time.Now()
 	best := r.st.Gen(r.st.BestGen)
 	gold := r.d.Data.Gold(task.Test)
@@ -343,16 +382,23 @@ func (r *runner) test(ctx context.Context) error {
 		return r.finish()
 	}
 	r.progress(Progress{Kind: "step", Gen: best.Gen, Step: "test", Total: len(items) * r.cfg.Samples})
-	h, _, err := r.load(ctx, best.Gen, items)
+	var trajs []trajectory.Trajectory
+	err := r.runWarm(ctx, func(ctx context.Context) error {
+		h, _, err := r.load(ctx, best.Gen, items)
+		if err != nil {
+			return err
+		}
+		defer h.Close()
+		trajs, err = rollout.Run(ctx, h, items, r.rolloutConfig(best.Gen, task.Test, best.HarnessSHA, best.AdapterVersion, r.cfg.Samples),
+			func(done, total int) {
+				r.progress(Progress{Kind: "items", Gen: best.Gen, Step: "test", Done: done, Total: total})
+			})
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	defer h.Close()
-	trajs, err := rollout.Run(ctx, h, items, r.rolloutConfig(best.Gen, task.Test, best.HarnessSHA, best.AdapterVersion, r.cfg.Samples),
-		func(done, total int) {
-			r.progress(Progress{Kind: "items", Gen: best.Gen, Step: "test", Done: done, Total: total})
-		})
-	if err != nil {
+	if err := r.checkFailures(best.Gen, "test rollout", trajs, true); err != nil {
 		return err
 	}
 	res, err := r.score(ctx, task.Test, trajs, r.cfg.Samples)

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -35,6 +33,18 @@ type Best struct {
 	Score float64 `json:"score"`
 }
 
+// Baseline is the task's reference harness, scored on the same val and
+// test items and seeds as the generations when the Meta-Agent changed it
+// (the run folder's baseline.json).
+type Baseline struct {
+	HarnessSHA string   `json:"harness_sha"`
+	Val        float64  `json:"val"`
+	Test       *float64 `json:"test"`
+	DurationS  float64  `json:"duration_s"`
+	Tokens     int      `json:"tokens"`
+	CostUSD    float64  `json:"cost_usd"`
+}
+
 // Summary is `sia show --json`.
 type Summary struct {
 	FormatVersion int      `json:"format_version"`
@@ -52,43 +62,22 @@ type Summary struct {
 	// Sandbox is how untrusted python code was isolated ("bwrap", or
 	// "none" when the user turned isolation off); "" when none ran.
 	Sandbox string `json:"sandbox,omitempty"`
+
+	// Baseline is nil when gen 1 is the reference harness itself.
+	Baseline *Baseline `json:"baseline,omitempty"`
 }
 
 // Unsandboxed reports whether python code ran without isolation, so its
 // scores carry no held-out guarantee.
 func (s *Summary) Unsandboxed() bool { return s.Sandbox == "none" }
 
-type runJSON struct {
-	RunID          string `json:"run_id"`
-	Task           string `json:"task"`
-	Mode           string `json:"mode"`
-	Metric         string `json:"metric"`
-	HigherIsBetter *bool  `json:"higher_is_better"`
-	Sandbox        string `json:"sandbox"`
-}
-
-// Load reads a run folder.
+// Load reads a run folder into its summary.
 func Load(dir string) (*Summary, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "run.json"))
-	if err != nil {
-		return nil, fmt.Errorf("%s is not a run folder: %w", dir, err)
-	}
-	var rj runJSON
-	if err := json.Unmarshal(b, &rj); err != nil {
-		return nil, fmt.Errorf("%s/run.json: %w", dir, err)
-	}
-	higher := rj.HigherIsBetter == nil || *rj.HigherIsBetter
-	events, err := runstore.ReadEvents(dir)
+	r, err := Open(dir)
 	if err != nil {
 		return nil, err
 	}
-	st, err := runstore.Replay(events, higher)
-	if err != nil {
-		return nil, fmt.Errorf("%s/events.jsonl: %w", dir, err)
-	}
-	sum := FromState(rj.RunID, rj.Task, rj.Mode, rj.Metric, st)
-	sum.Sandbox = rj.Sandbox
-	return sum, nil
+	return r.Summary, nil
 }
 
 // FromState builds a summary from a replayed state.
@@ -161,6 +150,13 @@ func (s *Summary) WriteText(w io.Writer) error {
 			cost = fmt.Sprintf("$%.4f", g.CostUSD)
 		}
 		fmt.Fprintf(tw, "%d%s\t%s\t%s\t%s\t%.1fs\t%d\t%s\t\n", g.Gen, mark, g.Action, alg, score, g.DurationS, g.Tokens, cost)
+		if b := s.Baseline; b != nil && g.Gen == 1 {
+			cost := "—"
+			if b.CostUSD > 0 {
+				cost = fmt.Sprintf("$%.4f", b.CostUSD)
+			}
+			fmt.Fprintf(tw, "ref\treference harness\t—\t%.4f\t%.1fs\t%d\t%s\t\n", b.Val, b.DurationS, b.Tokens, cost)
+		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -171,6 +167,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 	}
 	if s.TestScore != nil {
 		tail = append(tail, fmt.Sprintf("held-out test: %.4f", *s.TestScore))
+		if b := s.Baseline; b != nil && b.Test != nil {
+			tail = append(tail, fmt.Sprintf("reference harness test: %.4f", *b.Test))
+		}
 	} else if s.Finished {
 		tail = append(tail, "held-out test: none")
 	}

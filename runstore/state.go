@@ -76,6 +76,10 @@ func Replay(events []Event, higher bool) (State, error) {
 			}
 			g := s.Last()
 			g.HarnessSHA, g.HarnessReady = e.HarnessSHA, true
+			// The Meta-Agent's session (and its measurements) is gen 1's cost.
+			g.Tokens += e.Tokens
+			g.CostUSD += e.CostUSD
+			g.DurationS += e.DurationS
 		case EvRolloutDone, EvVerified:
 			g := s.Gen(e.Gen)
 			if g == nil || !g.HarnessReady || !g.AdapterReady {
@@ -83,7 +87,8 @@ func Replay(events []Event, higher bool) (State, error) {
 			}
 			if e.Type == EvRolloutDone {
 				g.RolledOut = true
-				g.Tokens, g.CostUSD = e.Tokens, e.CostUSD
+				g.Tokens += e.Tokens
+				g.CostUSD += e.CostUSD
 				g.DurationS += e.DurationS // a weights gen already holds its training time
 				continue
 			}
@@ -102,6 +107,8 @@ func Replay(events []Event, higher bool) (State, error) {
 			}
 			g.Decided, g.NextAction, g.NextAlgorithm, g.Rationale = true, e.Action, e.Algorithm, e.Rationale
 			g.DurationS += e.DurationS
+			g.Tokens += e.Tokens // the agents' measurements
+			g.CostUSD += e.CostUSD
 			// Keep-best: a lever is applied to the incumbent, not to the
 			// latest generation.
 			base := s.Gen(s.BestGen)

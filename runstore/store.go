@@ -252,6 +252,9 @@ func ReplaceDir(dst string, fill func(tmp string) error) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp makes it 0700
+		return err
+	}
 	if err := fill(tmp); err != nil {
 		return err
 	}

@@ -48,7 +48,7 @@ type row struct {
 // Load reads and forms the splits as the spec says.
 func (t *Task) Load(ctx context.Context) (*Dataset, error) {
 	if t.Data == nil {
-		return nil, fmt.Errorf("task %q: data is missing (%s); run `sia data pull %s` or set SIA_DATA_DIR",
+		return nil, fmt.Errorf("task %q: data is missing (%s); run `sia data pull %s`, or `sia data import DIR` with a local copy, or set SIA_DATA_DIR",
 			t.Spec.Name, strings.Join(t.MissingData(), ", "), t.Spec.Name)
 	}
 	rows := map[string][]row{}

@@ -115,6 +115,9 @@ type Options struct {
 func (r *Registry) Open(name string, opt Options) (*Task, error) {
 	b, ok := r.byName[name]
 	if !ok {
+		if near := closest(name, r.names); near != "" {
+			return nil, fmt.Errorf("task %q: %w; did you mean %q? (bundled: %s)", name, ErrNotFound, near, strings.Join(r.names, ", "))
+		}
 		return nil, fmt.Errorf("task %q: %w (bundled: %s)", name, ErrNotFound, strings.Join(r.names, ", "))
 	}
 	spec, err := loadSpec(b.Files, name)
@@ -344,4 +347,44 @@ func (t *Task) MissingData() []string {
 		}
 	}
 	return missing
+}
+
+// closest returns the name nearest to s by edit distance, when it is near
+// enough to be a typo (at most a third of its length, and 3 edits).
+func closest(s string, names []string) string {
+	best, bestD := "", 4
+	for _, n := range names {
+		d := editDistance(strings.ToLower(s), strings.ToLower(n))
+		if d < bestD && d*3 <= max(len(n), 3) {
+			best, bestD = n, d
+		}
+	}
+	return best
+}
+
+// editDistance is the optimal-string-alignment distance between a and b
+// in bytes: insertions, deletions, substitutions and swaps of two
+// neighbours ("dmeo" is one edit from "demo").
+func editDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
 }

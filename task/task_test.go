@@ -237,3 +237,13 @@ func TestLoadRefusesAmbiguousData(t *testing.T) {
 		})
 	}
 }
+
+func TestClosestTaskName(t *testing.T) {
+	names := []string{"cipher", "demo", "gpqa", "lawbench", "longcot-chess", "spaceship-titanic"}
+	for in, want := range map[string]string{"dmeo": "demo", "spaceship": "", "spaceship-titanc": "spaceship-titanic",
+		"lawbnch": "lawbench", "cypher": "cipher", "xyz": "", "longcot_chess": "longcot-chess"} {
+		if got := closest(in, names); got != want {
+			t.Errorf("closest(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

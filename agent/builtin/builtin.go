@@ -59,7 +59,7 @@ func (f Feedback) Decide(_ context.Context, in agent.FeedbackInput) (agent.Feedb
 	case perfect(in, best):
 		return stop("the incumbent's val score is already perfect", evidence), nil
 	case canWeights && last.Action == agent.ActionWeights && last.Gen == best:
-		return weights(in, fmt.Sprintf("the last weight update made gen %d the incumbent; another update on its rollouts", last.Gen), evidence), nil
+		return weights(in, fmt.Sprintf("the last weight update made gen %d the incumbent; another update starting from its adapter", last.Gen), evidence), nil
 	case canWeights && harnessPlateau(in, plateau):
 		return weights(in, fmt.Sprintf("the last %d harness edits did not beat the incumbent (plateau)", plateau), evidence), nil
 	case canWeights && !tried(in, agent.ActionWeights) && improved(in, agent.ActionHarness) && harnessPlateau(in, 1):
@@ -249,7 +249,7 @@ func weights(in agent.FeedbackInput, why, evidence string) agent.FeedbackOutput 
 		Hypothesis: "Training the adapter on the incumbent's own rollouts raises its success rate beyond what the harness settings reach.",
 		Evidence: evidence + fmt.Sprintf(" Reward shape: success %.2f, mean %.3f, within-item variance %.3f, failed %.2f, binary %v.",
 			in.Stats.SuccessRate, in.Stats.Mean, in.Stats.WithinItemVar, in.Stats.FailedFrac, in.Stats.Binary),
-		Change:   fmt.Sprintf("A new LoRA adapter version trained with %s on rollouts of the incumbent over train items; the harness is unchanged.", alg),
+		Change:   fmt.Sprintf("A new LoRA adapter version trained with %s on fresh rollouts of the incumbent over train-split items (never val), starting from the incumbent's adapter; the harness is unchanged.", alg),
 		Expected: fmt.Sprintf("val %s above the incumbent's %s.", metricName(in), scoreText(in, bestGen(in))),
 		Risk:     "Few rollouts can overfit the adapter or drift it from the base; the incumbent is kept if val drops.",
 	}}

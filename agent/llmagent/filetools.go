@@ -3,7 +3,9 @@ package llmagent
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 
 	"github.com/sia-agent/sia/llm"
@@ -15,7 +17,11 @@ const (
 	ToolReadFile         = "read_file"
 	ToolWriteFile        = "write_file"
 	ToolEditFile         = "edit_file"
+	ToolDeleteFile       = "delete_file"
+	ToolReadDocs         = "read_docs"
 	ToolRunHarness       = "run_harness"
+	ToolMeasureHarness   = "measure_harness"
+	ToolSearchKnobs      = "search_knobs"
 	ToolReadTrajectories = "read_trajectories"
 	ToolRewardStats      = "reward_stats"
 	ToolSubmitDecision   = "submit_decision"
@@ -26,7 +32,8 @@ const defaultReadLines = 2000
 
 const pathDesc = "Path relative to the generation folder; docs/ and public/ are read-only folders."
 
-// fileTools returns list_dir, read_file, write_file and edit_file over ws.
+// fileTools returns list_dir, read_file, write_file, edit_file and
+// delete_file over ws.
 func fileTools(ws *workspace) []Tool {
 	return []Tool{
 		{
@@ -161,6 +168,32 @@ func fileTools(ws *workspace) []Tool {
 					return "", err
 				}
 				return fmt.Sprintf("edited %s (now %d lines)", a.Path, countLines(s)), nil
+			},
+		},
+		{
+			Spec: llm.Tool{
+				Name: ToolDeleteFile,
+				Description: "Delete a file of the generation folder, e.g. " + KnobsFile + " to let every knob take its first KNOBS candidate. " +
+					"Deleting a file that does not exist is not an error.",
+				Parameters: schema(map[string]prop{"path": {typ: "string", desc: "Path relative to the generation folder"}}, "path"),
+			},
+			Run: func(_ context.Context, raw json.RawMessage) (string, error) {
+				var a struct {
+					Path string `json:"path"`
+				}
+				if err := decodeArgs(raw, &a, "path"); err != nil {
+					return "", err
+				}
+				if _, err := ws.ReadFile(a.Path); err != nil {
+					if errors.Is(err, fs.ErrNotExist) {
+						return fmt.Sprintf("%s does not exist: nothing to delete", a.Path), nil
+					}
+					return "", err
+				}
+				if err := ws.Remove(a.Path); err != nil {
+					return "", err
+				}
+				return "deleted " + a.Path, nil
 			},
 		},
 	}

@@ -102,7 +102,7 @@ func (r *Runtime) Load(ctx context.Context, src harness.Source, env harness.Env)
 			return nil, fmt.Errorf("data view: %w", err)
 		}
 	}
-	h := &Harness{rt: r, load: message{Op: opLoad, Src: ws, Env: ew}, model: env.Model}
+	h := &Harness{rt: r, load: message{Op: opLoad, Src: ws, Env: ew}, model: env.Model, setupLog: env.SetupLog}
 	if err := h.restart(ctx); err != nil {
 		return nil, err
 	}
@@ -122,6 +122,9 @@ type Harness struct {
 	rt    *Runtime
 	load  message
 	model llm.Model
+	// setupLog takes the setup's log lines instead of the runtime's
+	// OnSetupLog when the load's Env names one.
+	setupLog func(string)
 
 	mu     sync.Mutex
 	p      *proc
@@ -143,7 +146,13 @@ func (h *Harness) restart(ctx context.Context) error {
 		p.kill()
 		return err
 	}
-	h.rt.logs(reply.Logs)
+	if h.setupLog != nil {
+		for _, l := range reply.Logs {
+			h.setupLog(l)
+		}
+	} else {
+		h.rt.logs(reply.Logs)
+	}
 	if reply.Error != "" {
 		p.kill()
 		return errors.New(reply.Error)
@@ -168,7 +177,7 @@ func (h *Harness) worker(ctx context.Context) (*proc, error) {
 		return nil, h.dead
 	}
 	if err := h.restart(ctx); err != nil {
-		h.dead = fmt.Errorf("restart after %v: %w", h.p.why(), err)
+		h.dead = fmt.Errorf("%w; restarting it failed: %v", h.p.why(), err)
 		return nil, h.dead
 	}
 	return h.p, nil
@@ -317,7 +326,8 @@ func (p *proc) describe(waitErr error) error {
 		}
 	}
 	switch {
-	case strings.Contains(head, "out of memory") || strings.Contains(head, "cannot allocate memory"):
+	case strings.Contains(head, "out of memory") || strings.Contains(head, "cannot allocate memory") ||
+		strings.Contains(head, "failed to allocate"): // the last is the race detector's allocator
 		return fmt.Errorf("%w: the harness exceeded its memory limit (%d MiB)", ErrWorkerDied, p.memory>>20)
 	case strings.HasPrefix(head, "SIGSEGV") && maxRSS > p.memory/4:
 		// A failed mapping at the limit can surface as a fault in the Go

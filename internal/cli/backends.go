@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,21 +74,27 @@ func (a *app) buildBackends(ctx context.Context, o *runOptions, t *task.Task, da
 	if be.budget, err = budget.New(budget.Limits{USD: o.BudgetUSD, Tokens: o.BudgetTokens}, prices); err != nil {
 		return nil, err
 	}
-	profiles := &profile.Loader{UserDir: a.env.ConfigDir()}
+	siaProfiles, siaProviders := siaProfileDirs(a.env)
+	profiles := &profile.Loader{UserDir: a.env.ConfigDir(), ProfilesDir: siaProfiles, ProvidersDir: siaProviders}
 	loader := profile.WithLoader(profiles)
+	notify := profile.WithNotify(func(line string) { fmt.Fprintf(a.streams.Err, "sia: %s\n", line) })
 
 	// Meta- and Feedback-Agents.
-	metaModel, mp, err := profile.OpenMeta(ctx, o.MetaProfile, a.env.Get, loader)
+	metaModel, mp, err := profile.OpenMeta(ctx, o.MetaProfile, a.env.Get, loader, notify)
 	if err != nil {
 		return nil, fmt.Errorf("--meta-profile: %w", err)
 	}
 	if metaModel == nil {
 		be.meta, be.feedback = builtin.Meta{}, builtin.Feedback{}
 	} else {
-		if err := be.budget.Check(mp.Model); err != nil {
+		priced := mp.ModelCanonicalName // SIA's vendor id, for the price table
+		if prov, perr := profiles.MetaProvider(mp); priced == "" && perr == nil {
+			priced = profile.ModelFor(mp.AgentImpl, prov, mp.Model)
+		}
+		if err := be.budget.Check(priced); err != nil {
 			return nil, fmt.Errorf("--budget-usd: %w", err)
 		}
-		cfg := llmagent.Config{Model: be.budget.Wrap(metaModel, mp.Model), OnEvent: a.agentEvents()}
+		cfg := llmagent.Config{Model: be.budget.Wrap(metaModel, priced), OnEvent: a.agentEvents(), MaxTurns: o.AgentMaxTurns}
 		m, err := llmagent.NewMeta(cfg)
 		if err != nil {
 			return nil, err
@@ -102,6 +109,24 @@ func (a *app) buildBackends(ctx context.Context, o *runOptions, t *task.Task, da
 		}}
 	}
 
+	if o.EarlyStop != nil {
+		be.feedback = earlyStop{Feedback: be.feedback, threshold: *o.EarlyStop}
+	}
+	if o.Harness == "" {
+		// A target profile's agent_reference seeds the Meta-Agent.
+		tp, err := profiles.Target(o.TargetProfile)
+		if err != nil {
+			return nil, fmt.Errorf("--target-profile: %w", err)
+		}
+		seed, line, ok, err := referenceSeed(tp, t)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			fmt.Fprintf(a.streams.Err, "sia: %s\n", line)
+			be.meta = seededMeta{Meta: be.meta, seed: seed}
+		}
+	}
 	if o.Harness != "" {
 		src, err := harness.ReadSource(o.Harness)
 		if err != nil {
@@ -115,10 +140,11 @@ func (a *app) buildBackends(ctx context.Context, o *runOptions, t *task.Task, da
 	}
 
 	// The task model and its trainer.
-	target, err := profile.Open(ctx, o.TargetProfile, a.env.Get, loader)
+	target, err := profile.Open(ctx, o.TargetProfile, a.env.Get, loader, notify)
 	switch {
 	case errors.Is(err, profile.ErrEmbedded):
 		et := newEmbeddedTarget(t, data, a.modelCacheDir(), a.streams.Err)
+		et.trainCfg.DPONLL = o.DPONLL
 		be.policy = et.policy
 		switch o.Trainer {
 		case "auto", "embedded":
@@ -136,7 +162,11 @@ func (a *app) buildBackends(ctx context.Context, o *runOptions, t *task.Task, da
 	}
 
 	// The gateway serves the task model to out-of-process harnesses.
-	be.gateway = gateway.New(gateway.Config{Run: o.RunID})
+	gcfg := gateway.Config{Run: o.RunID}
+	if o.LogLevel <= slog.LevelDebug {
+		gcfg.Logger = slog.New(slog.NewTextHandler(a.streams.Err, &slog.HandlerOptions{Level: o.LogLevel}))
+	}
+	be.gateway = gateway.New(gcfg)
 	gctx, cancel := context.WithCancel(ctx)
 	be.closers = append(be.closers, cancel)
 	if be.gatewayURL, err = be.gateway.Serve(gctx, "127.0.0.1:0"); err != nil {
@@ -152,14 +182,19 @@ func (a *app) remoteTarget(ctx context.Context, be *backends, o *runOptions, tar
 	if err != nil {
 		return err
 	}
-	prov, err := profiles.Provider(tp.ProviderID)
+	prov, err := profiles.TargetProvider(tp)
 	if err != nil {
 		return err
 	}
-	if err := be.budget.Check(tp.Model); err != nil {
+	model := profile.ModelFor("", prov, tp.Model)
+	priced := model
+	if tp.ModelCanonicalName != "" {
+		priced = tp.ModelCanonicalName // SIA's vendor id, for the price table
+	}
+	if err := be.budget.Check(priced); err != nil {
 		return fmt.Errorf("--budget-usd: %w", err)
 	}
-	wrapped := be.budget.Wrap(target, tp.Model)
+	wrapped := be.budget.Wrap(target, priced)
 	be.policy = func(context.Context, string, int) (llm.Model, error) { return wrapped, nil }
 	switch o.Trainer {
 	case "auto", "none":
@@ -170,7 +205,7 @@ func (a *app) remoteTarget(ctx context.Context, be *backends, o *runOptions, tar
 		if o.TrainerCommand == "" {
 			return errors.New("--trainer command needs --trainer-command (see docs/trainers/)")
 		}
-		tr, err := command.New(command.Config{Command: o.TrainerCommand, BaseModel: tp.Model, Rank: o.LoRARank,
+		tr, err := command.New(command.Config{Command: o.TrainerCommand, BaseModel: model, Rank: o.LoRARank, Hyper: command.Hyper{DPONLL: o.DPONLL},
 			OnLog: func(line string) { fmt.Fprintf(a.streams.Err, "trainer: %s\n", line) }})
 		if err != nil {
 			return err
@@ -182,12 +217,18 @@ func (a *app) remoteTarget(ctx context.Context, be *backends, o *runOptions, tar
 			return errors.New("--trainer tinker needs TINKER_API_KEY in the environment")
 		}
 		tinkerURL := a.env.Get("TINKER_BASE_URL")
-		tr, err := tinker.New(ctx, tinker.Config{BaseURL: tinkerURL, APIKey: key, BaseModel: tp.Model, Rank: o.LoRARank})
+		tr, err := tinker.New(ctx, tinker.Config{BaseURL: tinkerURL, APIKey: key, BaseModel: model, Rank: o.LoRARank,
+			OnEvent: func(e tinker.Event) {
+				switch e.Kind {
+				case "billing_pause", "rate_limited", "config":
+					fmt.Fprintf(a.streams.Err, "sia: tinker: %s\n", e.Message)
+				}
+			}})
 		if err != nil {
 			return err
 		}
 		be.trainer = tr
-		if prov.ProviderID != "vllm" && o.AdapterServer != "vllm" {
+		if !prov.VLLM && o.AdapterServer != "vllm" {
 			// Trained versions are sampled through Tinker's OpenAI-compatible
 			// endpoint under their sampler checkpoint path.
 			sampler := &profile.Provider{ProviderID: "tinker-sampler", Name: "Tinker sampling", ClientKind: "openai",
@@ -208,25 +249,25 @@ func (a *app) remoteTarget(ctx context.Context, be *backends, o *runOptions, tar
 				if err != nil {
 					return nil, err
 				}
-				return be.budget.Wrap(m, tp.Model), nil
+				return be.budget.Wrap(m, priced), nil
 			}
 		}
 	}
-	if prov.ProviderID == "vllm" || o.AdapterServer == "vllm" {
+	if prov.VLLM || o.AdapterServer == "vllm" {
 		// New adapters are hot-loaded into the vLLM server under versioned
 		// names and served from there.
 		base := strings.TrimSuffix(strings.TrimSuffix(prov.BaseURL, "/"), "/v1")
-		mgr, err := vllm.New(vllm.Config{BaseURL: base, APIKey: a.env.Get(prov.APIKeyEnv), BaseModel: tp.Model, MaxRank: o.LoRARank,
+		mgr, err := vllm.New(vllm.Config{BaseURL: base, APIKey: a.env.Get(prov.APIKeyEnv), BaseModel: model, MaxRank: o.LoRARank,
 			OnEvent: func(e vllm.Event) { fmt.Fprintf(a.streams.Err, "sia: vllm adapter %s %s\n", e.Kind, e.Name) }})
 		if err != nil {
 			return err
 		}
-		be.policy = mgr.Policy(tp.Model, func(name string) (llm.Model, error) {
+		be.policy = mgr.Policy(model, func(name string) (llm.Model, error) {
 			m, err := profile.NewModel(ctx, prov, name, a.env.Get, loader)
 			if err != nil {
 				return nil, err
 			}
-			return be.budget.Wrap(m, tp.Model), nil
+			return be.budget.Wrap(m, priced), nil
 		})
 	}
 	return nil

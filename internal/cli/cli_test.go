@@ -56,6 +56,8 @@ func TestRunFlags(t *testing.T) {
 		{"bad trainer", []string{"--task", "a", "--trainer", "gpu"}, "--trainer", nil},
 		{"bad max-gen", []string{"--task", "a", "--max-gen", "0"}, "--max-gen", nil},
 		{"bad run id", []string{"--task", "a", "--run-id", "../x"}, "--run-id", nil},
+		{"dpo nll", []string{"--task", "a", "--dpo-nll", "0.5"}, "", func(o *runOptions) bool { return o.DPONLL == 0.5 }},
+		{"bad dpo nll", []string{"--task", "a", "--dpo-nll", "-1"}, "--dpo-nll", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -245,8 +247,40 @@ func TestResumeExtendsARun(t *testing.T) {
 		t.Errorf("run.json max_gen %d (%v), want 3", cfg.MaxGen, err)
 	}
 	_, stderr, exit = runCLI(t, env, append(args, "--max-gen", "2", "--resume")...)
-	if exit == 0 || !strings.Contains(stderr, "not lower it") {
+	if exit != ExitUsage || !strings.Contains(stderr, "was started with --max-gen 3, not 2") {
 		t.Fatalf("lowering --max-gen: exit %d: %s", exit, stderr)
+	}
+}
+
+// sia run --resume RUN_DIR needs no flag again: the run's own are in
+// run.json; a flag that contradicts them is refused, naming both values.
+func TestResumeFromTheRunFolder(t *testing.T) {
+	h := t.TempDir()
+	if err := os.WriteFile(filepath.Join(h, "harness.star"), []byte(letterHarness), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runs := t.TempDir()
+	env := map[string]string{"SIA_CACHE_DIR": t.TempDir()}
+	first, stderr, exit := runCLI(t, env, "run", "--task", "demo", "--mode", "harness", "--harness", h, "--runs-dir", runs,
+		"--run-id", "7", "--seed", "3", "--samples", "2", "--max-gen", "2")
+	if exit != 0 {
+		t.Fatalf("exit %d: %s", exit, stderr)
+	}
+	dir := filepath.Join(runs, "run_7")
+	again, stderr, exit := runCLI(t, env, "run", "--resume", dir)
+	if exit != 0 {
+		t.Fatalf("resume by folder: exit %d: %s", exit, stderr)
+	}
+	if strings.TrimSpace(again) != strings.TrimSpace(first) {
+		t.Errorf("resuming a finished run changed its summary:\n%s\nwant\n%s", again, first)
+	}
+	_, stderr, exit = runCLI(t, env, "run", "--resume", dir, "--seed", "4")
+	if exit != ExitUsage || !strings.Contains(stderr, "--seed 3, not 4") {
+		t.Errorf("contradicting flag: exit %d: %s", exit, stderr)
+	}
+	_, stderr, exit = runCLI(t, env, "run", dir)
+	if exit != ExitUsage || !strings.Contains(stderr, "goes with --resume") {
+		t.Errorf("folder without --resume: exit %d: %s", exit, stderr)
 	}
 }
 
@@ -371,5 +405,63 @@ func TestNoSandboxNoSilentRun(t *testing.T) {
 	out, _, _ = runCLI(t, nil, "show", filepath.Join(runs, "run_1"))
 	if !strings.Contains(out, "UNSANDBOXED") {
 		t.Errorf("sia show does not mark the run:\n%s", out)
+	}
+}
+
+// Exit codes say what happened: 2 for a bad call, 3 for a run whose
+// rollout failed on every item, 130 for an interrupt.
+func TestExitCodes(t *testing.T) {
+	runs := t.TempDir()
+	env := map[string]string{"SIA_CACHE_DIR": t.TempDir()}
+	_, stderr, code := runCLI(t, env, "run", "--bogus")
+	if code != ExitUsage {
+		t.Errorf("unknown flag: code %d (%q), want %d", code, stderr, ExitUsage)
+	}
+	_, stderr, code = runCLI(t, env, "run", "--task", "demo", "--mode", "both", "--runs-dir", runs)
+	if code != ExitUsage {
+		t.Errorf("bad --mode: code %d (%q), want %d", code, stderr, ExitUsage)
+	}
+	_, stderr, code = runCLI(t, env, "run", "--task", "dmeo", "--runs-dir", runs)
+	if code != ExitError || !strings.Contains(stderr, `did you mean "demo"`) {
+		t.Errorf("mistyped task: code %d %q", code, stderr)
+	}
+	out, _, code := runCLI(t, env, "--version")
+	if code != ExitOK || !strings.HasPrefix(out, "sia ") {
+		t.Errorf("--version: code %d %q", code, out)
+	}
+
+	dir := t.TempDir()
+	broken := "def setup(ctx):\n    fail('the model server is down')\n\ndef solve(item):\n    return 'x'\n"
+	if err := os.WriteFile(filepath.Join(dir, "harness.star"), []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code = runCLI(t, env, "run", "--task", "demo", "--harness", dir, "--max-gen", "2", "--runs-dir", runs, "--run-id", "broken")
+	if code != ExitAllFailed || !strings.Contains(stderr, "every item failed") || !strings.Contains(stderr, "the model server is down") {
+		t.Errorf("every item failing: code %d, stderr %q", code, stderr)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var o, e bytes.Buffer
+	code = Main(ctx, []string{"run", "--task", "demo", "--harness", dir, "--runs-dir", runs, "--run-id", "int"},
+		Streams{In: strings.NewReader(""), Out: &o, Err: &e}, func(k string) string { return env[k] })
+	if code != ExitInterrupted || !strings.Contains(e.String(), "interrupted") {
+		t.Errorf("interrupted: code %d %q", code, e.String())
+	}
+}
+
+// sia tasks fits 100 columns and says how to get missing data.
+func TestTasksFitsAndHelps(t *testing.T) {
+	out, _, code := runCLI(t, map[string]string{"SIA_DATA_DIR": t.TempDir()}, "tasks")
+	if code != 0 {
+		t.Fatal(code)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if n := len([]rune(line)); n > 100 {
+			t.Errorf("%d columns: %q", n, line)
+		}
+	}
+	if !strings.Contains(out, "lawbench: sia data pull lawbench, or sia data import DIR") {
+		t.Errorf("no hint for missing data:\n%s", out)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/sia-agent/sia/llm"
 	"github.com/sia-agent/sia/llm/embedded"
 	"github.com/sia-agent/sia/loop"
+	"github.com/sia-agent/sia/reward"
 	"github.com/sia-agent/sia/task"
 	"github.com/sia-agent/sia/tinylm"
 	"github.com/sia-agent/sia/train"
@@ -33,6 +34,8 @@ type embeddedTarget struct {
 
 	mu       sync.Mutex
 	adapters map[string]*tinylm.Adapter // loaded adapters by folder
+
+	trainCfg trainembedded.Config // the embedded trainer's settings (--dpo-nll)
 }
 
 func newEmbeddedTarget(t *task.Task, data *task.Dataset, cacheDir string, log io.Writer) *embeddedTarget {
@@ -176,9 +179,29 @@ func (e *embeddedTarget) Train(ctx context.Context, req train.Request) (*train.R
 	if err != nil {
 		return nil, err
 	}
-	tr, err := trainembedded.New(base, path, trainembedded.Config{})
+	tr, err := trainembedded.New(base, path, e.trainCfg)
 	if err != nil {
 		return nil, err
 	}
 	return tr.Train(ctx, req)
+}
+
+// RewardOptions says which calls the embedded trainer learns from (those
+// that fit the base's context), without making the base.
+func (e *embeddedTarget) RewardOptions() reward.Options {
+	return reward.Options{MaxTokens: embedded.DemoBase().Model.Context}
+}
+
+// KLToBase measures an adapter's KL to the base on sampled calls (see
+// train/embedded.Trainer.KLToBase).
+func (e *embeddedTarget) KLToBase(ctx context.Context, adapterDir string, calls []reward.Call) ([]float64, error) {
+	base, path, err := e.baseModel(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := trainembedded.New(base, path, e.trainCfg)
+	if err != nil {
+		return nil, err
+	}
+	return tr.KLToBase(ctx, adapterDir, calls)
 }

@@ -32,15 +32,15 @@ func Main(ctx context.Context, args []string, s Streams, getenv func(string) str
 	}
 	root := NewRoot(s, getenv)
 	root.SetArgs(defaultToRun(root, args))
-	if err := root.ExecuteContext(ctx); err != nil {
+	err := root.ExecuteContext(ctx)
+	if err != nil {
 		msg := err.Error()
 		if errors.Is(err, context.Canceled) {
 			msg = "interrupted (resume with --resume)"
 		}
 		fmt.Fprintf(s.Err, "sia: %s\n", msg)
-		return 1
 	}
-	return 0
+	return exitCode(err)
 }
 
 // NewRoot builds the command tree.
@@ -59,11 +59,15 @@ Environment:
 ` + envHelp(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       version(),
 	}
+	root.SetVersionTemplate("sia {{.Version}}\n")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usage(err) })
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
 	root.SetIn(s.In)
 	root.AddCommand(newRunCmd(a), newTasksCmd(a), newShowCmd(a), newVerifyCmd(a), newModelCmd(a), newDataCmd(a))
+	root.AddCommand(newWebCmd(a), newPlotCmd(a))
 	setNormalize(root)
 	return root
 }

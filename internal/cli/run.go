@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,6 +43,7 @@ type runOptions struct {
 	TrainItems    int
 	TrainSamples  int
 	TrainRounds   int
+	DPONLL        float64
 	BudgetUSD     float64
 	BudgetTokens  int
 	Harness       string
@@ -51,6 +53,26 @@ type runOptions struct {
 	AdapterServer  string
 	// Sandbox isolates python harnesses and evaluate.py: bwrap or none.
 	Sandbox string
+
+	// runDir is the run folder a resume named; "" = RunsDir/run_<RunID>.
+	runDir string
+	// SIA compatibility (siacompat.go): SIA's flag spellings, and what they
+	// and the SIA_* settings map to.
+	SIA         siaFlags
+	siaDefaults siaDefaults
+	// LogLevel is --log-level / SIA_LOG_LEVEL; DEBUG logs each gateway call.
+	LogLevel slog.Level
+	// AgentMaxTurns is SIA_MAX_TURNS, the LLM agents' turn limit (0 = theirs).
+	AgentMaxTurns int
+	// EarlyStop is SIA_EARLY_STOP_THRESHOLD: stop once the incumbent's val
+	// score reaches it (nil = never).
+	EarlyStop *float64
+	// BestOfN is SIA_BEST_OF_N, the candidate harnesses per generation; only
+	// 1 is supported (applySIA refuses more).
+	BestOfN int
+	// The dashboard beside the run (sia run --web).
+	Web     bool
+	WebAddr string
 }
 
 func (o *runOptions) validate() error {
@@ -83,6 +105,9 @@ func (o *runOptions) validate() error {
 	if _, err := sandbox.ParseMode(o.Sandbox); err != nil {
 		return fmt.Errorf("--sandbox: %w", err)
 	}
+	if o.DPONLL < 0 {
+		return fmt.Errorf("--dpo-nll %g: want 0 (plain DPO) or more", o.DPONLL)
+	}
 	if o.Algorithm != "" {
 		if _, err := rl.ParseAlgorithm(o.Algorithm); err != nil {
 			return fmt.Errorf("--algorithm: %w", err)
@@ -111,15 +136,31 @@ on the held-out test split at the end. Results go to RUNS_DIR/run_<id>/.`,
 		Example: `  sia run --task demo --max-gen 6
   sia run --task spaceship-titanic --mode harness --max-gen 6
   sia --task lawbench --max_gen 5 --run_id 1        # the reference system's spelling
-  sia run --task demo --run-id 1 --resume            # continue a killed run
+  sia run --resume runs/run_1                        # continue a killed run (its flags are in run.json)
   sia run --task demo --max-gen 10 --resume          # extend run_1 to 10 generations`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
 			if !cmd.Flags().Changed("runs-dir") {
 				o.RunsDir = a.env.RunsDir()
 			}
-			if err := o.validate(); err != nil {
+			if err := applySIA(cmd.Flags(), o, a.env); err != nil {
 				return err
+			}
+			if len(args) == 1 && !o.Resume {
+				return usage(fmt.Errorf("%q: a run folder argument goes with --resume (sia run --resume RUN_DIR)", args[0]))
+			}
+			if o.Resume {
+				o.runDir = resumeDir(o, args)
+				rec, err := readRecord(o.runDir)
+				if err != nil {
+					return err
+				}
+				if err := mergeResume(cmd.Flags(), o, rec, o.runDir); err != nil {
+					return usage(err)
+				}
+			}
+			if err := o.validate(); err != nil {
+				return usage(err)
 			}
 			return a.run(cmd, o)
 		},
@@ -141,20 +182,24 @@ func bindRunFlags(f *pflag.FlagSet, o *runOptions) {
 	f.IntVar(&o.Samples, "samples", 1, "rollout samples per val and test item (scores are means over samples)")
 	f.IntVar(&o.Parallel, "parallel", 0, "concurrent item solves (0 = number of CPUs)")
 	f.Int64Var(&o.Seed, "seed", 1, "seed for every random choice; a run with the same seed is reproducible")
-	f.BoolVar(&o.Resume, "resume", false, "continue an existing run folder from its last recorded step (a larger --max-gen extends it)")
+	f.BoolVar(&o.Resume, "resume", false, "continue a run from its last recorded step, with the flags it was started with (sia run --resume [RUN_DIR]; a larger --max-gen extends it)")
 	f.StringVar(&o.Algorithm, "algorithm", "", "force the RL algorithm: ppo, entropic, grpo, reinforce_kl, dpo, best_of_n")
 	f.StringVar(&o.Trainer, "trainer", "auto", "weights backend: auto (embedded for the embedded target, else none), none, embedded, command, tinker")
 	f.DurationVar(&o.ItemTimeout, "item-timeout", 0, "hard timeout per item solve (0 = the task's default)")
 	f.IntVar(&o.TrainItems, "train-items", 64, "train-split items a weight update rolls out on")
 	f.IntVar(&o.TrainSamples, "train-samples", 4, "samples per train item for a weight update")
 	f.IntVar(&o.TrainRounds, "train-rounds", 2, "on-policy rounds (roll out on train items, train) per weight update")
+	f.Float64Var(&o.DPONLL, "dpo-nll", 0, "weight of an NLL term on DPO's chosen completions (RPO); 0 = plain DPO (embedded and command trainers)")
 	f.Float64Var(&o.BudgetUSD, "budget-usd", 0, "stop model calls once the run has spent this many dollars (0 = no limit)")
 	f.IntVar(&o.BudgetTokens, "budget-tokens", 0, "stop model calls once the run has used this many tokens (0 = no limit)")
 	f.StringVar(&o.Harness, "harness", "", "start from this harness instead of the Meta-Agent's: a .star or .py file, or a folder holding one with its knobs.json (a run's best/ or gen_<n>/)")
 	f.StringVar(&o.TrainerCommand, "trainer-command", "", "command template for --trainer command: {data} {config} {out} are filled in (docs/trainers/)")
 	f.IntVar(&o.LoRARank, "lora-rank", 32, "LoRA rank for remote trainers (command, tinker)")
 	f.StringVar(&o.AdapterServer, "adapter-server", "auto", "where new adapters are served: auto (vLLM when the target provider is vllm), vllm")
-	f.StringVar(&o.Sandbox, "sandbox", "bwrap", "isolation for python harnesses and evaluate.py: bwrap (bubblewrap; the run refuses to start where it cannot) or none (no isolation, marked in sia show)")
+	f.StringVar(&o.Sandbox, "sandbox", "bwrap", "isolation for python harnesses and evaluate.py: bwrap (bubblewrap; the run refuses to start where it cannot) or none (no isolation, marked in sia show); env SIA_SANDBOX_MODE")
+	bindSIAFlags(f, &o.SIA)
+	f.BoolVar(&o.Web, "web", false, "serve the dashboard (sia web) of --runs-dir while the run goes on")
+	f.StringVar(&o.WebAddr, "web-addr", defaultWebAddr, "HOST:PORT of the --web dashboard; an address beyond loopback gets a generated token")
 }
 
 // run opens the task and the run folder, builds the backends and runs the loop.
@@ -171,8 +216,14 @@ func (a *app) run(cmd *cobra.Command, o *runOptions) error {
 	if len(data.Items(task.Val)) == 0 {
 		return fmt.Errorf("task %q has an empty val split", t.Spec.Name)
 	}
+	taskDir := o.TaskDir
+	if taskDir != "" {
+		if taskDir, err = filepath.Abs(taskDir); err != nil {
+			return err
+		}
+	}
 	cfg := loop.Config{
-		RunID: o.RunID, Task: t.Spec.Name, TaskDir: o.TaskDir, MaxGen: o.MaxGen, Mode: o.Mode,
+		RunID: o.RunID, Task: t.Spec.Name, TaskDir: taskDir, MaxGen: o.MaxGen, Mode: o.Mode,
 		Samples: o.Samples, Parallel: o.Parallel, Seed: o.Seed, Algorithm: rl.Algorithm(o.Algorithm),
 		ItemTimeout: loop.Duration(o.ItemTimeout), TrainItems: o.TrainItems, TrainSamples: o.TrainSamples, TrainRounds: o.TrainRounds,
 		Metric: t.Spec.Metric, HigherIsBetter: t.Spec.HigherIsBetter(),
@@ -203,21 +254,33 @@ func (a *app) run(cmd *cobra.Command, o *runOptions) error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Join(o.RunsDir, "run_"+o.RunID)
+	if o.Web {
+		stop, err := a.webBeside(ctx, o)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	dir := o.runDir
+	if dir == "" {
+		dir = filepath.Join(o.RunsDir, "run_"+o.RunID)
+	}
 	var (
 		store  *runstore.Store
 		events []runstore.Event
 	)
 	if o.Resume {
-		var prev loop.Config
+		var prev runRecord
 		store, events, err = runstore.Open(dir)
 		if err != nil {
 			return err
 		}
 		if err := store.ReadJSON("run.json", &prev); err != nil {
+			store.Close()
 			return err
 		}
-		if err := sameRun(prev, cfg); err != nil {
+		cfg.RunID = prev.RunID
+		if err := sameRun(prev.Config, cfg); err != nil {
 			store.Close()
 			return err
 		}
@@ -234,7 +297,7 @@ func (a *app) run(cmd *cobra.Command, o *runOptions) error {
 			fmt.Fprintf(a.streams.Err, "sia: run_%s extended to %d generations\n", prev.RunID, cfg.MaxGen)
 		}
 	} else {
-		store, err = runstore.Create(dir, cfg)
+		store, err = runstore.Create(dir, recordOf(cfg, o))
 		if err != nil {
 			return err
 		}
@@ -264,6 +327,10 @@ func (a *app) run(cmd *cobra.Command, o *runOptions) error {
 		Task: t, Data: data, Runtime: be.runtime, Meta: be.meta, Feedback: be.feedback,
 		Trainer: be.trainer, Policy: be.policy, Store: store, Progress: pr.report,
 		Gateway: be.gateway, GatewayURL: be.gatewayURL, GatewayKey: be.gateway.APIKey(), Docs: docs.FS,
+		Spend: func() agent.Budget {
+			u := be.budget.Spent()
+			return agent.Budget{SpentTokens: u.PromptTokens + u.CompletionTokens, SpentUSD: u.CostUSD, LimitTokens: o.BudgetTokens, LimitUSD: o.BudgetUSD}
+		},
 	}, events)
 	pr.finish()
 	if err != nil {
