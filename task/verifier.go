@@ -39,8 +39,9 @@ func (t *Task) ParseSubmission(filename string, data []byte) (map[string]string,
 }
 
 // ParseSubmission is the generic reader: a CSV with an id column and an
-// answer column (the label column, else "answer", else the second column),
-// or JSON: an object id → answer, or an array of {id, answer|label}.
+// answer column (the first of the label column, "answer", "prediction" and
+// "solution"), or JSON: an object id → answer, or an array of records with
+// the id and the first of "answer", the label, "prediction", "solution".
 func ParseSubmission(filename string, data []byte, idKey, labelKey string) (map[string]string, error) {
 	switch strings.ToLower(path.Ext(filename)) {
 	case ".csv":
@@ -57,7 +58,7 @@ func ParseSubmission(filename string, data []byte, idKey, labelKey string) (map[
 			switch {
 			case h == idKey:
 				idCol = i
-			case ansCol < 0 && (h == labelKey || h == "answer" || h == "prediction"):
+			case ansCol < 0 && (h == labelKey || h == "answer" || h == "prediction" || h == "solution"):
 				ansCol = i
 			}
 		}
@@ -94,9 +95,12 @@ func ParseSubmission(filename string, data []byte, idKey, labelKey string) (map[
 			if !ok {
 				return nil, fmt.Errorf("%s: record %d has no %q", filename, i+1, idKey)
 			}
-			ans, ok := r["answer"]
-			if !ok {
-				ans = r[labelKey]
+			var ans any
+			for _, k := range []string{"answer", labelKey, "prediction", "solution"} {
+				if v, ok := r[k]; ok {
+					ans = v
+					break
+				}
 			}
 			out[scalarString(id)] = scalarString(ans)
 		}

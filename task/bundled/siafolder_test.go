@@ -55,6 +55,8 @@ func spaceshipFixture() fixture {
 			"submission.csv":  "PassengerId,Transported\n0000_02,True\n0001_02,t\n0002_02,yes\n0003_02,maybe\n9999_99,True\n",
 			"answers.csv":     "PassengerId,answer\n0000_02,1\n0001_02,0\n",
 			"submission.json": `{"0000_02": true, "0001_02": "no", "0002_02": 1}`,
+			"preds.json":      `[{"PassengerId": "0000_02", "prediction": "True"}, {"PassengerId": "0001_02", "solution": "f"}, {"PassengerId": "0002_02"}]`,
+			"solution.csv":    "PassengerId,solution\n0000_02,True\n0003_02,n\n",
 		},
 	}
 }

@@ -127,9 +127,10 @@ def read_records(path):
 
 def parse_generic(path, id_key, label_key):
     """Answers by id as sia's generic submission reader gets them: a CSV
-    with an id column and the first of the label, "answer" or
-    "prediction" columns; JSON as an object id -> answer, or records with
-    the id and "answer" (else the label); JSONL records."""
+    with an id column and the first of the label, "answer", "prediction"
+    and "solution" columns; JSON as an object id -> answer, or records with
+    the id and the first of "answer", the label, "prediction", "solution";
+    JSONL records."""
     ext = path.suffix.lower()
     if ext == ".csv":
         head, rows = read_csv(path)
@@ -137,7 +138,7 @@ def parse_generic(path, id_key, label_key):
         for i, h in enumerate(head):
             if h == id_key:
                 id_col = i
-            elif ans_col < 0 and h in (label_key, "answer", "prediction"):
+            elif ans_col < 0 and h in (label_key, "answer", "prediction", "solution"):
                 ans_col = i
         if id_col < 0:
             raise ValueError("%s: no %r column" % (path.name, id_key))
@@ -158,7 +159,8 @@ def parse_generic(path, id_key, label_key):
         for i, r in enumerate(read_records(path), start=1):
             if id_key not in r:
                 raise ValueError("%s: record %d has no %r" % (path.name, i, id_key))
-            out[go_scalar(r[id_key])] = go_scalar(r["answer"] if "answer" in r else r.get(label_key))
+            ans = next((r[k] for k in ("answer", label_key, "prediction", "solution") if k in r), None)
+            out[go_scalar(r[id_key])] = go_scalar(ans)
         return out
     raise ValueError("%s: submission must be .csv or .json" % path.name)
 
