@@ -184,6 +184,12 @@ type MetaInput struct {
 	// Docs is the docs/ folder (docs/harness.md is the harness API
 	// reference), read-only to LLM agents; nil when absent.
 	Docs fs.FS
+	// SampleTasks (reference/SAMPLE_TASK_DESCRIPTIONS.md) and
+	// SampleExecution (../_shared/sample_agent_execution.json) are what a
+	// SIA task folder gives SIA's Meta-Agent besides task.md: example
+	// task descriptions and a sample logged trajectory. "" when absent.
+	SampleTasks     string
+	SampleExecution string
 }
 
 // MeasureFunc evaluates a harness on the train split only — k-fold

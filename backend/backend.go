@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"fmt"
+	"github.com/sia-agent/sia/sandbox"
 
 	"github.com/sia-agent/sia/agent"
 	"github.com/sia-agent/sia/budget"
@@ -18,6 +19,7 @@ import (
 // every reader sees the same runtime, agents, policy and trainer.
 type Set struct {
 	runtime    harness.Runtime
+	evaluator  *sandbox.Sandbox // where the task's evaluate.py runs; nil when it has none
 	scratchDir string
 	meta       agent.Meta
 	feedback   agent.Feedback
@@ -49,6 +51,9 @@ func Build(ctx context.Context, o Options) (_ *Set, err error) {
 	}
 	if _, ok := s.runtime.(*python.Runtime); ok {
 		s.scratchDir = o.ScratchDir
+	}
+	if s.evaluator, err = EvaluatorSandbox(ctx, o.Task, s.runtime, string(o.Sandbox), func(line string) { o.notify("%s", line) }); err != nil {
+		return nil, err
 	}
 	prices, err := budget.LoadPrices(o.ConfigDir) // bundled, plus the user's prices.json if any
 	if err != nil {
@@ -109,6 +114,10 @@ func (s *Set) Deps(d loop.Deps) loop.Deps {
 // (Options.ScratchDir), "" when the runtime makes none. The caller creates
 // it before the run and removes it after.
 func (s *Set) ScratchDir() string { return s.scratchDir }
+
+// Evaluator is the sandbox the task's evaluate.py runs in, nil when the
+// task is scored by a Go verifier.
+func (s *Set) Evaluator() *sandbox.Sandbox { return s.evaluator }
 
 // HasTrainer reports whether the weights lever has a trainer.
 func (s *Set) HasTrainer() bool { return s.trainer != nil }

@@ -55,6 +55,19 @@ func (e *Embedded) Base(ctx context.Context) (*tinylm.Model, string, error) {
 		if e.task.Bundle != nil && e.task.Bundle.Corpus != nil {
 			docs = e.task.Bundle.Corpus(0)
 		}
+		if len(docs) == 0 {
+			// No train split (a SIA task folder may have none): the base
+			// learns the task's own description, so it can be called at
+			// all; it has seen no answer.
+			docs = descriptionCorpus(e.task)
+			if e.notify != nil {
+				e.notify(fmt.Sprintf("%s has no train split: the embedded base model is pretrained on its task description only (it has seen no answers; a real model profile, --target-profile, does better)", e.task.Spec.Name))
+			}
+		}
+		if len(docs) == 0 {
+			e.err = fmt.Errorf("task %q has no train split and no task description to pretrain the embedded base model on; use --target-profile with a real model", e.task.Spec.Name)
+			return
+		}
 		corpus, err := embedded.EncodeCorpus(docs)
 		if err != nil {
 			e.err = err
@@ -87,6 +100,24 @@ func genericCorpus(train []task.Example) [][]llm.Message {
 			fmt.Fprintf(&b, "%s: %v\n", k, ex.Fields[k])
 		}
 		out = append(out, []llm.Message{{Role: llm.RoleUser, Content: b.String()}, {Role: llm.RoleAssistant, Content: ex.Label}})
+	}
+	return out
+}
+
+// descriptionCorpus teaches a base model to continue the paragraphs of the
+// task's description (task.md and SAMPLE_TASK_DESCRIPTIONS.md): the first
+// half of a paragraph as the user turn, the rest as the answer.
+func descriptionCorpus(t *task.Task) [][]llm.Message {
+	doc, _ := t.Doc()
+	var out [][]llm.Message
+	for _, para := range strings.Split(doc+"\n\n"+t.SampleTasks(), "\n\n") {
+		text := []rune(strings.Join(strings.Fields(para), " "))
+		if len(text) < 4 {
+			continue
+		}
+		half := len(text) / 2
+		out = append(out, []llm.Message{{Role: llm.RoleUser, Content: string(text[:half])},
+			{Role: llm.RoleAssistant, Content: string(text[half:])}})
 	}
 	return out
 }

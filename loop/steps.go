@@ -65,6 +65,8 @@ func (r *runner) meta(ctx context.Context) error {
 		TrainSize: len(r.d.Data.Train),
 		Public:    r.agentView(),
 		Docs:      r.d.Docs,
+
+		SampleTasks: r.d.Task.SampleTasks(), SampleExecution: r.d.Task.SampleExecution(),
 	})
 	if err != nil {
 		return fmt.Errorf("meta-agent: %w", err)

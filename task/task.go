@@ -43,6 +43,10 @@ type Bundle struct {
 	// Generate makes the task's data folder (public/, private/) from a seed;
 	// nil for tasks whose data is downloaded.
 	Generate func(seed int64) (fs.FS, error)
+	// EvaluatePy is the task's scoring as a SIA evaluate.py (the same
+	// scores as Scorer), written into the task folders `sia data
+	// export-sia` makes; nil when the task has none.
+	EvaluatePy []byte
 	// Corpus is the pretraining corpus of the embedded base model for the
 	// data of seed, as chats; nil means a generic corpus built from the
 	// train split. It is never shown to a harness or an agent.
@@ -95,6 +99,8 @@ type Task struct {
 	// Dir is the task folder on disk for --task-dir tasks, "" for bundled.
 	Dir    string
 	Bundle *Bundle // nil for folder tasks
+
+	eval *Evaluator // how evaluate.py runs; see WithEvaluator
 }
 
 // Options for opening a task.
@@ -167,7 +173,8 @@ func isDir(p string) bool {
 	return err == nil && st.IsDir()
 }
 
-// loadSpec reads task.yaml, or infers SIA defaults when it is absent.
+// loadSpec reads task.yaml, or infers the spec from a SIA task folder's
+// files when it is absent (InferSIASpec).
 func loadSpec(files fs.FS, fallbackName string) (Spec, error) {
 	var spec Spec
 	b, err := fs.ReadFile(files, "task.yaml")
@@ -177,7 +184,9 @@ func loadSpec(files fs.FS, fallbackName string) (Spec, error) {
 			return Spec{}, err
 		}
 	case errors.Is(err, fs.ErrNotExist):
-		spec = inferSIASpec(files, fallbackName)
+		if spec, err = InferSIASpec(files, fallbackName); err != nil {
+			return Spec{}, err
+		}
 	default:
 		return Spec{}, err
 	}
@@ -185,7 +194,7 @@ func loadSpec(files fs.FS, fallbackName string) (Spec, error) {
 		spec.Name = fallbackName
 	}
 	if spec.Harness == "" {
-		for _, p := range []string{"reference/harness.star", "reference/target_agent.py"} {
+		for _, p := range referenceHarnesses {
 			if _, err := fs.Stat(files, p); err == nil {
 				spec.Harness = p
 				break
@@ -198,23 +207,16 @@ func loadSpec(files fs.FS, fallbackName string) (Spec, error) {
 			spec.Runtime = "python"
 		}
 	}
+	if spec.Verifier == "" && findEvaluateScript(files) != "" {
+		// A task.yaml that names no verifier leaves scoring to the
+		// folder's own evaluate.py, as SIA would.
+		spec.Verifier = "evaluate.py"
+	}
 	spec.applyDefaults()
 	if err := spec.validate(); err != nil {
 		return Spec{}, err
 	}
 	return spec, nil
-}
-
-// inferSIASpec describes a bare SIA task folder: its harness processes the
-// whole public folder and evaluate.py scores the result. SIA selects and
-// reports on the same split; we say so rather than hide it.
-func inferSIASpec(files fs.FS, name string) Spec {
-	s := Spec{Name: name, Verifier: "evaluate.py", Runtime: "python"}
-	s.Splits = map[string]SplitSpec{
-		Val:  {File: "public", Note: "no task.yaml: the whole public folder, scored by evaluate.py (as SIA does)"},
-		Test: {File: "public", Note: "no task.yaml: same as val — add a task.yaml to hold data out"},
-	}
-	return s
 }
 
 // Doc returns the task description (task.md) harnesses and agents read:
@@ -232,7 +234,35 @@ func (t *Task) Doc() (string, error) {
 	return string(b), nil
 }
 
-// ReferenceHarness returns the reference harness file name and source.
+// SampleTasks returns reference/SAMPLE_TASK_DESCRIPTIONS.md, the example
+// task descriptions SIA gives its Meta-Agent; "" when the task has none.
+func (t *Task) SampleTasks() string {
+	if t.Files == nil {
+		return ""
+	}
+	b, err := fs.ReadFile(t.Files, SampleTasksFile)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// SampleExecution returns ../_shared/sample_agent_execution.json beside a
+// task folder, the example trajectory SIA gives its Meta-Agent; "" when
+// there is none (bundled tasks, folders without _shared/).
+func (t *Task) SampleExecution() string {
+	if t.Dir == "" {
+		return ""
+	}
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(t.Dir), "_shared", SharedSampleExecution))
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// ReferenceHarness returns the reference harness's source and the file
+// name a harness of its runtime is stored under.
 func (t *Task) ReferenceHarness() (string, []byte, error) {
 	if t.Spec.Harness == "" {
 		return "", nil, fmt.Errorf("task %q has no reference harness", t.Spec.Name)
@@ -241,7 +271,17 @@ func (t *Task) ReferenceHarness() (string, []byte, error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("task %q reference harness: %w", t.Spec.Name, err)
 	}
-	return path.Base(t.Spec.Harness), b, nil
+	// The name a harness version is stored under for its runtime
+	// (harness.FileFor), whatever the reference is called: SIA names its
+	// reference_target_agent.py.
+	name := path.Base(t.Spec.Harness)
+	switch path.Ext(name) {
+	case ".py":
+		name = "target_agent.py"
+	case ".star":
+		name = "harness.star"
+	}
+	return name, b, nil
 }
 
 // Public returns the public data folder (nil when data is missing). This is

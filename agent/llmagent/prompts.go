@@ -161,6 +161,14 @@ func newMetaData(in *agent.MetaInput, name string, cfg Config) metaData {
 		Reference: string(trimNewlines(in.Reference.Code)),
 	}
 	d.HasReference = d.Reference != ""
+	// A SIA task folder's example descriptions and sample trajectory go
+	// with the task, as SIA's meta prompt gives them.
+	if x := strings.TrimSpace(in.SampleTasks); x != "" {
+		d.TaskDoc += "\n\n## Sample task descriptions (reference/SAMPLE_TASK_DESCRIPTIONS.md)\n\n" + x
+	}
+	if x := strings.TrimSpace(in.SampleExecution); x != "" {
+		d.TaskDoc += "\n\n## A sample agent execution trajectory (_shared/sample_agent_execution.json)\n\n```json\n" + clip(x, 8000) + "\n```" // a sample, not a log
+	}
 	return d
 }
 

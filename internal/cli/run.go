@@ -251,7 +251,8 @@ func (a *app) run(cmd *cobra.Command, o *runOptions) error {
 	if dir == "" {
 		dir = filepath.Join(o.RunsDir, "run_"+o.RunID)
 	}
-	// Fail on a bad profile or a missing API key before any work.
+	// Fail on a bad profile, a missing API key or a sandbox that cannot
+	// run before any work.
 	be, err := backend.Build(ctx, a.backendOptions(o, t, data, filepath.Join(dir, runstore.TempDir)))
 	if err != nil {
 		return err
@@ -276,6 +277,15 @@ func (a *app) run(cmd *cobra.Command, o *runOptions) error {
 			return err
 		}
 		defer os.RemoveAll(scratch)
+	}
+	if evalSandbox := be.Evaluator(); evalSandbox != nil {
+		// evaluate.py's scratch copies of the task folder live in the run
+		// folder too, swept on resume like the harnesses'.
+		tmp := store.Path(runstore.TempDir)
+		if err := os.MkdirAll(tmp, 0o755); err != nil {
+			return err
+		}
+		t = t.WithEvaluator(task.Evaluator{Sandbox: evalSandbox, TempDir: tmp})
 	}
 	pr := newProgressPrinter(a.streams.Err, isTerminal(a.streams.Err))
 	fmt.Fprintf(a.streams.Err, "sia: task %s · mode %s · %d val items · run folder %s\n", t.Spec.Name, o.Mode, len(data.Items(task.Val)), dir)

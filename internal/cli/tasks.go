@@ -27,9 +27,10 @@ type taskRow struct {
 
 func newTasksCmd(a *app) *cobra.Command {
 	var asJSON bool
+	var taskDir string
 	cmd := &cobra.Command{
 		Use:   "tasks",
-		Short: "List the bundled tasks, their metric, and whether their data is present",
+		Short: "List the bundled tasks (or a task folder), their metric, splits, and whether their data is present",
 		Args:  cobra.NoArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
 			reg, err := registry()
@@ -37,13 +38,22 @@ func newTasksCmd(a *app) *cobra.Command {
 				return err
 			}
 			var rows []taskRow
-			for _, name := range reg.Names() {
-				t, err := reg.Open(name, task.Options{DataRoot: a.env.DataDir()})
+			names := reg.Names()
+			if taskDir != "" {
+				names = []string{taskDir}
+			}
+			for _, name := range names {
+				var t *task.Task
+				if taskDir != "" {
+					t, err = a.openTask("", taskDir, 0) // a task folder: its splits as given or inferred
+				} else {
+					t, err = reg.Open(name, task.Options{DataRoot: a.env.DataDir()})
+				}
 				if err != nil {
 					return err
 				}
 				missing := t.MissingData()
-				row := taskRow{Name: name, Description: t.Spec.Description, Metric: t.Spec.Metric,
+				row := taskRow{Name: t.Spec.Name, Description: t.Spec.Description, Metric: t.Spec.Metric,
 					Direction: t.Spec.Direction, Runtime: t.Spec.Runtime, DataPresent: len(missing) == 0,
 					Generated: t.Bundle != nil && t.Bundle.Generate != nil, Missing: missing, Splits: map[string]string{}}
 				if row.Missing == nil {
@@ -63,10 +73,22 @@ func newTasksCmd(a *app) *cobra.Command {
 					Tasks         []taskRow `json:"tasks"`
 				}{1, a.env.DataDir(), rows})
 			}
-			return writeTasks(a.streams.Out, rows, a.env.DataDir())
+			if err := writeTasks(a.streams.Out, rows, a.env.DataDir()); err != nil {
+				return err
+			}
+			if taskDir != "" {
+				fmt.Fprintln(a.streams.Out)
+				for _, sn := range []string{task.Train, task.Val, task.Test} {
+					if n, ok := rows[0].Splits[sn]; ok {
+						fmt.Fprintf(a.streams.Out, "%s: %s\n", sn, n)
+					}
+				}
+			}
+			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().StringVar(&taskDir, "task-dir", "", "show this task folder instead of the bundled tasks (its split notes say what was inferred)")
 	return cmd
 }
 

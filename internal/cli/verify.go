@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"github.com/sia-agent/sia/backend"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,7 +16,7 @@ import (
 )
 
 type verifyOptions struct {
-	Task, TaskDir, Submission, Split, Out string
+	Task, TaskDir, Submission, Split, Out, Sandbox string
 }
 
 func newVerifyCmd(a *app) *cobra.Command {
@@ -67,6 +68,13 @@ func newVerifyCmd(a *app) *cobra.Command {
 				return fmt.Errorf("none of the submission's %d ids is in the %s split (%d items, ids like %s); is it for another split? (--split)",
 					len(answers), o.Split, len(gold), exampleIDs(gold, 3))
 			}
+			sb, err := backend.EvaluatorSandbox(cmd.Context(), t, nil, o.Sandbox, func(line string) { fmt.Fprintln(a.streams.Err, "sia: "+line) })
+			if err != nil {
+				return err
+			}
+			if sb != nil {
+				t = t.WithEvaluator(task.Evaluator{Sandbox: sb})
+			}
 			v, err := t.Verifier(o.Split)
 			if err != nil {
 				return err
@@ -87,6 +95,7 @@ func newVerifyCmd(a *app) *cobra.Command {
 	f.StringVar(&o.TaskDir, "task-dir", "", "task folder in SIA's layout")
 	f.StringVar(&o.Submission, "submission", "", "submission file (the task's format: CSV or JSON)")
 	f.StringVar(&o.Split, "split", task.Test, "split to score against: val or test")
+	f.StringVar(&o.Sandbox, "sandbox", "bwrap", "isolation for a task folder's evaluate.py: bwrap (bubblewrap) or none")
 	f.StringVar(&o.Out, "out", "", "where to write the results (default: results.json next to the submission; never the submission itself)")
 	return cmd
 }
