@@ -26,7 +26,7 @@ func newLinear(name string, in, out int) *linear {
 func (l *linear) refresh() { transpose(l.wT, l.w.w, l.out, l.in) }
 
 // linearScratch is reusable scratch for one linear call.
-type linearScratch struct{ buf, buf2 []float32 }
+type linearScratch struct{ buf, buf2, buf3 []float32 }
 
 func grow(s []float32, n int) []float32 {
 	if cap(s) < n {
@@ -55,8 +55,7 @@ func linearForward(l *linear, lp *loraPair, x, y, u []float32, M int, sc *linear
 		copy(u[i*lp.r:(i+1)*lp.r], row[l.out:l.out+lp.r])
 	}
 	addRowVector(y, l.b.w, M, l.out)
-	sc.buf2 = grow(sc.buf2, M*l.out)
-	matmulAcc(y, u, lp.bTs, sc.buf2, M, lp.r, l.out)
+	matmulAcc(y, u, lp.bTs, M, lp.r, l.out)
 }
 
 // linearBackward adds dL/dx to dx (when dx is not nil) given dy, adds the
@@ -64,8 +63,7 @@ func linearForward(l *linear, lp *loraPair, x, y, u []float32, M int, sc *linear
 func linearBackward(l *linear, lp *loraPair, x, u, dy, dx []float32, M int, sc *linearScratch) {
 	if lp == nil {
 		if dx != nil {
-			sc.buf = grow(sc.buf, M*l.in)
-			matmulAcc(dx, dy, l.w.w, sc.buf, M, l.out, l.in)
+			matmulAcc(dx, dy, l.w.w, M, l.out, l.in)
 		}
 	} else if dx == nil {
 		// Only du = dy·(s·B) is needed (the first layer's input).
@@ -77,7 +75,7 @@ func linearBackward(l *linear, lp *loraPair, x, u, dy, dx []float32, M int, sc *
 		for i := 0; i < M; i++ {
 			copy(du[i*lp.r:(i+1)*lp.r], sc.buf[i*rp:i*rp+lp.r])
 		}
-		lp.backward(x, u, dy, du, M)
+		lp.backward(x, u, dy, du, M, sc)
 	} else {
 		// [dx | du] = dy · [W | s·B] in one product.
 		n := lp.bwdCols()
@@ -91,15 +89,12 @@ func linearBackward(l *linear, lp *loraPair, x, u, dy, dx []float32, M int, sc *
 			copy(du[i*lp.r:(i+1)*lp.r], row[l.in:l.in+lp.r])
 		}
 		// dx += du·A (u = x·Aᵀ)
-		matmulAcc(dx, du, lp.a.w, sc.buf, M, lp.r, l.in)
-		lp.backward(x, u, dy, du, M)
+		matmulAcc(dx, du, lp.a.w, M, lp.r, l.in)
+		lp.backward(x, u, dy, du, M, sc)
 	}
 	if l.w.g != nil {
 		// dW[out,in] += dyᵀ·x, db += Σ dy.
-		dyT := make([]float32, M*l.out)
-		transpose(dyT, dy, M, l.out)
-		tmp := make([]float32, l.out*l.in)
-		matmulAcc(l.w.g, dyT, x, tmp, l.out, M, l.in)
+		matmulTA(l.w.g, dy, x, l.out, M, l.in)
 		colSumAcc(l.b.g, dy, M, l.out)
 	}
 }

@@ -161,15 +161,14 @@ func (p *loraPair) bwdCols() int { return padCols(p.in + p.r) }
 
 // backward adds dA = duᵀ·x and dB = s·dyᵀ·u to the gradients, where
 // du = dy·(s·B) is already computed. s is folded into du and bTs.
-func (p *loraPair) backward(x, u, dy, du []float32, M int) {
+func (p *loraPair) backward(x, u, dy, du []float32, M int, sc *linearScratch) {
 	in, out, r, s := p.in, p.out, p.r, p.s
-	T := make([]float32, r*M)
-	transpose(T, du, M, r)
-	tmp := make([]float32, r*max(in, out))
-	matmulAcc(p.a.g, T, x, tmp, r, M, in)
-	transpose(T, u, M, r)
-	dBT := tmp[:r*out]
-	matmul(dBT, T, dy, r, M, out)
+	matmulTA(p.a.g, du, x, r, M, in)
+	// dBᵀ = uᵀ·dy has out columns (the kernel's good side), dB has r.
+	dBT := grow(sc.buf3, r*out)
+	sc.buf3 = dBT
+	clear(dBT)
+	matmulTA(dBT, u, dy, r, M, out)
 	for j := 0; j < r; j++ {
 		for o := 0; o < out; o++ {
 			p.b.g[o*r+j] += s * dBT[j*out+o]
