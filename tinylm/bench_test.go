@@ -33,8 +33,15 @@ func benchBatchSeqs() [][]int {
 }
 
 // BenchmarkLoRAStep times one LoRA training step: forward over the batch,
-// mean next-token cross-entropy, backward into the adapter, AdamW.
-func BenchmarkLoRAStep(b *testing.B) {
+// mean next-token cross-entropy, backward into the adapter, AdamW, and
+// Tape.Release.
+func BenchmarkLoRAStep(b *testing.B) { benchLoRAStep(b, true) }
+
+// BenchmarkLoRAStepNoRelease is the same step leaving the tape to the
+// garbage collector (what a caller that never calls Release gets).
+func BenchmarkLoRAStepNoRelease(b *testing.B) { benchLoRAStep(b, false) }
+
+func benchLoRAStep(b *testing.B, release bool) {
 	m, err := New(benchConfig)
 	if err != nil {
 		b.Fatal(err)
@@ -59,6 +66,9 @@ func BenchmarkLoRAStep(b *testing.B) {
 		}
 		if err := m.Backward(tp, dl, nil); err != nil {
 			b.Fatal(err)
+		}
+		if release {
+			tp.Release()
 		}
 		a.Step(opt, 1)
 		a.ZeroGrad()
@@ -105,4 +115,28 @@ func BenchmarkSample(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(benchSamples*benchNewToken*b.N)/b.Elapsed().Seconds(), "tok/s")
+}
+
+// demoBaseConfig mirrors llm/embedded.DemoBase(): the base that the offline
+// tasks pretrain on first use.
+var demoBaseConfig = Config{DModel: 64, Layers: 2, Heads: 4, MLP: 192, Context: 128, Seed: 1}
+
+// BenchmarkPretrainStep times full-parameter pretraining steps of the demo
+// base (16×128 tokens a step, as DemoBase pretrains), 20 steps per
+// iteration, reported as tokens per second.
+func BenchmarkPretrainStep(b *testing.B) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	doc := make([]int, 64*1024)
+	for i := range doc {
+		doc[i] = 32 + rng.IntN(95)
+	}
+	const steps = 20
+	opt := PretrainOptions{Steps: steps, BatchSeqs: 16, SeqLen: 128, LR: 3e-3, Seed: 1}
+	for b.Loop() {
+		if _, err := Pretrain(context.Background(), demoBaseConfig, [][]int{doc}, opt); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(16*128*steps*b.N)/b.Elapsed().Seconds(), "tok/s")
+	b.ReportMetric(b.Elapsed().Seconds()*1000/float64(steps*b.N), "ms/step")
 }

@@ -56,6 +56,12 @@ func matmulTB(dst, a, b []float32, m, k, n int) {
 	gemm(kernels(), false, m, n, k, operand{data: a, stride: k}, operand{data: b, stride: k, trans: true}, dst, n)
 }
 
+// product sets C[m,n] = op(A)·op(B) (acc: adds it to C) for strided and
+// transposed operands; C has row stride ldc.
+func product(acc bool, m, n, k int, a, b operand, c []float32, ldc int) {
+	gemm(kernels(), acc, m, n, k, a, b, c, ldc)
+}
+
 // transpose sets dst[cols,rows] = src[rows,cols]ᵀ, in cache-sized tiles.
 func transpose(dst, src []float32, rows, cols int) {
 	const tile = 32

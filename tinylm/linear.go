@@ -1,6 +1,10 @@
 package tinylm
 
-import "github.com/viterin/vek/vek32"
+import (
+	"sync"
+
+	"github.com/viterin/vek/vek32"
+)
 
 // linear.go: y = x·Wᵀ + b with an optional LoRA term, forward and backward.
 
@@ -27,6 +31,12 @@ func (l *linear) refresh() { transpose(l.wT, l.w.w, l.out, l.in) }
 
 // linearScratch is reusable scratch for one linear call.
 type linearScratch struct{ buf, buf2, buf3 []float32 }
+
+var linearScratchPool = sync.Pool{New: func() any { return new(linearScratch) }}
+
+func getLinearScratch() *linearScratch { return linearScratchPool.Get().(*linearScratch) }
+
+func putLinearScratch(sc *linearScratch) { linearScratchPool.Put(sc) }
 
 func grow(s []float32, n int) []float32 {
 	if cap(s) < n {

@@ -145,6 +145,7 @@ func (m *Model) newSampler(a *Adapter, prompt []int, spans []span, o SampleOptio
 	}
 	V := cfg.Vocab
 	s.first = slices.Clone(tp.logp[(P-1)*V : P*V])
+	tp.Release()
 	s.out = make([]Sampled, o.N)
 	s.own = make([][]kvCache, o.N)
 	s.rngs = make([]*rand.Rand, o.N)
@@ -357,7 +358,7 @@ func (s *sampler) decode(st *decodeState, active, last []int, step int) []float3
 				}
 				matmul(scores[:s.P], pc.k[h], qh, s.P, hd, 1)
 				matmul(scores[s.P:], oc.k[h], qh, step+1, hd, 1)
-				softmaxCausalRow(scores, L-1)
+				softmaxCausalRow(scores, L-1, 1)
 				out := st.att[r*d+h*hd : r*d+(h+1)*hd]
 				matmul(out, scores[:s.P], pc.v[h], 1, s.P, hd)
 				matmul(tmp, scores[s.P:], oc.v[h], 1, step+1, hd)

@@ -177,18 +177,36 @@ def bench_sample(model, reps, warmup):
     return SAMPLES * NEW * reps / dt
 
 
-def bench_matmul():
-    """GFLOP/s of single products on the model's shapes (compare with
-    go test ./tinylm -bench Matmul)."""
-    for m, k, n in [(2048, 128, 384), (2048, 128, 512), (2048, 512, 128)]:
-        a, b = torch.randn(m, k), torch.randn(k, n)
+# The products of a LoRA step and of sampling (m, k, n, A stored transposed),
+# the same list as matmulShapes in tinylm/kernel_bench_test.go.
+MATMUL_SHAPES = [
+    (2048, 128, 160, False), (1024, 128, 160, False), (2048, 128, 512, False), (2048, 512, 128, False),
+    (2048, 128, 256, False), (2048, 256, 128, False), (2048, 16, 128, False), (2048, 128, 32, False),
+    (128, 32, 128, False), (32, 128, 128, False), (16, 1024, 128, True), (128, 1024, 128, True),
+    (8, 128, 160, False), (8, 128, 512, False), (8, 512, 128, False), (1, 128, 32, False),
+]
+
+
+def bench_matmul(min_time=0.2):
+    """GFLOP/s of single products on the model's shapes, written into a
+    preallocated output (torch.matmul(out=...)) as the Go kernel does; compare
+    with go test ./tinylm -bench Matmul (bench/run.sh matmul runs both)."""
+    for m, k, n, ta in MATMUL_SHAPES:
+        a = torch.randn(k, m).t() if ta else torch.randn(m, k)
+        b, out = torch.randn(k, n), torch.empty(m, n)
         for _ in range(5):
-            a @ b
-        t0 = time.perf_counter()
-        for _ in range(100):
-            a @ b
-        dt = (time.perf_counter() - t0) / 100
-        print(json.dumps({"impl": "pytorch", "bench": f"matmul_{m}x{k}x{n}", "gflops": 2 * m * k * n / dt / 1e9}))
+            torch.matmul(a, b, out=out)
+        reps, dt = 10, 0.0
+        while True:
+            t0 = time.perf_counter()
+            for _ in range(reps):
+                torch.matmul(a, b, out=out)
+            dt = time.perf_counter() - t0
+            if dt >= min_time:
+                break
+            reps *= 2
+        name = f"{m}x{k}x{n}" + ("TA" if ta else "")
+        print(json.dumps({"impl": "pytorch", "bench": "matmul", "shape": name, "gflops": 2 * m * k * n * reps / dt / 1e9}))
 
 
 def main():
