@@ -107,71 +107,34 @@ func gemmSplit(ks *kernelSet, w int, acc bool, m, n, k int, a, b operand, c []fl
 	}
 	a.check("A", m, k)
 	b.check("B", k, n)
-	mr, nr := ks.mr, ks.nr
-	np := (n + nr - 1) / nr // B panels
-	mp := (m + mr - 1) / mr // A row panels
+	j := gemmJob{ks: ks, acc: acc, m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc}
+	mp := (m + ks.mr - 1) / ks.mr // A row panels
 	w = max(1, min(w, mp))
-	buf := gemmPool.Get().(*gemmBuf)
-	defer gemmPool.Put(buf)
 	// B is read in place when it is not transposed; only a partial last
 	// panel is packed then (zero-padded to nr). A transposed B is packed
 	// whole, panel by panel, in blocks of kcBlock rows.
-	packFrom := 0
+	nr := ks.nr
 	if !b.trans {
-		packFrom = (n / nr) * nr
+		j.packFrom = (n / nr) * nr
 	}
-	npk := (n - packFrom + nr - 1) / nr // packed panels
-	packed := k * npk * nr
-	buf.f = grow(buf.f, packed+w*mr*nr)
-	bp := buf.f[:packed]
-	if packed > 0 {
+	j.npk = (n - j.packFrom + nr - 1) / nr
+	if packed := k * j.npk * nr; packed > 0 {
+		buf := gemmPool.Get().(*gemmBuf)
+		defer gemmPool.Put(buf)
+		buf.f = grow(buf.f, packed+w*ks.mr*nr)
+		j.bp, j.edges = buf.f[:packed], buf.f[packed:]
 		for pc := 0; pc < k; pc += kcBlock {
 			kc := min(kcBlock, k-pc)
-			packB(bp[pc*npk*nr:], b, pc, kc, packFrom, n, nr)
-		}
-	}
-	// panel returns B panel jp of the block of kc rows at pc, and its row
-	// stride.
-	panel := func(pc, kc, jp int) ([]float32, int) {
-		j0 := jp * nr
-		if j0 < packFrom {
-			return b.data[pc*b.stride+j0:], b.stride
-		}
-		q := (j0 - packFrom) / nr
-		blk := bp[pc*npk*nr:]
-		return blk[q*kc*nr : (q+1)*kc*nr], nr
-	}
-	ars, aks := a.stride, 1
-	if a.trans {
-		ars, aks = 1, a.stride
-	}
-	run := func(g, p0, p1 int) {
-		edge := buf.f[packed+g*mr*nr : packed+(g+1)*mr*nr]
-		for pc := 0; pc < k; pc += kcBlock {
-			kc := min(kcBlock, k-pc)
-			add := acc || pc > 0
-			for ip := p0; ip < p1; ip++ {
-				i0 := ip * mr
-				r := min(mr, m-i0)
-				tile := ks.tiles[r-1]
-				ap := a.data[i0*ars+pc*aks:]
-				for jp := 0; jp < np; jp++ {
-					j0 := jp * nr
-					bpan, bks := panel(pc, kc, jp)
-					if j0+nr <= n {
-						tile(kc, ap, ars, aks, bpan, bks, c[i0*ldc+j0:], ldc, add)
-						continue
-					}
-					tile(kc, ap, ars, aks, bpan, bks, edge, nr, false)
-					mergeEdge(c[i0*ldc+j0:], ldc, edge, nr, r, n-j0, add)
-				}
-			}
+			packB(j.bp[pc*j.npk*nr:], b, pc, kc, j.packFrom, n, nr)
 		}
 	}
 	if w == 1 {
-		run(0, 0, mp)
+		j.run(0, 0, mp)
 		return
 	}
+	// Only this path lets the job escape to the heap.
+	jp := new(gemmJob)
+	*jp = j
 	chunk := (mp + w - 1) / w
 	var wg sync.WaitGroup
 	panics := make([]any, w)
@@ -184,13 +147,73 @@ func gemmSplit(ks *kernelSet, w int, acc bool, m, n, k int, a, b operand, c []fl
 		go func() {
 			defer wg.Done()
 			defer func() { panics[g] = recover() }()
-			run(g, p0, p1)
+			jp.run(g, p0, p1)
 		}()
 	}
 	wg.Wait()
 	for _, p := range panics {
 		if p != nil {
 			panic(p)
+		}
+	}
+}
+
+// gemmJob is one product in flight: its operands, the packed part of B
+// (bp: the panels from column packFrom on, npk of them per block of k)
+// and one edge tile per worker.
+type gemmJob struct {
+	ks        *kernelSet
+	acc       bool
+	m, n, k   int
+	a, b      operand
+	c         []float32
+	ldc       int
+	packFrom  int
+	npk       int
+	bp, edges []float32
+}
+
+// panel returns B panel jp of the block of kc rows at pc, and its row
+// stride.
+func (j *gemmJob) panel(pc, kc, jp int) ([]float32, int) {
+	nr := j.ks.nr
+	j0 := jp * nr
+	if j0 < j.packFrom {
+		return j.b.data[pc*j.b.stride+j0:], j.b.stride
+	}
+	q := (j0 - j.packFrom) / nr
+	blk := j.bp[pc*j.npk*nr:]
+	return blk[q*kc*nr : (q+1)*kc*nr], nr
+}
+
+// run computes row panels p0..p1 as worker g.
+func (j *gemmJob) run(g, p0, p1 int) {
+	mr, nr := j.ks.mr, j.ks.nr
+	m, n, k, c, ldc := j.m, j.n, j.k, j.c, j.ldc
+	ars, aks := j.a.stride, 1
+	if j.a.trans {
+		ars, aks = 1, j.a.stride
+	}
+	np := (n + nr - 1) / nr
+	for pc := 0; pc < k; pc += kcBlock {
+		kc := min(kcBlock, k-pc)
+		add := j.acc || pc > 0
+		for ip := p0; ip < p1; ip++ {
+			i0 := ip * mr
+			r := min(mr, m-i0)
+			tile := j.ks.tiles[r-1]
+			ap := j.a.data[i0*ars+pc*aks:]
+			for jp := 0; jp < np; jp++ {
+				j0 := jp * nr
+				bpan, bks := j.panel(pc, kc, jp)
+				if j0+nr <= n {
+					tile(kc, ap, ars, aks, bpan, bks, c[i0*ldc+j0:], ldc, add)
+					continue
+				}
+				edge := j.edges[g*mr*nr : (g+1)*mr*nr]
+				tile(kc, ap, ars, aks, bpan, bks, edge, nr, false)
+				mergeEdge(c[i0*ldc+j0:], ldc, edge, nr, r, n-j0, add)
+			}
 		}
 	}
 }

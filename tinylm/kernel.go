@@ -28,8 +28,20 @@ const kernelWidth = 32
 
 func padCols(n int) int { return (n + kernelWidth - 1) / kernelWidth * kernelWidth }
 
-// kernels returns the fastest kernel set this CPU runs.
-func kernels() *kernelSet { return availableKernels()[0] }
+// kernelsFor returns the kernel set for a product n columns wide: the
+// fastest this CPU runs, or for n ≤ 16 the fastest 16 wide (a 32-wide tile
+// would compute half its columns for nothing).
+func kernelsFor(n int) *kernelSet {
+	ks := availableKernels()
+	if n <= 16 {
+		for _, k := range ks {
+			if k.nr == 16 {
+				return k
+			}
+		}
+	}
+	return ks[0]
+}
 
 // matmul sets dst[m,n] = a[m,k] · b[k,n].
 func matmul(dst, a, b []float32, m, k, n int) {
@@ -37,29 +49,29 @@ func matmul(dst, a, b []float32, m, k, n int) {
 		vek32.MatMul_Into(dst[:m], a[:m*k], b[:k], k)
 		return
 	}
-	gemm(kernels(), false, m, n, k, operand{data: a, stride: k}, operand{data: b, stride: n}, dst, n)
+	gemm(kernelsFor(n), false, m, n, k, operand{data: a, stride: k}, operand{data: b, stride: n}, dst, n)
 }
 
 // matmulAcc adds a[m,k] · b[k,n] to dst[m,n].
 func matmulAcc(dst, a, b []float32, m, k, n int) {
-	gemm(kernels(), true, m, n, k, operand{data: a, stride: k}, operand{data: b, stride: n}, dst, n)
+	gemm(kernelsFor(n), true, m, n, k, operand{data: a, stride: k}, operand{data: b, stride: n}, dst, n)
 }
 
 // matmulTA adds aᵀ · b to dst[m,n], where a is [k,m] and b is [k,n] (a
 // weight gradient: a sum over the batch rows k).
 func matmulTA(dst, a, b []float32, m, k, n int) {
-	gemm(kernels(), true, m, n, k, operand{data: a, stride: m, trans: true}, operand{data: b, stride: n}, dst, n)
+	gemm(kernelsFor(n), true, m, n, k, operand{data: a, stride: m, trans: true}, operand{data: b, stride: n}, dst, n)
 }
 
 // matmulTB sets dst[m,n] = a · bᵀ, where a is [m,k] and b is [n,k].
 func matmulTB(dst, a, b []float32, m, k, n int) {
-	gemm(kernels(), false, m, n, k, operand{data: a, stride: k}, operand{data: b, stride: k, trans: true}, dst, n)
+	gemm(kernelsFor(n), false, m, n, k, operand{data: a, stride: k}, operand{data: b, stride: k, trans: true}, dst, n)
 }
 
 // product sets C[m,n] = op(A)·op(B) (acc: adds it to C) for strided and
 // transposed operands; C has row stride ldc.
 func product(acc bool, m, n, k int, a, b operand, c []float32, ldc int) {
-	gemm(kernels(), acc, m, n, k, a, b, c, ldc)
+	gemm(kernelsFor(n), acc, m, n, k, a, b, c, ldc)
 }
 
 // transpose sets dst[cols,rows] = src[rows,cols]ᵀ, in cache-sized tiles.

@@ -22,10 +22,13 @@ var matmulShapes = []struct {
 	{2048, 128, 256, false}, {2048, 256, 128, false}, {2048, 16, 128, false}, {2048, 128, 32, false},
 	{128, 32, 128, false}, {32, 128, 128, false}, {16, 1024, 128, true}, {128, 1024, 128, true},
 	{8, 128, 160, false}, {8, 128, 512, false}, {8, 512, 128, false}, {1, 128, 32, false},
+	// The demo base (d_model 64, heads of 16) that the offline tasks pretrain.
+	{2048, 64, 264, false}, {128, 128, 16, false},
 }
 
-// BenchmarkMatmul reports GFLOP/s of each kernel set this CPU runs and of
-// vek32.MatMul_Into on the model's shapes, in one command:
+// BenchmarkMatmul reports GFLOP/s on the model's shapes of what the model
+// runs (impl "tinylm": kernel.go's choice of kernel set), of each kernel set
+// this CPU runs, and of vek32.MatMul_Into, in one command:
 //
 //	GOMAXPROCS=1 go test ./tinylm -run '^$' -bench Matmul
 func BenchmarkMatmul(b *testing.B) {
@@ -47,6 +50,16 @@ func BenchmarkMatmul(b *testing.B) {
 		report := func(b *testing.B) {
 			b.ReportMetric(float64(2*m*k*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		}
+		b.Run(name+"/tinylm", func(b *testing.B) {
+			for b.Loop() {
+				if s.ta {
+					matmulTA(dst, a, w, m, k, n)
+				} else {
+					matmul(dst, a, w, m, k, n)
+				}
+			}
+			report(b)
+		})
 		if !s.ta {
 			b.Run(name+"/vek32", func(b *testing.B) {
 				for b.Loop() {

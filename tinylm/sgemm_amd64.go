@@ -30,12 +30,21 @@ var avx512Kernels = kernelSet{name: "avx512", mr: 12, nr: 32, tiles: []tileFunc{
 	asmTile(sgemmAVX512_10), asmTile(sgemmAVX512_11), asmTile(sgemmAVX512_12),
 }}
 
+// avx512NarrowKernels: 12×16 tiles, one zmm per row (AVX-512F), for
+// products at most 16 columns wide.
+var avx512NarrowKernels = kernelSet{name: "avx512n", mr: 12, nr: 16, tiles: []tileFunc{
+	asmTile(sgemmAVX512N_1), asmTile(sgemmAVX512N_2), asmTile(sgemmAVX512N_3),
+	asmTile(sgemmAVX512N_4), asmTile(sgemmAVX512N_5), asmTile(sgemmAVX512N_6),
+	asmTile(sgemmAVX512N_7), asmTile(sgemmAVX512N_8), asmTile(sgemmAVX512N_9),
+	asmTile(sgemmAVX512N_10), asmTile(sgemmAVX512N_11), asmTile(sgemmAVX512N_12),
+}}
+
 // availableKernels lists the kernel sets this CPU runs, fastest first; the
 // pure-Go set is always last.
 func availableKernels() []*kernelSet {
 	var ks []*kernelSet
 	if cpu.X86.HasAVX512F {
-		ks = append(ks, &avx512Kernels)
+		ks = append(ks, &avx512Kernels, &avx512NarrowKernels)
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		ks = append(ks, &avx2Kernels)

@@ -1983,3 +1983,1089 @@ set:
 	VMOVUPS Z23, 64(AX)
 	VZEROUPPER
 	RET
+
+// func sgemmAVX512N_1(k int, a *float32, ars int, aks int, b *float32, bks int, c *float32, ldc int, acc bool)
+// Requires: AVX, AVX512F
+TEXT ·sgemmAVX512N_1(SB), NOSPLIT, $0-65
+	MOVQ   k+0(FP), AX
+	MOVQ   ars+16(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   aks+24(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   b+32(FP), DX
+	MOVQ   bks+40(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   a+8(FP), SI
+	VPXORD Z0, Z0, Z0
+	TESTQ  AX, AX
+	JZ     store
+
+loop:
+	VMOVUPS      (DX), Z1
+	VBROADCASTSS (SI), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	ADDQ         BX, DX
+	ADDQ         CX, SI
+	DECQ         AX
+	JNZ          loop
+
+store:
+	MOVQ    c+48(FP), AX
+	MOVQ    ldc+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVB    acc+64(FP), CL
+	TESTB   CL, CL
+	JZ      set
+	VADDPS  (AX), Z0, Z0
+	VMOVUPS Z0, (AX)
+	VZEROUPPER
+	RET
+
+set:
+	VMOVUPS Z0, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512N_2(k int, a *float32, ars int, aks int, b *float32, bks int, c *float32, ldc int, acc bool)
+// Requires: AVX, AVX512F
+TEXT ·sgemmAVX512N_2(SB), NOSPLIT, $0-65
+	MOVQ   k+0(FP), AX
+	MOVQ   ars+16(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   aks+24(FP), DX
+	SHLQ   $0x02, DX
+	MOVQ   b+32(FP), BX
+	MOVQ   bks+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   a+8(FP), DI
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	TESTQ  AX, AX
+	JZ     store
+
+loop:
+	VMOVUPS      (BX), Z2
+	VBROADCASTSS (DI), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS (DI)(CX*1), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	ADDQ         SI, BX
+	ADDQ         DX, DI
+	DECQ         AX
+	JNZ          loop
+
+store:
+	MOVQ    c+48(FP), AX
+	MOVQ    ldc+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVB    acc+64(FP), DL
+	TESTB   DL, DL
+	JZ      set
+	VADDPS  (AX), Z0, Z0
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z1, Z1
+	VMOVUPS Z1, (AX)
+	VZEROUPPER
+	RET
+
+set:
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512N_3(k int, a *float32, ars int, aks int, b *float32, bks int, c *float32, ldc int, acc bool)
+// Requires: AVX, AVX512F
+TEXT ·sgemmAVX512N_3(SB), NOSPLIT, $0-65
+	MOVQ   k+0(FP), AX
+	MOVQ   ars+16(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   aks+24(FP), DX
+	SHLQ   $0x02, DX
+	MOVQ   b+32(FP), BX
+	MOVQ   bks+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   a+8(FP), DI
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	TESTQ  AX, AX
+	JZ     store
+
+loop:
+	VMOVUPS      (BX), Z3
+	VBROADCASTSS (DI), Z4
+	VFMADD231PS  Z3, Z4, Z0
+	VBROADCASTSS (DI)(CX*1), Z4
+	VFMADD231PS  Z3, Z4, Z1
+	VBROADCASTSS (DI)(CX*2), Z4
+	VFMADD231PS  Z3, Z4, Z2
+	ADDQ         SI, BX
+	ADDQ         DX, DI
+	DECQ         AX
+	JNZ          loop
+
+store:
+	MOVQ    c+48(FP), AX
+	MOVQ    ldc+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVB    acc+64(FP), DL
+	TESTB   DL, DL
+	JZ      set
+	VADDPS  (AX), Z0, Z0
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z2, Z2
+	VMOVUPS Z2, (AX)
+	VZEROUPPER
+	RET
+
+set:
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512N_4(k int, a *float32, ars int, aks int, b *float32, bks int, c *float32, ldc int, acc bool)
+// Requires: AVX, AVX512F
+TEXT ·sgemmAVX512N_4(SB), NOSPLIT, $0-65
+	MOVQ   k+0(FP), AX
+	MOVQ   ars+16(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   aks+24(FP), DX
+	SHLQ   $0x02, DX
+	MOVQ   b+32(FP), BX
+	MOVQ   bks+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   a+8(FP), DI
+	LEAQ   (DI)(CX*2), R8
+	ADDQ   CX, R8
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	TESTQ  AX, AX
+	JZ     store
+
+loop:
+	VMOVUPS      (BX), Z4
+	VBROADCASTSS (DI), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS (DI)(CX*1), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS (DI)(CX*2), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS (R8), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	ADDQ         SI, BX
+	ADDQ         DX, DI
+	ADDQ         DX, R8
+	DECQ         AX
+	JNZ          loop
+
+store:
+	MOVQ    c+48(FP), AX
+	MOVQ    ldc+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVB    acc+64(FP), DL
+	TESTB   DL, DL
+	JZ      set
+	VADDPS  (AX), Z0, Z0
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z2, Z2
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z3, Z3
+	VMOVUPS Z3, (AX)
+	VZEROUPPER
+	RET
+
+set:
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512N_5(k int, a *float32, ars int, aks int, b *float32, bks int, c *float32, ldc int, acc bool)
+// Requires: AVX, AVX512F
+TEXT ·sgemmAVX512N_5(SB), NOSPLIT, $0-65
+	MOVQ   k+0(FP), AX
+	MOVQ   ars+16(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   aks+24(FP), DX
+	SHLQ   $0x02, DX
+	MOVQ   b+32(FP), BX
+	MOVQ   bks+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   a+8(FP), DI
+	LEAQ   (DI)(CX*2), R8
+	ADDQ   CX, R8
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	TESTQ  AX, AX
+	JZ     store
+
+loop:
+	VMOVUPS      (BX), Z5
+	VBROADCASTSS (DI), Z6
+	VFMADD231PS  Z5, Z6, Z0
+	VBROADCASTSS (DI)(CX*1), Z6
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS (DI)(CX*2), Z6
+	VFMADD231PS  Z5, Z6, Z2
+	VBROADCASTSS (R8), Z6
+	VFMADD231PS  Z5, Z6, Z3
+	VBROADCASTSS (R8)(CX*1), Z6
+	VFMADD231PS  Z5, Z6, Z4
+	ADDQ         SI, BX
+	ADDQ         DX, DI
+	ADDQ         DX, R8
+	DECQ         AX
+	JNZ          loop
+
+store:
+	MOVQ    c+48(FP), AX
+	MOVQ    ldc+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVB    acc+64(FP), DL
+	TESTB   DL, DL
+	JZ      set
+	VADDPS  (AX), Z0, Z0
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z2, Z2
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z3, Z3
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z4, Z4
+	VMOVUPS Z4, (AX)
+	VZEROUPPER
+	RET
+
+set:
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512N_6(k int, a *float32, ars int, aks int, b *float32, bks int, c *float32, ldc int, acc bool)
+// Requires: AVX, AVX512F
+TEXT ·sgemmAVX512N_6(SB), NOSPLIT, $0-65
+	MOVQ   k+0(FP), AX
+	MOVQ   ars+16(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   aks+24(FP), DX
+	SHLQ   $0x02, DX
+	MOVQ   b+32(FP), BX
+	MOVQ   bks+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   a+8(FP), DI
+	LEAQ   (DI)(CX*2), R8
+	ADDQ   CX, R8
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	TESTQ  AX, AX
+	JZ     store
+
+loop:
+	VMOVUPS      (BX), Z6
+	VBROADCASTSS (DI), Z7
+	VFMADD231PS  Z6, Z7, Z0
+	VBROADCASTSS (DI)(CX*1), Z7
+	VFMADD231PS  Z6, Z7, Z1
+	VBROADCASTSS (DI)(CX*2), Z7
+	VFMADD231PS  Z6, Z7, Z2
+	VBROADCASTSS (R8), Z7
+	VFMADD231PS  Z6, Z7, Z3
+	VBROADCASTSS (R8)(CX*1), Z7
+	VFMADD231PS  Z6, Z7, Z4
+	VBROADCASTSS (R8)(CX*2), Z7
+	VFMADD231PS  Z6, Z7, Z5
+	ADDQ         SI, BX
+	ADDQ         DX, DI
+	ADDQ         DX, R8
+	DECQ         AX
+	JNZ          loop
+
+store:
+	MOVQ    c+48(FP), AX
+	MOVQ    ldc+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVB    acc+64(FP), DL
+	TESTB   DL, DL
+	JZ      set
+	VADDPS  (AX), Z0, Z0
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z2, Z2
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z3, Z3
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z4, Z4
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z5, Z5
+	VMOVUPS Z5, (AX)
+	VZEROUPPER
+	RET
+
+set:
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512N_7(k int, a *float32, ars int, aks int, b *float32, bks int, c *float32, ldc int, acc bool)
+// Requires: AVX, AVX512F
+TEXT ·sgemmAVX512N_7(SB), NOSPLIT, $0-65
+	MOVQ   k+0(FP), AX
+	MOVQ   ars+16(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   aks+24(FP), DX
+	SHLQ   $0x02, DX
+	MOVQ   b+32(FP), BX
+	MOVQ   bks+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   a+8(FP), DI
+	LEAQ   (DI)(CX*2), R8
+	ADDQ   CX, R8
+	LEAQ   (R8)(CX*2), R9
+	ADDQ   CX, R9
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	TESTQ  AX, AX
+	JZ     store
+
+loop:
+	VMOVUPS      (BX), Z7
+	VBROADCASTSS (DI), Z8
+	VFMADD231PS  Z7, Z8, Z0
+	VBROADCASTSS (DI)(CX*1), Z8
+	VFMADD231PS  Z7, Z8, Z1
+	VBROADCASTSS (DI)(CX*2), Z8
+	VFMADD231PS  Z7, Z8, Z2
+	VBROADCASTSS (R8), Z8
+	VFMADD231PS  Z7, Z8, Z3
+	VBROADCASTSS (R8)(CX*1), Z8
+	VFMADD231PS  Z7, Z8, Z4
+	VBROADCASTSS (R8)(CX*2), Z8
+	VFMADD231PS  Z7, Z8, Z5
+	VBROADCASTSS (R9), Z8
+	VFMADD231PS  Z7, Z8, Z6
+	ADDQ         SI, BX
+	ADDQ         DX, DI
+	ADDQ         DX, R8
+	ADDQ         DX, R9
+	DECQ         AX
+	JNZ          loop
+
+store:
+	MOVQ    c+48(FP), AX
+	MOVQ    ldc+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVB    acc+64(FP), DL
+	TESTB   DL, DL
+	JZ      set
+	VADDPS  (AX), Z0, Z0
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z2, Z2
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z3, Z3
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z4, Z4
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z5, Z5
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z6, Z6
+	VMOVUPS Z6, (AX)
+	VZEROUPPER
+	RET
+
+set:
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512N_8(k int, a *float32, ars int, aks int, b *float32, bks int, c *float32, ldc int, acc bool)
+// Requires: AVX, AVX512F
+TEXT ·sgemmAVX512N_8(SB), NOSPLIT, $0-65
+	MOVQ   k+0(FP), AX
+	MOVQ   ars+16(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   aks+24(FP), DX
+	SHLQ   $0x02, DX
+	MOVQ   b+32(FP), BX
+	MOVQ   bks+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   a+8(FP), DI
+	LEAQ   (DI)(CX*2), R8
+	ADDQ   CX, R8
+	LEAQ   (R8)(CX*2), R9
+	ADDQ   CX, R9
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	TESTQ  AX, AX
+	JZ     store
+
+loop:
+	VMOVUPS      (BX), Z8
+	VBROADCASTSS (DI), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS (DI)(CX*1), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS (DI)(CX*2), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS (R8), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS (R8)(CX*1), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS (R8)(CX*2), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS (R9), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS (R9)(CX*1), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	ADDQ         SI, BX
+	ADDQ         DX, DI
+	ADDQ         DX, R8
+	ADDQ         DX, R9
+	DECQ         AX
+	JNZ          loop
+
+store:
+	MOVQ    c+48(FP), AX
+	MOVQ    ldc+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVB    acc+64(FP), DL
+	TESTB   DL, DL
+	JZ      set
+	VADDPS  (AX), Z0, Z0
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z2, Z2
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z3, Z3
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z4, Z4
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z5, Z5
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z6, Z6
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z7, Z7
+	VMOVUPS Z7, (AX)
+	VZEROUPPER
+	RET
+
+set:
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512N_9(k int, a *float32, ars int, aks int, b *float32, bks int, c *float32, ldc int, acc bool)
+// Requires: AVX, AVX512F
+TEXT ·sgemmAVX512N_9(SB), NOSPLIT, $0-65
+	MOVQ   k+0(FP), AX
+	MOVQ   ars+16(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   aks+24(FP), DX
+	SHLQ   $0x02, DX
+	MOVQ   b+32(FP), BX
+	MOVQ   bks+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   a+8(FP), DI
+	LEAQ   (DI)(CX*2), R8
+	ADDQ   CX, R8
+	LEAQ   (R8)(CX*2), R9
+	ADDQ   CX, R9
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	TESTQ  AX, AX
+	JZ     store
+
+loop:
+	VMOVUPS      (BX), Z9
+	VBROADCASTSS (DI), Z10
+	VFMADD231PS  Z9, Z10, Z0
+	VBROADCASTSS (DI)(CX*1), Z10
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS (DI)(CX*2), Z10
+	VFMADD231PS  Z9, Z10, Z2
+	VBROADCASTSS (R8), Z10
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS (R8)(CX*1), Z10
+	VFMADD231PS  Z9, Z10, Z4
+	VBROADCASTSS (R8)(CX*2), Z10
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS (R9), Z10
+	VFMADD231PS  Z9, Z10, Z6
+	VBROADCASTSS (R9)(CX*1), Z10
+	VFMADD231PS  Z9, Z10, Z7
+	VBROADCASTSS (R9)(CX*2), Z10
+	VFMADD231PS  Z9, Z10, Z8
+	ADDQ         SI, BX
+	ADDQ         DX, DI
+	ADDQ         DX, R8
+	ADDQ         DX, R9
+	DECQ         AX
+	JNZ          loop
+
+store:
+	MOVQ    c+48(FP), AX
+	MOVQ    ldc+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVB    acc+64(FP), DL
+	TESTB   DL, DL
+	JZ      set
+	VADDPS  (AX), Z0, Z0
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z2, Z2
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z3, Z3
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z4, Z4
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z5, Z5
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z6, Z6
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z7, Z7
+	VMOVUPS Z7, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z8, Z8
+	VMOVUPS Z8, (AX)
+	VZEROUPPER
+	RET
+
+set:
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512N_10(k int, a *float32, ars int, aks int, b *float32, bks int, c *float32, ldc int, acc bool)
+// Requires: AVX, AVX512F
+TEXT ·sgemmAVX512N_10(SB), NOSPLIT, $0-65
+	MOVQ   k+0(FP), AX
+	MOVQ   ars+16(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   aks+24(FP), DX
+	SHLQ   $0x02, DX
+	MOVQ   b+32(FP), BX
+	MOVQ   bks+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   a+8(FP), DI
+	LEAQ   (DI)(CX*2), R8
+	ADDQ   CX, R8
+	LEAQ   (R8)(CX*2), R9
+	ADDQ   CX, R9
+	LEAQ   (R9)(CX*2), R10
+	ADDQ   CX, R10
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	TESTQ  AX, AX
+	JZ     store
+
+loop:
+	VMOVUPS      (BX), Z10
+	VBROADCASTSS (DI), Z11
+	VFMADD231PS  Z10, Z11, Z0
+	VBROADCASTSS (DI)(CX*1), Z11
+	VFMADD231PS  Z10, Z11, Z1
+	VBROADCASTSS (DI)(CX*2), Z11
+	VFMADD231PS  Z10, Z11, Z2
+	VBROADCASTSS (R8), Z11
+	VFMADD231PS  Z10, Z11, Z3
+	VBROADCASTSS (R8)(CX*1), Z11
+	VFMADD231PS  Z10, Z11, Z4
+	VBROADCASTSS (R8)(CX*2), Z11
+	VFMADD231PS  Z10, Z11, Z5
+	VBROADCASTSS (R9), Z11
+	VFMADD231PS  Z10, Z11, Z6
+	VBROADCASTSS (R9)(CX*1), Z11
+	VFMADD231PS  Z10, Z11, Z7
+	VBROADCASTSS (R9)(CX*2), Z11
+	VFMADD231PS  Z10, Z11, Z8
+	VBROADCASTSS (R10), Z11
+	VFMADD231PS  Z10, Z11, Z9
+	ADDQ         SI, BX
+	ADDQ         DX, DI
+	ADDQ         DX, R8
+	ADDQ         DX, R9
+	ADDQ         DX, R10
+	DECQ         AX
+	JNZ          loop
+
+store:
+	MOVQ    c+48(FP), AX
+	MOVQ    ldc+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVB    acc+64(FP), DL
+	TESTB   DL, DL
+	JZ      set
+	VADDPS  (AX), Z0, Z0
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z2, Z2
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z3, Z3
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z4, Z4
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z5, Z5
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z6, Z6
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z7, Z7
+	VMOVUPS Z7, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z8, Z8
+	VMOVUPS Z8, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z9, Z9
+	VMOVUPS Z9, (AX)
+	VZEROUPPER
+	RET
+
+set:
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z9, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512N_11(k int, a *float32, ars int, aks int, b *float32, bks int, c *float32, ldc int, acc bool)
+// Requires: AVX, AVX512F
+TEXT ·sgemmAVX512N_11(SB), NOSPLIT, $0-65
+	MOVQ   k+0(FP), AX
+	MOVQ   ars+16(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   aks+24(FP), DX
+	SHLQ   $0x02, DX
+	MOVQ   b+32(FP), BX
+	MOVQ   bks+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   a+8(FP), DI
+	LEAQ   (DI)(CX*2), R8
+	ADDQ   CX, R8
+	LEAQ   (R8)(CX*2), R9
+	ADDQ   CX, R9
+	LEAQ   (R9)(CX*2), R10
+	ADDQ   CX, R10
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	TESTQ  AX, AX
+	JZ     store
+
+loop:
+	VMOVUPS      (BX), Z11
+	VBROADCASTSS (DI), Z12
+	VFMADD231PS  Z11, Z12, Z0
+	VBROADCASTSS (DI)(CX*1), Z12
+	VFMADD231PS  Z11, Z12, Z1
+	VBROADCASTSS (DI)(CX*2), Z12
+	VFMADD231PS  Z11, Z12, Z2
+	VBROADCASTSS (R8), Z12
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS (R8)(CX*1), Z12
+	VFMADD231PS  Z11, Z12, Z4
+	VBROADCASTSS (R8)(CX*2), Z12
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS (R9), Z12
+	VFMADD231PS  Z11, Z12, Z6
+	VBROADCASTSS (R9)(CX*1), Z12
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSS (R9)(CX*2), Z12
+	VFMADD231PS  Z11, Z12, Z8
+	VBROADCASTSS (R10), Z12
+	VFMADD231PS  Z11, Z12, Z9
+	VBROADCASTSS (R10)(CX*1), Z12
+	VFMADD231PS  Z11, Z12, Z10
+	ADDQ         SI, BX
+	ADDQ         DX, DI
+	ADDQ         DX, R8
+	ADDQ         DX, R9
+	ADDQ         DX, R10
+	DECQ         AX
+	JNZ          loop
+
+store:
+	MOVQ    c+48(FP), AX
+	MOVQ    ldc+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVB    acc+64(FP), DL
+	TESTB   DL, DL
+	JZ      set
+	VADDPS  (AX), Z0, Z0
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z2, Z2
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z3, Z3
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z4, Z4
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z5, Z5
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z6, Z6
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z7, Z7
+	VMOVUPS Z7, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z8, Z8
+	VMOVUPS Z8, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z9, Z9
+	VMOVUPS Z9, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z10, Z10
+	VMOVUPS Z10, (AX)
+	VZEROUPPER
+	RET
+
+set:
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z9, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512N_12(k int, a *float32, ars int, aks int, b *float32, bks int, c *float32, ldc int, acc bool)
+// Requires: AVX, AVX512F
+TEXT ·sgemmAVX512N_12(SB), NOSPLIT, $0-65
+	MOVQ   k+0(FP), AX
+	MOVQ   ars+16(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   aks+24(FP), DX
+	SHLQ   $0x02, DX
+	MOVQ   b+32(FP), BX
+	MOVQ   bks+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   a+8(FP), DI
+	LEAQ   (DI)(CX*2), R8
+	ADDQ   CX, R8
+	LEAQ   (R8)(CX*2), R9
+	ADDQ   CX, R9
+	LEAQ   (R9)(CX*2), R10
+	ADDQ   CX, R10
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	TESTQ  AX, AX
+	JZ     store
+
+loop:
+	VMOVUPS      (BX), Z12
+	VBROADCASTSS (DI), Z13
+	VFMADD231PS  Z12, Z13, Z0
+	VBROADCASTSS (DI)(CX*1), Z13
+	VFMADD231PS  Z12, Z13, Z1
+	VBROADCASTSS (DI)(CX*2), Z13
+	VFMADD231PS  Z12, Z13, Z2
+	VBROADCASTSS (R8), Z13
+	VFMADD231PS  Z12, Z13, Z3
+	VBROADCASTSS (R8)(CX*1), Z13
+	VFMADD231PS  Z12, Z13, Z4
+	VBROADCASTSS (R8)(CX*2), Z13
+	VFMADD231PS  Z12, Z13, Z5
+	VBROADCASTSS (R9), Z13
+	VFMADD231PS  Z12, Z13, Z6
+	VBROADCASTSS (R9)(CX*1), Z13
+	VFMADD231PS  Z12, Z13, Z7
+	VBROADCASTSS (R9)(CX*2), Z13
+	VFMADD231PS  Z12, Z13, Z8
+	VBROADCASTSS (R10), Z13
+	VFMADD231PS  Z12, Z13, Z9
+	VBROADCASTSS (R10)(CX*1), Z13
+	VFMADD231PS  Z12, Z13, Z10
+	VBROADCASTSS (R10)(CX*2), Z13
+	VFMADD231PS  Z12, Z13, Z11
+	ADDQ         SI, BX
+	ADDQ         DX, DI
+	ADDQ         DX, R8
+	ADDQ         DX, R9
+	ADDQ         DX, R10
+	DECQ         AX
+	JNZ          loop
+
+store:
+	MOVQ    c+48(FP), AX
+	MOVQ    ldc+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVB    acc+64(FP), DL
+	TESTB   DL, DL
+	JZ      set
+	VADDPS  (AX), Z0, Z0
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z2, Z2
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z3, Z3
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z4, Z4
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z5, Z5
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z6, Z6
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z7, Z7
+	VMOVUPS Z7, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z8, Z8
+	VMOVUPS Z8, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z9, Z9
+	VMOVUPS Z9, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z10, Z10
+	VMOVUPS Z10, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z11, Z11
+	VMOVUPS Z11, (AX)
+	VZEROUPPER
+	RET
+
+set:
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z9, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z11, (AX)
+	VZEROUPPER
+	RET

@@ -93,3 +93,63 @@ func sgemmAVX512_11(k int, a *float32, ars int, aks int, b *float32, bks int, c 
 //
 //go:noescape
 func sgemmAVX512_12(k int, a *float32, ars int, aks int, b *float32, bks int, c *float32, ldc int, acc bool)
+
+// sgemmAVX512N_1 computes a 1×16 tile: C (+)= A·Bp over k steps (see the generator).
+//
+//go:noescape
+func sgemmAVX512N_1(k int, a *float32, ars int, aks int, b *float32, bks int, c *float32, ldc int, acc bool)
+
+// sgemmAVX512N_2 computes a 2×16 tile: C (+)= A·Bp over k steps (see the generator).
+//
+//go:noescape
+func sgemmAVX512N_2(k int, a *float32, ars int, aks int, b *float32, bks int, c *float32, ldc int, acc bool)
+
+// sgemmAVX512N_3 computes a 3×16 tile: C (+)= A·Bp over k steps (see the generator).
+//
+//go:noescape
+func sgemmAVX512N_3(k int, a *float32, ars int, aks int, b *float32, bks int, c *float32, ldc int, acc bool)
+
+// sgemmAVX512N_4 computes a 4×16 tile: C (+)= A·Bp over k steps (see the generator).
+//
+//go:noescape
+func sgemmAVX512N_4(k int, a *float32, ars int, aks int, b *float32, bks int, c *float32, ldc int, acc bool)
+
+// sgemmAVX512N_5 computes a 5×16 tile: C (+)= A·Bp over k steps (see the generator).
+//
+//go:noescape
+func sgemmAVX512N_5(k int, a *float32, ars int, aks int, b *float32, bks int, c *float32, ldc int, acc bool)
+
+// sgemmAVX512N_6 computes a 6×16 tile: C (+)= A·Bp over k steps (see the generator).
+//
+//go:noescape
+func sgemmAVX512N_6(k int, a *float32, ars int, aks int, b *float32, bks int, c *float32, ldc int, acc bool)
+
+// sgemmAVX512N_7 computes a 7×16 tile: C (+)= A·Bp over k steps (see the generator).
+//
+//go:noescape
+func sgemmAVX512N_7(k int, a *float32, ars int, aks int, b *float32, bks int, c *float32, ldc int, acc bool)
+
+// sgemmAVX512N_8 computes a 8×16 tile: C (+)= A·Bp over k steps (see the generator).
+//
+//go:noescape
+func sgemmAVX512N_8(k int, a *float32, ars int, aks int, b *float32, bks int, c *float32, ldc int, acc bool)
+
+// sgemmAVX512N_9 computes a 9×16 tile: C (+)= A·Bp over k steps (see the generator).
+//
+//go:noescape
+func sgemmAVX512N_9(k int, a *float32, ars int, aks int, b *float32, bks int, c *float32, ldc int, acc bool)
+
+// sgemmAVX512N_10 computes a 10×16 tile: C (+)= A·Bp over k steps (see the generator).
+//
+//go:noescape
+func sgemmAVX512N_10(k int, a *float32, ars int, aks int, b *float32, bks int, c *float32, ldc int, acc bool)
+
+// sgemmAVX512N_11 computes a 11×16 tile: C (+)= A·Bp over k steps (see the generator).
+//
+//go:noescape
+func sgemmAVX512N_11(k int, a *float32, ars int, aks int, b *float32, bks int, c *float32, ldc int, acc bool)
+
+// sgemmAVX512N_12 computes a 12×16 tile: C (+)= A·Bp over k steps (see the generator).
+//
+//go:noescape
+func sgemmAVX512N_12(k int, a *float32, ars int, aks int, b *float32, bks int, c *float32, ldc int, acc bool)

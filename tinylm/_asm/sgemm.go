@@ -46,6 +46,9 @@ func main() {
 		{name: "AVX2", lanes: 8, nvec: 2, mr: 6, vec: YMM, zero: VXORPS},
 		// 32 zmm registers: 12×2 accumulators, 2 B vectors, broadcasts.
 		{name: "AVX512", lanes: 16, nvec: 2, mr: 12, vec: ZMM, zero: VPXORD},
+		// One zmm per row, for products 16 columns wide (attention heads
+		// of 16): 12 accumulators, 1 B vector.
+		{name: "AVX512N", lanes: 16, nvec: 1, mr: 12, vec: ZMM, zero: VPXORD},
 	}
 	for _, s := range isas {
 		for r := 1; r <= s.mr; r++ {
