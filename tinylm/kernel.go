@@ -19,15 +19,6 @@ import (
 // the row-wise work around them (norms, softmax, GELU, attention per head) is
 // split by parallelFor.
 
-// kernelWidth is the width of the kernel's tiles in output columns (the
-// AVX-512 kernel's nr): a product whose column count is not a multiple of
-// it computes its last tile in full and keeps part of it. Matrices built
-// here (the fused LoRA ones) are padded with zero columns to a multiple of
-// it.
-const kernelWidth = 32
-
-func padCols(n int) int { return (n + kernelWidth - 1) / kernelWidth * kernelWidth }
-
 // kernelsFor returns the kernel set for a product n columns wide: the
 // fastest this CPU runs, or for n ≤ 16 the fastest 16 wide (a 32-wide tile
 // would compute half its columns for nothing).

@@ -9,21 +9,23 @@ import (
 
 // matmulShapes are the products of a LoRA step and of sampling with
 // benchConfig (m, k, n; ta: A is stored transposed, a weight gradient):
-// the fused q/k/v/o projections [Wᵀ|Aᵀ] and [W|s·B] (n 160) over a batch
-// of 2048 rows and over one of two 1024-row groups, the MLP (512), the head
-// (256), the LoRA up-projection (k 16), attention per sequence and head
-// (128×32×128, 32×128×128), LoRA gradients (k = the batch rows), and the
-// 8-row decode step of sampling.
+// the q/k/v/o projections on merged weights (128×128) over a batch of 2048
+// rows and over one of two 1024-row groups, the MLP (512), the head (256),
+// x·Aᵀ and dy·s·B (16 columns), the LoRA gradients (k = a group's rows),
+// the weight gradient of pretraining, attention's causal blocks of 24 query
+// rows (scores against up to 128 keys, then the output), the 8-row decode
+// step of sampling with its per-head attention (one row, one column); then
+// the demo base's (d_model 64, heads of 16) head, projections and attention.
 var matmulShapes = []struct {
 	m, k, n int
 	ta      bool
 }{
-	{2048, 128, 160, false}, {1024, 128, 160, false}, {2048, 128, 512, false}, {2048, 512, 128, false},
-	{2048, 128, 256, false}, {2048, 256, 128, false}, {2048, 16, 128, false}, {2048, 128, 32, false},
-	{128, 32, 128, false}, {32, 128, 128, false}, {16, 1024, 128, true}, {128, 1024, 128, true},
-	{8, 128, 160, false}, {8, 128, 512, false}, {8, 512, 128, false}, {1, 128, 32, false},
-	// The demo base (d_model 64, heads of 16) that the offline tasks pretrain.
-	{2048, 64, 264, false}, {128, 128, 16, false},
+	{2048, 128, 128, false}, {1024, 128, 128, false}, {2048, 128, 512, false}, {2048, 512, 128, false},
+	{2048, 128, 256, false}, {2048, 256, 128, false}, {2048, 128, 16, false}, {16, 1024, 128, true},
+	{128, 1024, 128, true}, {24, 32, 128, false}, {24, 128, 32, false},
+	{8, 128, 128, false}, {8, 128, 512, false}, {8, 512, 128, false}, {8, 128, 256, false},
+	{1, 128, 32, false}, {128, 32, 1, false},
+	{2048, 64, 264, false}, {2048, 64, 64, false}, {24, 128, 16, false},
 }
 
 // BenchmarkMatmul reports GFLOP/s on the model's shapes of what the model

@@ -176,7 +176,6 @@ type layerTape struct {
 	ln2           lnCache
 	h2            []float32 // [M,d]
 	pre, act, cdf []float32 // MLP pre-activation, GELU output, Φ(pre) [M,MLP]
-	u             [numTargets][]float32
 }
 
 // Tape is the result of Forward, kept for Backward. Logprobs[b][t] is the
@@ -298,8 +297,6 @@ func (m *Model) forwardPart(a *Adapter, seqs [][]int, spans []span) *Tape {
 	x := ar.take(M * d)
 	embedForward(x, m.tokEmb, m.posEmb, t.tokens, t.positions, d)
 	t.layers = make([]layerTape, cfg.Layers)
-	sc := getLinearScratch()
-	defer putLinearScratch(sc)
 	lnc := func() lnCache { return lnCache{xhat: ar.take(M * d), rstd: ar.take(M)} }
 	for li, b := range m.layers {
 		lt := &t.layers[li]
@@ -307,33 +304,28 @@ func (m *Model) forwardPart(a *Adapter, seqs [][]int, spans []span) *Tape {
 		var lps [numTargets]*loraPair
 		if a != nil {
 			lps = a.layers[li]
-			for id, p := range lps {
-				if p != nil {
-					lt.u[id] = ar.take(M * p.r)
-				}
-			}
 		}
 		lt.ln1 = lnc()
 		lt.h1 = ar.take(M * d)
 		layerNormForward(lt.h1, x, b.ln1.g.w, b.ln1.b.w, M, d, lt.ln1)
 		lt.q, lt.k, lt.v = ar.take(M*d), ar.take(M*d), ar.take(M*d)
-		linearForward(b.q, lps[tQ], lt.h1, lt.q, lt.u[tQ], M, sc)
-		linearForward(b.k, lps[tK], lt.h1, lt.k, lt.u[tK], M, sc)
-		linearForward(b.v, lps[tV], lt.h1, lt.v, lt.u[tV], M, sc)
+		linearForward(b.q, lps[tQ], lt.h1, lt.q, M)
+		linearForward(b.k, lps[tK], lt.h1, lt.k, M)
+		linearForward(b.v, lps[tV], lt.h1, lt.v, M)
 		lt.att = ar.take(M * d)
 		lt.probs = ar.take(t.lay.total)
 		attentionForward(lt.att, lt.q, lt.k, lt.v, t.lay, d, lt.probs)
 		lt.x1 = ar.take(M * d)
-		linearForward(b.o, lps[tO], lt.att, lt.x1, lt.u[tO], M, sc)
+		linearForward(b.o, lps[tO], lt.att, lt.x1, M)
 		addTo(lt.x1, x)
 		lt.ln2 = lnc()
 		lt.h2 = ar.take(M * d)
 		layerNormForward(lt.h2, lt.x1, b.ln2.g.w, b.ln2.b.w, M, d, lt.ln2)
 		lt.pre, lt.act, lt.cdf = ar.take(M*F), ar.take(M*F), ar.take(M*F)
-		linearForward(b.up, lps[tUp], lt.h2, lt.pre, lt.u[tUp], M, sc)
+		linearForward(b.up, lps[tUp], lt.h2, lt.pre, M)
 		geluForward(lt.act, lt.cdf, lt.pre)
 		x = ar.take(M * d)
-		linearForward(b.dwn, lps[tDown], lt.act, x, lt.u[tDown], M, sc)
+		linearForward(b.dwn, lps[tDown], lt.act, x, M)
 		addTo(x, lt.x1)
 	}
 	t.xL = x
@@ -341,7 +333,7 @@ func (m *Model) forwardPart(a *Adapter, seqs [][]int, spans []span) *Tape {
 	t.hf = ar.take(M * d)
 	layerNormForward(t.hf, x, m.lnF.g.w, m.lnF.b.w, M, d, t.lnF)
 	t.logp = ar.take(M * V)
-	linearForward(m.head, nil, t.hf, t.logp, nil, M, sc)
+	linearForward(m.head, nil, t.hf, t.logp, M)
 	// What the caller sees is allocated on its own, so it outlives Release.
 	lp := make([]float32, M)
 	ent := make([]float32, M)
@@ -445,7 +437,7 @@ func (m *Model) backwardPart(t *Tape, a *Adapter, dLogp, dValue, dEnt []float32)
 	headBackward(dlogits, t.logp, t.target, dLogp, dEnt, M, V)
 	dh := ar.take(M * d)
 	clear(dh)
-	linearBackward(m.head, nil, t.hf, nil, dlogits, dh, M, sc)
+	linearBackward(m.head, nil, t.hf, dlogits, dh, M, sc)
 	if dValue != nil {
 		valueBackward(dh, dValue, t.hf, a.valueW, a.valueB, M, d)
 	}
@@ -464,14 +456,14 @@ func (m *Model) backwardPart(t *Tape, a *Adapter, dLogp, dValue, dEnt []float32)
 		}
 		// MLP: x2 = x1 + down(GELU(up(LN2(x1))))
 		clear(dact)
-		linearBackward(b.dwn, lps[tDown], lt.act, lt.u[tDown], dx, dact, M, sc)
+		linearBackward(b.dwn, lps[tDown], lt.act, dx, dact, M, sc)
 		geluBackward(dpre, dact, lt.pre, lt.cdf)
 		clear(dh)
-		linearBackward(b.up, lps[tUp], lt.h2, lt.u[tUp], dpre, dh, M, sc)
+		linearBackward(b.up, lps[tUp], lt.h2, dpre, dh, M, sc)
 		layerNormBackward(dx, dh, b.ln2, M, d, lt.ln2)
 		// attention: x1 = x + o(attn(q,k,v)(LN1(x)))
 		clear(datt)
-		linearBackward(b.o, lps[tO], lt.att, lt.u[tO], dx, datt, M, sc)
+		linearBackward(b.o, lps[tO], lt.att, dx, datt, M, sc)
 		attentionBackward(dq, dk, dv, datt, lt.q, lt.k, lt.v, t.lay, d, lt.probs)
 		// The first layer's input gradient only feeds the embeddings.
 		needDx := li > 0 || full
@@ -480,9 +472,9 @@ func (m *Model) backwardPart(t *Tape, a *Adapter, dLogp, dValue, dEnt []float32)
 			clear(dh)
 			dh1 = dh
 		}
-		linearBackward(b.q, lps[tQ], lt.h1, lt.u[tQ], dq, dh1, M, sc)
-		linearBackward(b.k, lps[tK], lt.h1, lt.u[tK], dk, dh1, M, sc)
-		linearBackward(b.v, lps[tV], lt.h1, lt.u[tV], dv, dh1, M, sc)
+		linearBackward(b.q, lps[tQ], lt.h1, dq, dh1, M, sc)
+		linearBackward(b.k, lps[tK], lt.h1, dk, dh1, M, sc)
+		linearBackward(b.v, lps[tV], lt.h1, dv, dh1, M, sc)
 		if needDx {
 			layerNormBackward(dx, dh, b.ln1, M, d, lt.ln1)
 		}

@@ -180,11 +180,12 @@ def bench_sample(model, reps, warmup):
 # The products of a LoRA step and of sampling (m, k, n, A stored transposed),
 # the same list as matmulShapes in tinylm/kernel_bench_test.go.
 MATMUL_SHAPES = [
-    (2048, 128, 160, False), (1024, 128, 160, False), (2048, 128, 512, False), (2048, 512, 128, False),
-    (2048, 128, 256, False), (2048, 256, 128, False), (2048, 16, 128, False), (2048, 128, 32, False),
-    (128, 32, 128, False), (32, 128, 128, False), (16, 1024, 128, True), (128, 1024, 128, True),
-    (8, 128, 160, False), (8, 128, 512, False), (8, 512, 128, False), (1, 128, 32, False),
-    (2048, 64, 264, False), (128, 128, 16, False),
+    (2048, 128, 128, False), (1024, 128, 128, False), (2048, 128, 512, False), (2048, 512, 128, False),
+    (2048, 128, 256, False), (2048, 256, 128, False), (2048, 128, 16, False), (16, 1024, 128, True),
+    (128, 1024, 128, True), (24, 32, 128, False), (24, 128, 32, False),
+    (8, 128, 128, False), (8, 128, 512, False), (8, 512, 128, False), (8, 128, 256, False),
+    (1, 128, 32, False), (128, 32, 1, False),
+    (2048, 64, 264, False), (2048, 64, 64, False), (24, 128, 16, False),
 ]
 
 
