@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sia-agent/sia/llm"
 	"github.com/sia-agent/sia/llm/embedded"
@@ -52,12 +53,13 @@ func (e *embeddedTarget) baseModel(ctx context.Context) (*tinylm.Model, string, 
 			return
 		}
 		cfg := embedded.DemoBase()
-		last := -1
+		last, start := -1, time.Now()
 		progress := func(step, total int, loss float64) {
 			pct := step * 10 / total
 			if pct != last {
 				last = pct
-				fmt.Fprintf(e.log, "sia: pretraining the %s base model: step %d/%d, loss %.3f\n", e.task.Spec.Name, step, total, loss)
+				eta := time.Since(start) * time.Duration(total-step) / time.Duration(step)
+				fmt.Fprintf(e.log, "sia: pretraining the %s base model: step %d/%d, loss %.3f, %s left\n", e.task.Spec.Name, step, total, loss, eta.Round(time.Second))
 			}
 		}
 		e.base, e.path, e.err = embedded.BaseFor(ctx, e.task.Spec.Name, corpus, cfg, e.cacheDir, progress)
