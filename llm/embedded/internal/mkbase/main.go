@@ -1,8 +1,12 @@
-// Command mkbase pretrains the base checkpoints that ship inside sia
-// (llm/embedded/bases) and writes them with their manifest:
+// Command mkbase pretrains base checkpoints to ship inside sia
+// (llm/embedded/bases) and writes them into its manifest, keeping the
+// entries of other tasks:
 //
-//	go run ./llm/embedded/internal/mkbase                # the demo's base
-//	go run ./llm/embedded/internal/mkbase -tasks demo,cipher
+//	go run ./llm/embedded/internal/mkbase -tasks cipher
+//
+// The demo's shipped base predates it and is reproduced by legacy.sh in
+// this folder (see llm/embedded/bases.go); running mkbase -tasks demo
+// would replace it with what today's tinylm pretrains.
 //
 // Each base is embedded.DemoBase() pretrained on the task's corpus (seed 0),
 // exactly what sia would pretrain on the task's first run; the manifest
@@ -17,13 +21,16 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,7 +46,11 @@ type entry struct {
 	Key    string `json:"key"`
 	File   string `json:"file"`
 	SHA256 string `json:"sha256"`
+	MadeBy string `json:"made_by"`
 }
+
+// madeBy is the command recorded for the bases mkbase makes.
+func madeBy(task string) string { return "go run ./llm/embedded/internal/mkbase -tasks " + task }
 
 // procs is the GOMAXPROCS every shipped base is pretrained under.
 const procs = 2
@@ -84,15 +95,38 @@ func run(ctx context.Context, out string, tasks []string, log io.Writer) error {
 		if err != nil {
 			return err
 		}
-		e := entry{Task: name, Key: embedded.CacheKey(corpus, cfg), File: file, SHA256: sum}
+		e := entry{Task: name, Key: embedded.CacheKey(corpus, cfg), File: file, SHA256: sum, MadeBy: madeBy(name)}
 		fmt.Fprintf(log, "%s: %.1f s, %+v\n", name, time.Since(start).Seconds(), e)
 		entries = append(entries, e)
 	}
+	// Entries for other tasks stay as they are.
+	old, err := readManifestFile(filepath.Join(out, "manifest.json"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	for _, e := range old {
+		if !slices.ContainsFunc(entries, func(n entry) bool { return n.Task == e.Task }) {
+			entries = append(entries, e)
+		}
+	}
+	slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.Task, b.Task) })
 	data, err := json.MarshalIndent(entries, "", "  ")
 	if err != nil {
 		return err
 	}
 	return os.WriteFile(filepath.Join(out, "manifest.json"), append(data, '\n'), 0o644)
+}
+
+func readManifestFile(path string) ([]entry, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var es []entry
+	if err := json.Unmarshal(data, &es); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return es, nil
 }
 
 // taskCorpus is the pretraining corpus sia builds for a bundled task's base
