@@ -1,6 +1,10 @@
 package tinylm
 
-import "math"
+import (
+	"math"
+
+	"github.com/viterin/vek/vek32"
+)
 
 // attention.go: causal multi-head self-attention over packed sequences,
 // forward and backward. Each (sequence, head) pair is one task; tasks are
@@ -90,23 +94,11 @@ func attentionForward(out, q, k, v []float32, lay attnLayout, d int, probs []flo
 // after i.
 func softmaxCausalRow(row []float32, i int, scale float32) {
 	live := row[:i+1]
-	mx := live[0]
-	for _, x := range live[1:] {
-		mx = max(mx, x)
-	}
 	// scale > 0, so max(scale·x) = scale·max(x).
-	for j, x := range live {
-		live[j] = scale * (x - mx)
-	}
+	vek32.SubNumber_Inplace(live, vek32.Max(live))
+	vek32.MulNumber_Inplace(live, scale)
 	expInplace(live)
-	var sum float32
-	for _, x := range live {
-		sum += x
-	}
-	inv := 1 / sum
-	for j := range live {
-		live[j] *= inv
-	}
+	vek32.MulNumber_Inplace(live, 1/vek32.Sum(live))
 	clear(row[i+1:])
 }
 
@@ -134,15 +126,11 @@ func attentionBackward(dq, dk, dv, dout, q, k, v []float32, lay attnLayout, d in
 				product(false, i1-i0, i1, hd, headCols(dout, s, i0, h, hd, d), operand{data: vT, stride: L}, dS[i0*L:], L)
 				for i := i0; i < i1; i++ {
 					pr := P[i*L : i*L+i+1]
-					gr := dS[i*L : i*L+L]
-					var sum float32
-					for j, p := range pr {
-						sum += p * gr[j]
-					}
-					for j, p := range pr {
-						gr[j] = scale * p * (gr[j] - sum)
-					}
-					clear(gr[i+1:])
+					gr := dS[i*L : i*L+i+1]
+					vek32.SubNumber_Inplace(gr, vek32.Dot(pr, gr))
+					vek32.Mul_Inplace(gr, pr)
+					vek32.MulNumber_Inplace(gr, scale)
+					clear(dS[i*L+i+1 : i*L+L])
 				}
 				// dQ[i0:i1] = dS[i0:i1, :i1]·K[:i1] (scale is in dS)
 				product(false, i1-i0, hd, i1, operand{data: dS[i0*L:], stride: L}, headCols(k, s, 0, h, hd, d), at(dq, i0), d)
