@@ -292,7 +292,7 @@ func (m *Model) forwardPart(a *Adapter, seqs [][]int, spans []span) *Tape {
 			}
 		}
 	}
-	ar := getArena()
+	ar := tapeArenas.get()
 	t.arena = ar
 	x := ar.take(M * d)
 	embedForward(x, m.tokEmb, m.posEmb, t.tokens, t.positions, d)
@@ -428,8 +428,8 @@ func (m *Model) backwardPart(t *Tape, a *Adapter, dLogp, dValue, dEnt []float32)
 	d, V, F, M := cfg.DModel, cfg.Vocab, cfg.MLP, t.M
 	full := m.baseTrainable()
 
-	ar := getArena()
-	defer putArena(ar)
+	ar := scratchArenas.get()
+	defer scratchArenas.put(ar)
 	sc := getLinearScratch()
 	defer putLinearScratch(sc)
 	dlogits := ar.take(M * V)

@@ -41,14 +41,24 @@ func (a *arena) reset() {
 	a.off, a.need = 0, 0
 }
 
-var arenaPool = sync.Pool{New: func() any { return new(arena) }}
+// arenaPool keeps arenas of one use (tapes, backward scratch: their sizes
+// differ, and an arena grows to the largest pass it served).
+type arenaPool struct{ p sync.Pool }
 
-func getArena() *arena { return arenaPool.Get().(*arena) }
-
-func putArena(a *arena) {
-	a.reset()
-	arenaPool.Put(a)
+func (p *arenaPool) get() *arena {
+	if a, ok := p.p.Get().(*arena); ok {
+		return a
+	}
+	return new(arena)
 }
+
+func (p *arenaPool) put(a *arena) {
+	a.reset()
+	p.p.Put(a)
+}
+
+// tapeArenas hold forward activations, scratchArenas backward scratch.
+var tapeArenas, scratchArenas arenaPool
 
 // errReleased is returned by Backward on a released tape.
 var errReleased = errors.New("backward: the tape was released")
@@ -67,7 +77,7 @@ func (t *Tape) Release() {
 		p.Release()
 	}
 	if t.arena != nil {
-		putArena(t.arena)
+		tapeArenas.put(t.arena)
 		t.arena = nil
 	}
 	t.layers, t.xL, t.hf, t.logp = nil, nil, nil, nil

@@ -15,7 +15,9 @@ func poisonArenas(n, size int) {
 		for i := range a.slab {
 			a.slab[i] = float32(math.NaN())
 		}
-		arenaPool.Put(a)
+		tapeArenas.p.Put(a)
+		b := &arena{slab: slices.Clone(a.slab)}
+		scratchArenas.p.Put(b)
 	}
 }
 
