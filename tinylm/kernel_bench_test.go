@@ -3,6 +3,7 @@ package tinylm
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/viterin/vek/vek32"
 )
@@ -49,10 +50,16 @@ func BenchmarkMatmul(b *testing.B) {
 		if s.ta {
 			name += "TA"
 		}
+		var cpu time.Duration
 		report := func(b *testing.B) {
-			b.ReportMetric(float64(2*m*k*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			flops := float64(2*m*k*n) * float64(b.N)
+			b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			if used := cpuTime() - cpu; cpu > 0 && used > 0 {
+				b.ReportMetric(flops/used.Seconds()/1e9, "GFLOP/cpu-s")
+			}
 		}
 		b.Run(name+"/tinylm", func(b *testing.B) {
+			cpu = cpuTime()
 			for b.Loop() {
 				if s.ta {
 					matmulTA(dst, a, w, m, k, n)
@@ -64,6 +71,7 @@ func BenchmarkMatmul(b *testing.B) {
 		})
 		if !s.ta {
 			b.Run(name+"/vek32", func(b *testing.B) {
+				cpu = cpuTime()
 				for b.Loop() {
 					vek32.MatMul_Into(dst, a, w, k)
 				}
@@ -76,6 +84,7 @@ func BenchmarkMatmul(b *testing.B) {
 				if s.ta {
 					ao.stride = m
 				}
+				cpu = cpuTime()
 				for b.Loop() {
 					gemm(ks, false, m, n, k, ao, operand{data: w, stride: n}, dst, n)
 				}
