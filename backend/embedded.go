@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sia-agent/sia/llm"
 	"github.com/sia-agent/sia/llm/embedded"
@@ -73,11 +74,12 @@ func (e *Embedded) Base(ctx context.Context) (*tinylm.Model, string, error) {
 			e.err = err
 			return
 		}
-		last := -1
+		last, start := -1, time.Now()
 		progress := func(step, total int, loss float64) {
-			if pct := step * 10 / total; pct != last && e.notify != nil {
+			if pct := step * 10 / total; pct != last && e.notify != nil && step > 0 {
 				last = pct
-				e.notify(fmt.Sprintf("pretraining the %s base model: step %d/%d, loss %.3f", e.task.Spec.Name, step, total, loss))
+				left := time.Since(start) * time.Duration(total-step) / time.Duration(step)
+				e.notify(fmt.Sprintf("pretraining the %s base model: step %d/%d, loss %.3f, %s left", e.task.Spec.Name, step, total, loss, left.Round(time.Second)))
 			}
 		}
 		e.base, e.path, e.err = embedded.BaseFor(ctx, e.task.Spec.Name, corpus, embedded.DemoBase(), e.cacheDir, progress)
