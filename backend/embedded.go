@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -185,8 +186,15 @@ func (e *Embedded) trainer(ctx context.Context) (*trainembedded.Trainer, error) 
 	if err != nil {
 		return nil, err
 	}
-	return trainembedded.New(base, path, e.trainCfg)
+	return trainembedded.New(base, BaseModelName(path), e.trainCfg)
 }
+
+// BaseModelName is what an adapter records as its base
+// (base_model_name_or_path): the cached base's file name under
+// "sia-embedded/", not its path, so a run folder names nothing of the
+// machine it was made on. The base itself is pinned by its content hash in
+// the adapter's weights (tinylm.LoadPEFT checks it).
+func BaseModelName(cachePath string) string { return "sia-embedded/" + filepath.Base(cachePath) }
 
 // Train implements train.Trainer over the same base.
 func (e *Embedded) Train(ctx context.Context, req train.Request) (*train.Result, error) {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/sia-agent/sia/runstore/atomicfile"
+	"github.com/sia-agent/sia/internal/atomicfile"
 )
 
 // ErrExists is returned by Create when the run folder already exists.

@@ -5,13 +5,13 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 
 	"github.com/nlpodyssey/safetensors"
+
+	"github.com/sia-agent/sia/internal/atomicfile"
 )
 
 // checkpoint.go: model checkpoints in safetensors, and the content hash.
@@ -68,21 +68,7 @@ func writeTensors(path string, ts []*tensor, meta map[string]string) error {
 	if err != nil {
 		return fmt.Errorf("serialize: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	_, werr := tmp.Write(data)
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return nil
+	return atomicfile.Write(path, data)
 }
 
 // readTensors fills ts from the safetensors file data, checking names,

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 
 	"github.com/nlpodyssey/safetensors"
+
+	"github.com/sia-agent/sia/internal/atomicfile"
 )
 
 // peft.go: adapters as PEFT LoRA folders (adapter_config.json +
@@ -58,7 +60,7 @@ func (a *Adapter) SavePEFT(dir, baseName string) (err error) {
 	if err != nil {
 		return fmt.Errorf("save adapter %q: %w", dir, err)
 	}
-	if err := writeFileAtomic(filepath.Join(dir, PEFTConfigFile), append(js, '\n')); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, PEFTConfigFile), append(js, '\n')); err != nil {
 		return fmt.Errorf("save adapter %q: %w", dir, err)
 	}
 	lc, err := json.Marshal(a.cfg)
@@ -86,14 +88,6 @@ func (a *Adapter) SavePEFT(dir, baseName string) (err error) {
 		return fmt.Errorf("save adapter %q: %w", dir, err)
 	}
 	return nil
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 // LoadPEFT reads an adapter folder written by SavePEFT (or any PEFT LoRA

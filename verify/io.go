@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/sia-agent/sia/runstore/atomicfile"
+	"github.com/sia-agent/sia/internal/atomicfile"
 )
 
 // WriteFile writes r as results.json at path, atomically.

@@ -27,7 +27,7 @@ type Trainer struct {
 var _ train.Trainer = (*Trainer)(nil)
 
 // New returns a trainer over base. baseName is written into each adapter's
-// adapter_config.json as base_model_name_or_path (e.g. the checkpoint path).
+// adapter_config.json as base_model_name_or_path (a name such as backend.BaseModelName gives, not a path: run folders are portable).
 func New(base *tinylm.Model, baseName string, cfg Config) (*Trainer, error) {
 	if base == nil {
 		return nil, errors.New("embedded trainer: base model is nil")
