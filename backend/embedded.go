@@ -75,15 +75,26 @@ func (e *Embedded) Base(ctx context.Context) (*tinylm.Model, string, error) {
 			e.err = err
 			return
 		}
-		last, start := -1, time.Now()
+		// Time left is extrapolated from the steps this process ran (a
+		// resumed pretraining starts part-way).
+		last, first, start := -1, -1, time.Now()
 		progress := func(step, total int, loss float64) {
-			if pct := step * 10 / total; pct != last && e.notify != nil && step > 0 {
+			if first < 0 {
+				first = step - 1 // the steps before ran in an earlier process
+			}
+			if pct := step * 10 / total; pct != last && e.notify != nil && step > first {
 				last = pct
-				left := time.Since(start) * time.Duration(total-step) / time.Duration(step)
-				e.notify(fmt.Sprintf("pretraining the %s base model: step %d/%d, loss %.3f, %s left", e.task.Spec.Name, step, total, loss, left.Round(time.Second)))
+				line := fmt.Sprintf("pretraining the %s base model: step %d/%d, loss %.3f", e.task.Spec.Name, step, total, loss)
+				if ran := step - first; ran >= 10 { // fewer steps say little of the pace
+					left := time.Since(start) * time.Duration(total-step) / time.Duration(ran)
+					line += fmt.Sprintf(", %s left", left.Round(time.Second))
+				}
+				e.notify(line)
 			}
 		}
-		e.base, e.path, e.err = embedded.BaseFor(ctx, e.task.Spec.Name, corpus, embedded.DemoBase(), e.cacheDir, progress)
+		cfg := embedded.DemoBase()
+		cfg.Pretrain.Log = e.notify
+		e.base, e.path, e.err = embedded.BaseFor(ctx, e.task.Spec.Name, corpus, cfg, e.cacheDir, progress)
 	})
 	return e.base, e.path, e.err
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 )
 
 // pretrain.go: full-parameter next-token training of a fresh model, for
@@ -26,6 +27,16 @@ type PretrainOptions struct {
 	// Progress, when set, is called after every step with the step's mean
 	// next-token loss (nats).
 	Progress func(step, total int, loss float64)
+	// Resume, when set, is a state file that makes the pretraining
+	// resumable: it is saved every SaveEvery steps (default 100) and when
+	// ctx ends, resumed from when it holds the same pretraining, and
+	// removed when the pretraining completes. The result is the same as
+	// an uninterrupted run's.
+	Resume    string
+	SaveEvery int
+	// Log, when set, receives a line when a pretraining resumes, or
+	// cannot resume from a state file it finds.
+	Log func(string)
 }
 
 func (o PretrainOptions) withDefaults(ctxLen int) PretrainOptions {
@@ -43,6 +54,9 @@ func (o PretrainOptions) withDefaults(ctxLen int) PretrainOptions {
 	}
 	if o.WarmupSteps == 0 {
 		o.WarmupSteps = o.Steps / 20
+	}
+	if o.SaveEvery <= 0 {
+		o.SaveEvery = 100
 	}
 	if o.WeightDecay == 0 {
 		o.WeightDecay = 0.01
@@ -101,7 +115,8 @@ func Pretrain(ctx context.Context, cfg Config, corpus [][]int, opt PretrainOptio
 		p.trainable()
 	}
 	adam := NewAdamW(opt.LR, 0.9, 0.95, 1e-8, opt.WeightDecay)
-	rng := rand.New(rand.NewPCG(uint64(opt.Seed), 0x9e7a_1)) //nolint:gosec // reproducible sampling
+	pcg := rand.NewPCG(uint64(opt.Seed), 0x9e7a_1)
+	rng := rand.New(pcg) //nolint:gosec // reproducible sampling
 	seqs := make([][]int, opt.BatchSeqs)
 	dLogp := make([][]float32, opt.BatchSeqs)
 	for b := range dLogp {
@@ -113,9 +128,39 @@ func Pretrain(ctx context.Context, cfg Config, corpus [][]int, opt PretrainOptio
 			dLogp[b][t] = g
 		}
 	}
-	for step := 0; step < opt.Steps; step++ {
+	first, key := 0, ""
+	if opt.Resume != "" {
+		key = pretrainKey(cfg, opt, stream)
+		done, err := loadResume(opt.Resume, key, m, adam, pcg)
+		switch {
+		case err != nil:
+			opt.log(fmt.Sprintf("not resuming pretraining from %s: %v; starting afresh", opt.Resume, err))
+			if m, err = New(cfg); err != nil { // loadResume may have written part of the weights
+				return nil, fmt.Errorf("pretrain: %w", err)
+			}
+			ps = m.params()
+			for _, p := range ps {
+				p.trainable()
+			}
+			adam = NewAdamW(opt.LR, 0.9, 0.95, 1e-8, opt.WeightDecay)
+			pcg = rand.NewPCG(uint64(opt.Seed), 0x9e7a_1)
+			rng = rand.New(pcg) //nolint:gosec // reproducible sampling
+		case done > 0:
+			first = done
+			opt.log(fmt.Sprintf("resuming pretraining at step %d of %d from %s", done, opt.Steps, opt.Resume))
+		}
+	}
+	for step := first; step < opt.Steps; step++ {
 		if err := ctx.Err(); err != nil {
+			if opt.Resume != "" && step > first {
+				_ = saveResume(opt.Resume, key, step, m, adam, pcg) // best effort: the next run resumes here
+			}
 			return nil, fmt.Errorf("pretrain: step %d: %w", step, err)
+		}
+		if opt.Resume != "" && step > first && step%opt.SaveEvery == 0 {
+			if err := saveResume(opt.Resume, key, step, m, adam, pcg); err != nil {
+				return nil, fmt.Errorf("pretrain: save resumable state: %w", err)
+			}
 		}
 		for b := range seqs {
 			s := rng.IntN(len(stream) - seqLen + 1)
@@ -148,5 +193,14 @@ func Pretrain(ctx context.Context, cfg Config, corpus [][]int, opt PretrainOptio
 	for _, p := range ps {
 		p.g = nil
 	}
+	if opt.Resume != "" {
+		_ = os.Remove(opt.Resume) // done: the caller saves the model itself
+	}
 	return m, nil
+}
+
+func (o PretrainOptions) log(line string) {
+	if o.Log != nil {
+		o.Log(line)
+	}
 }

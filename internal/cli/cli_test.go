@@ -461,7 +461,7 @@ func TestExitCodes(t *testing.T) {
 	var o, e bytes.Buffer
 	code = Main(ctx, []string{"run", "--task", "demo", "--harness", dir, "--runs-dir", runs, "--run-id", "int"},
 		Streams{In: strings.NewReader(""), Out: &o, Err: &e}, func(k string) string { return env[k] })
-	if code != ExitInterrupted || !strings.Contains(e.String(), "interrupted") {
+	if code != ExitInterrupted || !strings.Contains(e.String(), "interrupted (resume with sia run --resume)") {
 		t.Errorf("interrupted: code %d %q", code, e.String())
 	}
 }

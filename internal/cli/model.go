@@ -17,8 +17,9 @@ func newModelCmd(a *app) *cobra.Command {
 	}
 	var taskName, taskDir string
 	pre := &cobra.Command{
-		Use:   "pretrain",
-		Short: "Pretrain (or load from the cache) the embedded base model of a task",
+		Annotations: map[string]string{annInterrupted: "run it again: the pretraining continues where it stopped"},
+		Use:         "pretrain",
+		Short:       "Pretrain (or load from the cache) the embedded base model of a task",
 		Long: `Pretrain the embedded base model for a task on its public train split (or the corpus the
 task bundles), and cache it under SIA_CACHE_DIR/models keyed by corpus and configuration.
 sia run does this on first use; this command does it ahead of time.`,

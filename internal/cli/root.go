@@ -37,16 +37,24 @@ func Main(ctx context.Context, args []string, s Streams, getenv func(string) str
 	}
 	root := NewRoot(s, getenv)
 	root.SetArgs(defaultToRun(root, args))
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err != nil {
 		msg := err.Error()
 		if errors.Is(err, context.Canceled) {
-			msg = "interrupted (resume with --resume)"
+			msg = "interrupted"
+			if cmd != nil && cmd.Annotations[annInterrupted] != "" {
+				msg += " (" + cmd.Annotations[annInterrupted] + ")"
+			}
 		}
 		fmt.Fprintf(s.Err, "sia: %s\n", msg)
 	}
 	return exitCode(err)
 }
+
+// annInterrupted is the cobra annotation holding what a command's user
+// does after Ctrl-C ("resume with …"); commands without one just say
+// "interrupted".
+const annInterrupted = "sia.interrupted"
 
 // NewRoot builds the command tree.
 func NewRoot(s Streams, getenv func(string) string) *cobra.Command {

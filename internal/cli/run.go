@@ -149,8 +149,9 @@ func (o *runOptions) validate() error {
 func newRunCmd(a *app) *cobra.Command {
 	o := &runOptions{}
 	cmd := &cobra.Command{
-		Use:   "run",
-		Short: "Run (or resume) the self-improvement loop on a task",
+		Annotations: map[string]string{annInterrupted: "resume with sia run --resume"},
+		Use:         "run",
+		Short:       "Run (or resume) the self-improvement loop on a task",
 		Long: `Run the generation loop: the Meta-Agent writes the first harness, the task agent rolls it out
 on the val split, the verifier scores it, and the Feedback-Agent picks one lever per generation
 (rewrite the harness, or train the weights). The best generation on val is kept and scored once

@@ -64,8 +64,9 @@ func newSweepCmd(a *app) *cobra.Command {
 	so := &sweepOptions{}
 	var seeds string
 	cmd := &cobra.Command{
-		Use:   "sweep --seeds LIST [sia run flags]",
-		Short: "Run one configuration over several seeds: RUNS_DIR/sweep_<name>/run_<seed>",
+		Annotations: map[string]string{annInterrupted: "run the same sweep again: it resumes unfinished runs"},
+		Use:         "sweep --seeds LIST [sia run flags]",
+		Short:       "Run one configuration over several seeds: RUNS_DIR/sweep_<name>/run_<seed>",
 		Long: `Run one configuration of sia run once per seed, in parallel where the cores allow, into
 RUNS_DIR/sweep_<name>/run_<seed> (a runs folder: sia show --list --runs-dir works on it), then
 print the sweep's summary (sia compare). Every sia run flag applies to every run; "{seed}" in a

@@ -21,7 +21,7 @@ import (
 // shape and the pretraining schedule. Both enter the cache key.
 type BaseConfig struct {
 	Model    tinylm.Config
-	Pretrain tinylm.PretrainOptions // Progress is ignored; pass it to BaseFor
+	Pretrain tinylm.PretrainOptions // Progress and Resume are ignored: BaseFor sets them
 }
 
 // DemoBase is the embedded target's base, the same for every task: 0.13 M
@@ -127,6 +127,9 @@ func baseFor(ctx context.Context, taskName string, corpus [][]int, cfg BaseConfi
 	}
 	opt := cfg.Pretrain
 	opt.Progress = progress
+	// A pretraining cut short (Ctrl-C, a kill) leaves its state beside
+	// the checkpoint it will become, and the next run continues from it.
+	opt.Resume = path + ".partial"
 	m, err := tinylm.Pretrain(ctx, cfg.Model, corpus, opt)
 	if err != nil {
 		return nil, "", fmt.Errorf("pretrain base for task %q: %w", taskName, err)
