@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/sia-agent/sia/runstore"
 )
@@ -36,14 +37,15 @@ func writeSelectionReasons(w io.Writer, gens []Gen) {
 			continue
 		}
 		test, rule = sel.Test, sel.Rule
-		lines = append(lines, fmt.Sprintf("  gen %d vs gen %d (%d items, %d better, %d worse; %s): %s",
-			g.Gen, sel.Incumbent, sel.N, sel.Wins, sel.Losses, sel.Method, sel.Reason))
+		lines = append(lines, wrap(fmt.Sprintf("gen %d vs gen %d (%d items, %d better, %d worse; %s): %s",
+			g.Gen, sel.Incumbent, sel.N, sel.Wins, sel.Losses, sel.Method, sel.Reason), textWidth, "  ", "      "))
 	}
 	if len(lines) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "\nselection (--accept %s; %s; gain in per-item reward, CI at %s):\n%s\n",
-		strings.TrimPrefix(rule, "p<"), test, ciText(gens), strings.Join(lines, "\n"))
+	head := fmt.Sprintf("selection (--accept %s; %s; gain in per-item reward, CI at %s):",
+		strings.TrimPrefix(rule, "p<"), test, ciText(gens))
+	fmt.Fprintf(w, "\n%s\n%s\n", wrap(head, textWidth, "", "  "), strings.Join(lines, "\n"))
 }
 
 func ciText(gens []Gen) string {
@@ -67,5 +69,35 @@ func confirmText(c *runstore.Confirmation) string {
 	} else {
 		parts = append(parts, "no confirmation slice")
 	}
-	return fmt.Sprintf("re-scored gen %d (selected at val %.4f): %s", c.Gen, c.SelectionScore, strings.Join(parts, " · "))
+	return wrap(fmt.Sprintf("re-scored gen %d (selected at val %.4f): %s", c.Gen, c.SelectionScore, strings.Join(parts, " · ")),
+		textWidth, "", "  ")
+}
+
+// textWidth is the width sia show's prose lines are wrapped to, so they
+// fit a 100-column terminal beside the table.
+const textWidth = 100
+
+// wrap breaks s at spaces into lines of at most width columns (a word
+// longer than a line stays whole), the first prefixed by first and the
+// rest by rest. Short enough not to take a dependency for.
+func wrap(s string, width int, first, rest string) string {
+	var b strings.Builder
+	line, n := first, utf8.RuneCountInString(first)
+	empty := true
+	for _, word := range strings.Fields(s) {
+		wn := utf8.RuneCountInString(word)
+		if !empty && n+1+wn > width {
+			b.WriteString(line + "\n")
+			line, n, empty = rest, utf8.RuneCountInString(rest), true
+		}
+		if !empty {
+			line += " "
+			n++
+		}
+		line += word
+		n += wn
+		empty = false
+	}
+	b.WriteString(line)
+	return b.String()
 }
