@@ -2,8 +2,8 @@ package trajectory
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
