@@ -3,7 +3,6 @@ package loop
 import (
 	"errors"
 	"fmt"
-
 )
 
 // ErrAllItemsFailed is returned when a rollout that must work — the first

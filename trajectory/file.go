@@ -215,6 +215,11 @@ func Stat(fsys fs.FS, name string) (fs.FileInfo, error) {
 	return info, err
 }
 
+// StatPath is Stat for a path on disk.
+func StatPath(path string) (fs.FileInfo, error) {
+	return Stat(os.DirFS(filepath.Dir(path)), filepath.Base(path))
+}
+
 // Each calls fn with every trajectory of the file named name in fsys, in
 // file order. t is reused between calls: fn must copy what it keeps.
 func Each(fsys fs.FS, name string, fn func(t *Trajectory) error) error {
