@@ -1,12 +1,17 @@
 package loop
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"reflect"
 	"sort"
 	"testing"
 
+	"github.com/sia-agent/sia/agent"
 	"github.com/sia-agent/sia/llm"
 	"github.com/sia-agent/sia/rollout"
 	"github.com/sia-agent/sia/trajectory"
@@ -188,4 +193,61 @@ func goldFor(gold map[string]string, trajs []trajectory.Trajectory) map[string]s
 		}
 	}
 	return out
+}
+
+// A run folder from before compression (plain rollouts.jsonl files) is
+// read and extended to the same result as a run that asked for more
+// generations from the start; its rewritten files are compressed.
+func TestLegacyPlainRolloutsExtend(t *testing.T) {
+	for _, tc := range []struct {
+		mode    string
+		code    string
+		trainer bool
+	}{
+		{agent.ModeHarness, knobCode, false},
+		{agent.ModeAuto, modelCode, true},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			taskDir := writeTask(t, tc.code)
+			long := filepath.Join(t.TempDir(), "run_t")
+			if _, err := runLoop(t.Context(), taskDir, long, tc.mode, 4, false, tc.trainer); err != nil {
+				t.Fatal(err)
+			}
+			short := filepath.Join(t.TempDir(), "run_t")
+			if _, err := runLoop(t.Context(), taskDir, short, tc.mode, 2, false, tc.trainer); err != nil {
+				t.Fatal(err)
+			}
+			before := canonical(t, short)
+			zst, _ := filepath.Glob(filepath.Join(short, "*", "*.jsonl.zst"))
+			if len(zst) < 3 {
+				t.Fatalf("compressed rollout files %v", zst)
+			}
+			for _, p := range zst { // make it a run folder from before
+				plain := strings.TrimSuffix(p, trajectory.CompressedExt)
+				ts, err := trajectory.LoadPath(plain)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var buf bytes.Buffer
+				if err := trajectory.Write(&buf, ts); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(plain, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Remove(p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := canonical(t, short); got != before {
+				t.Errorf("the plain run folder reads differently:\n%s\nwant\n%s", got, before)
+			}
+			if _, err := runLoopExt(t.Context(), taskDir, short, tc.mode, 4, true, true, tc.trainer); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := canonical(t, short), canonical(t, long); got != want {
+				t.Errorf("extended legacy run:\n%s\nwant the longer run:\n%s", got, want)
+			}
+		})
+	}
 }
