@@ -218,8 +218,14 @@ type FeedbackInput struct {
 	Higher       bool
 	// Results is this generation's gold-free verdict on val.
 	Results *verify.Result
-	// Rollouts is this generation's trajectories (rewards, answers, steps; no gold).
+	// Rollouts is this generation's trajectories (rewards, answers, steps;
+	// no gold), when given in memory. The loop gives RolloutsFile instead:
+	// a generation may hold hundreds of thousands, read only when an agent
+	// looks.
 	Rollouts []trajectory.Trajectory
+	// RolloutsFile is the trajectory file of this generation's rollouts
+	// (read with package trajectory), when Rollouts is nil.
+	RolloutsFile string
 	// Items are the val items rolled out, without labels.
 	Items []task.Item
 	// Branch, when set, is the unproven weights generation a weight update

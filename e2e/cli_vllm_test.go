@@ -13,6 +13,7 @@ import (
 	"github.com/sia-agent/sia/adapter"
 	"github.com/sia-agent/sia/internal/cli"
 	"github.com/sia-agent/sia/report"
+	"github.com/sia-agent/sia/trajectory"
 	"github.com/sia-agent/sia/vllm/vllmtest"
 )
 
@@ -127,10 +128,11 @@ splits:
 	if len(loaded) == 0 || !strings.HasPrefix(loaded[len(loaded)-1], "policy-v") {
 		t.Fatalf("adapters loaded on the server: %v", loaded)
 	}
-	b, err := os.ReadFile(filepath.Join(runsDir, "run_1", "gen_2", "rollouts.jsonl"))
+	ts, err := trajectory.LoadPath(filepath.Join(runsDir, "run_1", "gen_2", "rollouts.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	b, _ := json.Marshal(ts)
 	if !bytes.Contains(b, []byte(`"completion":"served by policy-v0001"`)) || !bytes.Contains(b, []byte(`"completion_token_ids":[100,101,102]`)) {
 		t.Errorf("gen 2 was not served by the new adapter with token ids:\n%.600s", b)
 	}

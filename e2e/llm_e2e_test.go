@@ -351,12 +351,7 @@ func TestLLMAgentsThreeGenerations(t *testing.T) {
 		t.Errorf("feedback read_trajectories result: %q", got)
 	}
 	// Trajectories carry the task model's token ids and logprobs.
-	f, err := os.Open(filepath.Join(runDir, "gen_2", "rollouts.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	ts, err := trajectory.Read(f)
+	ts, err := trajectory.LoadPath(filepath.Join(runDir, "gen_2", "rollouts.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}

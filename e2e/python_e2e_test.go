@@ -149,12 +149,7 @@ func TestPythonHarnessThroughGateway(t *testing.T) {
 	if st.Gens[0].Score != 1 || st.TestScore == nil || *st.TestScore != 1 {
 		t.Fatalf("val %.2f test %v: the harness's answers did not come back", st.Gens[0].Score, st.TestScore)
 	}
-	f, err := os.Open(filepath.Join(runDir, "gen_1", "rollouts.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	trajs, err := trajectory.Read(f)
+	trajs, err := trajectory.LoadPath(filepath.Join(runDir, "gen_1", "rollouts.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,9 +9,7 @@ import (
 	"time"
 
 	"github.com/sia-agent/sia/harness"
-	"github.com/sia-agent/sia/rollout"
 	"github.com/sia-agent/sia/task"
-	"github.com/sia-agent/sia/trajectory"
 )
 
 // The baseline: when the Meta-Agent changed the task's reference harness,
@@ -131,14 +129,15 @@ func (r *runner) scoreReference(ctx context.Context, ref harness.Source, split s
 	start := time.Now()
 	items := r.d.Data.Items(split)
 	r.progress(Progress{Kind: "step", Step: "baseline", Text: fmt.Sprintf("scoring the reference harness on %s", split), Total: len(items) * r.cfg.Samples})
-	var trajs []trajectory.Trajectory
+	rel := filepath.Join(dirBaseline, split+"_"+fileRollouts)
+	var tl *tally
 	err := r.runWarm(ctx, func(ctx context.Context) error {
 		h, err := r.loadWith(ctx, ref, "", 0, items)
 		if err != nil {
 			return err
 		}
 		defer h.Close()
-		trajs, err = rollout.Run(ctx, h, items, r.rolloutConfig(0, split, ref.SHA(), 0, r.cfg.Samples), func(done, total int) {
+		tl, err = r.streamRollout(ctx, h, items, r.rolloutConfig(0, split, ref.SHA(), 0, r.cfg.Samples), rel, func(done, total int) {
 			r.progress(Progress{Kind: "items", Step: "baseline", Done: done, Total: total})
 		})
 		return err
@@ -146,19 +145,15 @@ func (r *runner) scoreReference(ctx context.Context, ref harness.Source, split s
 	if err != nil {
 		return 0, 0, err
 	}
-	res, err := r.score(ctx, split, trajs, r.cfg.Samples)
+	res, err := r.scoreTally(ctx, split, tl, rel)
 	if err != nil {
-		return 0, 0, err
-	}
-	if err := r.writeTrajectories(filepath.Join(dirBaseline, split+"_"+fileRollouts), trajs); err != nil {
 		return 0, 0, err
 	}
 	if err := r.d.Store.WriteJSON(filepath.Join(dirBaseline, split+"_"+fileResults), res); err != nil {
 		return 0, 0, err
 	}
-	tokens, cost := usage(trajs)
-	b.Tokens += tokens
-	b.CostUSD += cost
+	b.Tokens += tl.tokens
+	b.CostUSD += tl.cost
 	b.DurationS = round3(b.DurationS + since(start))
 	return res.Score, res.N, nil
 }

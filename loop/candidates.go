@@ -11,10 +11,8 @@ import (
 	"time"
 
 	"github.com/sia-agent/sia/agent"
-	"github.com/sia-agent/sia/rollout"
 	"github.com/sia-agent/sia/stats"
 	"github.com/sia-agent/sia/task"
-	"github.com/sia-agent/sia/trajectory"
 )
 
 const (
@@ -149,29 +147,28 @@ func (r *runner) rankRollout(ctx context.Context, next int, p agent.FeedbackOutp
 	}
 	r.progress(Progress{Kind: "step", Gen: next, Step: "rank",
 		Text: fmt.Sprintf("round %d: candidate %d of %d on %d items", round, c+1, n, len(items))})
-	var trajs []trajectory.Trajectory
+	var tl *tally
 	err := r.runWarm(ctx, func(ctx context.Context) error {
 		h, err := r.loadWith(ctx, *p.Harness, dir, version, items)
 		if err != nil {
 			return err
 		}
 		defer h.Close()
-		trajs, err = rollout.Run(ctx, h, items, r.rolloutConfig(next, task.Val, p.Harness.SHA(), version, r.cfg.Samples), nil)
+		tl, err = r.streamRollout(ctx, h, items, r.rolloutConfig(next, task.Val, p.Harness.SHA(), version, r.cfg.Samples), "", nil)
 		return err
 	})
 	if err != nil {
 		return nil, 0, 0, err
 	}
-	if _, err := r.score(ctx, task.Val, trajs, r.cfg.Samples); err != nil {
+	if _, err := r.scoreTally(ctx, task.Val, tl, ""); err != nil {
 		return nil, 0, 0, err
 	}
-	_, means := itemMeans(trajs)
+	_, means := tl.means()
 	out := make([]float64, len(items))
 	for i, it := range items {
 		out[i] = means[it.ID]
 	}
-	tokens, cost := usage(trajs)
-	return out, tokens, cost, nil
+	return out, tl.tokens, tl.cost, nil
 }
 
 func firstNonEmpty(s ...string) string {

@@ -5,11 +5,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/sia-agent/sia/rollout"
 	"github.com/sia-agent/sia/runstore"
 	"github.com/sia-agent/sia/stats"
 	"github.com/sia-agent/sia/task"
-	"github.com/sia-agent/sia/trajectory"
 )
 
 // freshStream is the random stream of the final incumbent's re-scoring on
@@ -44,14 +42,14 @@ func (r *runner) rescore(ctx context.Context, best *runstore.GenState, items []t
 	r.progress(Progress{Kind: "step", Gen: best.Gen, Step: name, Total: len(items) * r.cfg.Samples})
 	cfg := r.rolloutConfig(best.Gen, task.Val, best.HarnessSHA, best.AdapterVersion, r.cfg.Samples)
 	cfg.Stream = stream
-	var trajs []trajectory.Trajectory
+	var tl *tally
 	err := r.runWarm(ctx, func(ctx context.Context) error {
 		h, _, err := r.load(ctx, best.Gen, items)
 		if err != nil {
 			return err
 		}
 		defer h.Close()
-		trajs, err = rollout.Run(ctx, h, items, cfg, func(done, total int) {
+		tl, err = r.streamRollout(ctx, h, items, cfg, "", func(done, total int) {
 			r.progress(Progress{Kind: "items", Gen: best.Gen, Step: name, Done: done, Total: total})
 		})
 		return err
@@ -59,17 +57,17 @@ func (r *runner) rescore(ctx context.Context, best *runstore.GenState, items []t
 	if err != nil {
 		return nil, err
 	}
-	if err := r.checkFailures(best.Gen, name+" rollout", trajs, false); err != nil {
+	if err := r.checkFailures(best.Gen, name+" rollout", tl, false); err != nil {
 		return nil, err
 	}
-	res, err := r.score(ctx, task.Val, trajs, r.cfg.Samples)
+	res, err := r.scoreTally(ctx, task.Val, tl, "")
 	if err != nil {
 		return nil, err
 	}
 	if err := r.d.Store.WriteJSON(filepath.Join("best", name+"_results.json"), res); err != nil {
 		return nil, err
 	}
-	ids, means := itemMeans(trajs)
+	ids, means := tl.means()
 	per := make([]float64, len(ids))
 	for i, id := range ids {
 		per[i] = means[id]

@@ -13,6 +13,7 @@ import (
 	"github.com/sia-agent/sia/reward"
 	"github.com/sia-agent/sia/rl"
 	"github.com/sia-agent/sia/runstore"
+	"github.com/sia-agent/sia/trajectory"
 	"github.com/sia-agent/sia/verify"
 )
 
@@ -177,8 +178,8 @@ func (r *runner) feedbackInput(ctx context.Context, gen int) (agent.FeedbackInpu
 	if err := r.d.Store.ReadJSON(genRel(gen, fileResults), &res); err != nil {
 		return agent.FeedbackInput{}, err
 	}
-	trajs, err := r.readTrajectories(genRel(gen, fileRollouts))
-	if err != nil {
+	rolloutsFile := r.d.Store.Path(genRel(gen, fileRollouts))
+	if _, err := trajectory.StatPath(rolloutsFile); err != nil {
 		return agent.FeedbackInput{}, err
 	}
 	// A weight update starts from the incumbent (or continues an unproven
@@ -206,7 +207,7 @@ func (r *runner) feedbackInput(ctx context.Context, gen int) (agent.FeedbackInpu
 	in := agent.FeedbackInput{
 		TaskName: r.d.Task.Spec.Name, TaskDoc: doc, Mode: r.cfg.Mode, Gen: gen,
 		Current: cur, Incumbent: inc, Decl: decl,
-		Higher: r.higher, Results: &res, Rollouts: trajs, Stats: stats, Recommended: rec,
+		Higher: r.higher, Results: &res, RolloutsFile: rolloutsFile, Stats: stats, Recommended: rec,
 		ForcedAlgorithm: r.cfg.Algorithm, CanTrain: canTrain, RemainingGens: r.cfg.MaxGen - gen,
 		GenDir: r.d.Store.GenDir(gen + 1), Seed: r.cfg.Seed + int64(gen),
 		Public: r.agentView(), Docs: r.d.Docs,
@@ -234,15 +235,20 @@ type klMeter interface {
 // measure it, each call's KL of gen's adapter to the base is measured on
 // the tokens that adapter sampled (0 for the base itself).
 func (r *runner) rewardStats(ctx context.Context, gen int) (rl.Stats, error) {
-	trajs, err := r.readTrajectories(genRel(gen, fileRollouts))
-	if err != nil {
-		return rl.Stats{}, err
-	}
 	var opts reward.Options
 	if o, ok := r.d.Trainer.(rewardOptioner); ok {
 		opts = o.RewardOptions()
 	}
-	b := reward.Collect(trajs, opts)
+	// Streamed: the batch keeps the trainable calls and a sample per
+	// rollout, not the trajectories.
+	c := reward.NewCollector(opts)
+	if err := trajectory.EachPath(r.d.Store.Path(genRel(gen, fileRollouts)), func(t *trajectory.Trajectory) error {
+		c.Add(t)
+		return nil
+	}); err != nil {
+		return rl.Stats{}, err
+	}
+	b := c.Batch()
 	var kl []float64
 	if g := r.st.Gen(gen); g != nil && g.AdapterVersion > 0 && g.AdapterDir != "" && len(b.Groups) > 0 {
 		if m, ok := r.d.Trainer.(klMeter); ok && !strings.Contains(g.AdapterDir, "://") {
@@ -250,6 +256,7 @@ func (r *runner) rewardStats(ctx context.Context, gen int) (rl.Stats, error) {
 			if !filepath.IsAbs(dir) {
 				dir = r.d.Store.Path(dir)
 			}
+			var err error
 			if kl, err = m.KLToBase(ctx, dir, b.Calls()); err != nil {
 				return rl.Stats{}, fmt.Errorf("kl to base of gen %d's adapter: %w", gen, err)
 			}

@@ -157,6 +157,8 @@ type runner struct {
 	// agent view during the search. conf is the confirmation slice, held
 	// out until the final incumbent is re-scored (empty when none).
 	sel, conf []task.Item
+	// meansCache holds scored rollout files' per-item means (tally.go).
+	meansCache itemMeansCache
 }
 
 func (r *runner) replay(events []runstore.Event) error {

@@ -319,7 +319,7 @@ func TestLoopHarnessModeGolden(t *testing.T) {
 		t.Errorf("summary changed:\n%s\nwant:\n%s", got, want)
 	}
 	for _, f := range []string{"run.json", "events.jsonl", "context.md", "gen_1/harness.star", "gen_1/decision.json",
-		"gen_1/rollouts.jsonl", "gen_1/results.json", "gen_2/improvement.md", "gen_2/knobs.json", "best/best.json",
+		"gen_1/rollouts.jsonl.zst", "gen_1/results.json", "gen_2/improvement.md", "gen_2/knobs.json", "best/best.json",
 		"best/test_results.json"} {
 		if _, err := os.Stat(filepath.Join(runDir, f)); err != nil {
 			t.Errorf("missing %s", f)
@@ -428,12 +428,7 @@ func TestEvalRolloutsShareSeeds(t *testing.T) {
 		t.Fatal(err)
 	}
 	seeds := func(rel string) map[string]string {
-		f, err := os.Open(filepath.Join(runDir, rel))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		ts, err := trajectory.Read(f)
+		ts, err := trajectory.LoadPath(filepath.Join(runDir, rel))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -463,7 +458,7 @@ func TestEvalRolloutsShareSeeds(t *testing.T) {
 	if weights == 0 {
 		t.Fatalf("no weights generation to compare: %+v", st.Gens)
 	}
-	trainFiles, _ := filepath.Glob(filepath.Join(runDir, "gen_*", "train_rollouts*.jsonl"))
+	trainFiles, _ := filepath.Glob(filepath.Join(runDir, "gen_*", "train_rollouts*.jsonl.zst"))
 	if len(trainFiles) < 2 {
 		t.Fatalf("want train rollouts of at least two rounds, found %v", trainFiles)
 	}

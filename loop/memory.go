@@ -40,12 +40,12 @@ func (r *runner) buildMemory() (*agent.Memory, error) {
 		if v, ok := rewards[gen]; ok {
 			return v
 		}
-		trajs, err := r.readTrajectories(genRel(gen, fileRollouts))
+		_, means, err := r.itemMeansOf(genRel(gen, fileRollouts))
 		if err != nil {
 			rewards[gen] = nil
 			return nil
 		}
-		rewards[gen] = meanByItem(trajs)
+		rewards[gen] = means
 		return rewards[gen]
 	}
 	for _, g := range r.st.Gens {
@@ -146,19 +146,6 @@ func (r *runner) acceptedGens() map[int]bool {
 		}
 	}
 	return out
-}
-
-// meanByItem is each item's mean reward over its samples.
-func meanByItem(ts []trajectory.Trajectory) map[string]float64 {
-	sum, n := map[string]float64{}, map[string]int{}
-	for _, t := range ts {
-		sum[t.Item] += t.Reward
-		n[t.Item]++
-	}
-	for k := range sum {
-		sum[k] /= float64(n[k])
-	}
-	return sum
 }
 
 // pairedDiffs is b − a per item both hold, in item order.
@@ -342,7 +329,7 @@ func (r *runner) trainRolloutsOf(g int) []trajectory.Trajectory {
 		if round > 1 {
 			name = fmt.Sprintf("train_rollouts_%d.jsonl", round)
 		}
-		trajs, err := r.readTrajectories(genRel(g, name))
+		trajs, err := trajectory.LoadPath(r.d.Store.Path(genRel(g, name)))
 		if err != nil {
 			return out
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sia-agent/sia/harness"
 	"github.com/sia-agent/sia/runstore"
+	"github.com/sia-agent/sia/trajectory"
 )
 
 // firstMissing finds the first event whose files are gone from the run
@@ -35,7 +36,9 @@ func (r *runner) firstMissing(events []runstore.Event) (int, string) {
 				return i, fmt.Sprintf("gen_%d's harness", e.Gen)
 			}
 		case runstore.EvRolloutDone:
-			need = genRel(e.Gen, fileRollouts)
+			if _, err := trajectory.StatPath(r.d.Store.Path(genRel(e.Gen, fileRollouts))); err != nil {
+				return i, genRel(e.Gen, fileRollouts)
+			}
 		case runstore.EvVerified:
 			need = genRel(e.Gen, fileResults)
 			if e.Selection != nil && exists(need) {

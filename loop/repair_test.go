@@ -17,7 +17,7 @@ func TestResumeRedoesDeletedFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := canonical(t, runDir)
-	for _, rel := range []string{"gen_2/rollouts.jsonl", "gen_1/results.json", "best/test_results.json"} {
+	for _, rel := range []string{"gen_2/rollouts.jsonl.zst", "gen_1/results.json", "best/test_results.json"} {
 		t.Run(rel, func(t *testing.T) {
 			if err := os.Remove(filepath.Join(runDir, rel)); err != nil {
 				t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 
 	"github.com/sia-agent/sia/runstore"
 	"github.com/sia-agent/sia/stats"
-	"github.com/sia-agent/sia/trajectory"
 	"github.com/sia-agent/sia/verify"
 )
 
@@ -23,12 +22,13 @@ func (r *runner) selectionRule() (name string, level, ciLevel float64) {
 	return fmt.Sprintf("p<%g", level), level, 1 - 2*level
 }
 
-// selection compares gen's verified val rollouts with the incumbent's,
+// selection compares gen's verified val rollouts (their per-item mean
+// rewards, ids in order) with the incumbent's,
 // item by item on the items both solved (the same items with the same
 // sample seeds: common random numbers), and decides whether gen becomes
 // the incumbent. The gain is in reward units (a per-item mean over the
 // samples); the score (the task's metric) must improve too.
-func (r *runner) selection(gen int, score float64, trajs []trajectory.Trajectory) (runstore.Selection, error) {
+func (r *runner) selection(gen int, score float64, ids []string, cand map[string]float64) (runstore.Selection, error) {
 	rule, level, ciLevel := r.selectionRule()
 	sel := runstore.Selection{Score: score, Rule: rule}
 	inc := r.st.Gen(r.st.BestGen)
@@ -36,12 +36,10 @@ func (r *runner) selection(gen int, score float64, trajs []trajectory.Trajectory
 		sel.Accepted, sel.Reason = true, "the first generation is the incumbent"
 		return sel, nil
 	}
-	incTrajs, err := r.readTrajectories(genRel(inc.Gen, fileRollouts))
+	_, base, err := r.itemMeansOf(genRel(inc.Gen, fileRollouts))
 	if err != nil {
 		return sel, fmt.Errorf("the incumbent's rollouts: %w", err)
 	}
-	ids, cand := itemMeans(trajs)
-	_, base := itemMeans(incTrajs)
 	var a, b []float64
 	for _, id := range ids {
 		if v, ok := base[id]; ok {

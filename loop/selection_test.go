@@ -78,17 +78,17 @@ func TestSelectionRule(t *testing.T) {
 			defer store.Close()
 			r := &runner{cfg: Config{Accept: tc.accept, Seed: 1}, d: Deps{Store: store}, higher: tc.higher}
 			incTrajs := trajs(1, k, inc)
-			if err := r.writeTrajectories(genRel(1, fileRollouts), incTrajs); err != nil {
+			if err := trajectory.WriteFile(store.Path(genRel(1, fileRollouts)), incTrajs); err != nil {
 				t.Fatal(err)
 			}
 			r.st = runstore.State{BestGen: 1, BestScore: 0.5, Gens: []runstore.GenState{{Gen: 1, Score: 0.5, Verified: true}}}
 			ct := trajs(2, k, tc.cand)
-			_, means := itemMeans(ct)
+			ids, means := itemMeans(ct)
 			score := 0.0
 			for _, m := range means {
 				score += m / float64(len(means))
 			}
-			sel, err := r.selection(2, score, ct)
+			sel, err := r.selection(2, score, ids, means)
 			if err != nil {
 				t.Fatal(err)
 			}

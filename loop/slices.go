@@ -3,10 +3,8 @@ package loop
 import (
 	"math"
 	"math/rand/v2"
-	"sort"
 
 	"github.com/sia-agent/sia/task"
-	"github.com/sia-agent/sia/trajectory"
 )
 
 // Sizes of the val slices: a confirmation slice smaller than
@@ -45,21 +43,4 @@ func splitVal(items []task.Item, frac float64, seed int64) (sel, conf []task.Ite
 		}
 	}
 	return sel, conf
-}
-
-// itemMeans is each item's mean reward over its samples (a failed sample
-// counts 0), with the item ids in sorted order.
-func itemMeans(trajs []trajectory.Trajectory) (ids []string, means map[string]float64) {
-	sum, n := map[string]float64{}, map[string]int{}
-	for _, t := range trajs {
-		sum[t.Item] += t.Reward
-		n[t.Item]++
-	}
-	means = make(map[string]float64, len(sum))
-	for id, s := range sum {
-		means[id] = s / float64(n[id])
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids, means
 }

@@ -18,8 +18,6 @@ import (
 	"github.com/sia-agent/sia/rollout"
 	"github.com/sia-agent/sia/runstore"
 	"github.com/sia-agent/sia/task"
-	"github.com/sia-agent/sia/trajectory"
-	"github.com/sia-agent/sia/verify"
 )
 
 // Files of a generation folder.
@@ -192,15 +190,15 @@ func (r *runner) rollout(ctx context.Context, gen int) error {
 	g := r.st.Gen(gen)
 	items := r.sel
 	r.progress(Progress{Kind: "step", Gen: gen, Step: "rollout", Total: len(items) * r.cfg.Samples})
-	var trajs []trajectory.Trajectory
+	var tl *tally
 	err := r.runWarm(ctx, func(ctx context.Context) error {
 		h, _, err := r.load(ctx, gen, items)
 		if err != nil {
 			return err
 		}
 		defer h.Close()
-		trajs, err = rollout.Run(ctx, h, items, r.rolloutConfig(gen, task.Val, g.HarnessSHA, g.AdapterVersion, r.cfg.Samples),
-			func(done, total int) {
+		tl, err = r.streamRollout(ctx, h, items, r.rolloutConfig(gen, task.Val, g.HarnessSHA, g.AdapterVersion, r.cfg.Samples),
+			genRel(gen, fileRollouts), func(done, total int) {
 				r.progress(Progress{Kind: "items", Gen: gen, Step: "rollout", Done: done, Total: total})
 			})
 		return err
@@ -211,15 +209,11 @@ func (r *runner) rollout(ctx context.Context, gen int) error {
 	// A first generation that fails everywhere has nothing to compare
 	// with: stop with the cause (a resume redoes the rollout). A later
 	// candidate that fails everywhere is just rejected.
-	if err := r.checkFailures(gen, "val rollout", trajs, gen == 1); err != nil {
+	if err := r.checkFailures(gen, "val rollout", tl, gen == 1); err != nil {
 		return err
 	}
-	if err := r.writeTrajectories(genRel(gen, fileRollouts), trajs); err != nil {
-		return err
-	}
-	tokens, cost := usage(trajs)
-	return r.emit(runstore.Event{Type: runstore.EvRolloutDone, Gen: gen, Samples: len(trajs),
-		Tokens: tokens, CostUSD: cost, DurationS: since(start)})
+	return r.emit(runstore.Event{Type: runstore.EvRolloutDone, Gen: gen, Samples: tl.n,
+		Tokens: tl.tokens, CostUSD: tl.cost, DurationS: since(start)})
 }
 
 // Warmer is a task model with slow one-time setup, done before a rollout.
@@ -265,37 +259,27 @@ func (r *runner) rolloutConfig(gen int, split, sha string, version, samples int)
 	}
 }
 
-func usage(ts []trajectory.Trajectory) (int, float64) {
-	tokens, cost := 0, 0.0
-	for i := range ts {
-		u := ts[i].Usage()
-		tokens += u.PromptTokens + u.CompletionTokens
-		cost += u.CostUSD
-	}
-	return tokens, cost
-}
-
 // verify scores gen's val rollouts, compares them with the incumbent's
 // item by item, and keeps the incumbent the comparison names.
 func (r *runner) verify(ctx context.Context, gen int) error {
 	start := time.Now()
 	r.progress(Progress{Kind: "step", Gen: gen, Step: "verify"})
-	trajs, err := r.readTrajectories(genRel(gen, fileRollouts))
+	rel := genRel(gen, fileRollouts)
+	tl, err := r.tallyFile(rel, r.cfg.Samples)
 	if err != nil {
 		return err
 	}
-	res, err := r.score(ctx, task.Val, trajs, r.cfg.Samples)
+	res, err := r.scoreTally(ctx, task.Val, tl, rel)
 	if err != nil {
-		return err
-	}
-	if err := r.writeTrajectories(genRel(gen, fileRollouts), trajs); err != nil {
 		return err
 	}
 	if err := r.d.Store.WriteJSON(genRel(gen, fileResults), res); err != nil {
 		return err
 	}
 	score := res.Score
-	sel, err := r.selection(gen, score, trajs)
+	ids, means := tl.means()
+	tl = nil // the selection reads the incumbent's rollouts: let this go first
+	sel, err := r.selection(gen, score, ids, means)
 	if err != nil {
 		return err
 	}
@@ -315,73 +299,21 @@ func (r *runner) verify(ctx context.Context, gen int) error {
 	return r.writeContext()
 }
 
-// score verifies trajectories of a split, sample by sample: each
-// trajectory gets its own reward and status; the split's score is the mean
-// over samples of each sample's metric, and items[] are sample 0's.
-func (r *runner) score(ctx context.Context, split string, trajs []trajectory.Trajectory, samples int) (*verify.Result, error) {
-	v, err := r.d.Task.Verifier(split)
-	if err != nil {
-		return nil, err
-	}
-	gold := r.gold(split, trajs)
-	index := map[string]int{}
-	for i, t := range trajs {
-		index[fmt.Sprintf("%s\x00%d", t.Item, t.Sample)] = i
-	}
-	var first *verify.Result
-	sum := 0.0
-	for k := 0; k < samples; k++ {
-		res, err := v.Verify(ctx, rollout.Answers(trajs, k), gold)
-		if err != nil {
-			return nil, err
-		}
-		for j := range res.Items {
-			it := &res.Items[j]
-			i, ok := index[fmt.Sprintf("%s\x00%d", it.ID, k)]
-			if !ok {
-				continue
-			}
-			if e := trajs[i].Error; e != "" {
-				it.Status, it.Reward, it.Detail = verify.StatusError, 0, verify.Truncate(e, 300)
-			}
-			trajs[i].Status, trajs[i].Reward = it.Status, it.Reward
-		}
-		res.Counts = map[string]int{}
-		for _, it := range res.Items {
-			res.Counts[it.Status]++
-		}
-		sum += res.Score
-		if k == 0 {
-			first = res
-		}
-	}
-	first.Score = sum / float64(samples)
-	if samples > 1 {
-		first.Metrics[first.Metric+"_sample0"] = first.Metrics[first.Metric]
-		first.Metrics[first.Metric] = first.Score
-	}
-	return first, nil
-}
-
 // gold returns the labels of the split's items that were rolled out, by
 // id: a rollout of a slice of val is scored on that slice alone. For train
 // it reads the examples' labels.
-func (r *runner) gold(split string, trajs []trajectory.Trajectory) map[string]string {
-	want := map[string]bool{}
-	for _, t := range trajs {
-		want[t.Item] = true
-	}
+func (r *runner) gold(split string, want map[string]int) map[string]string {
 	out := map[string]string{}
 	if split != task.Train {
 		for id, label := range r.d.Data.Gold(split) {
-			if want[id] {
+			if _, ok := want[id]; ok {
 				out[id] = label
 			}
 		}
 		return out
 	}
 	for _, e := range r.d.Data.Train {
-		if want[e.ID] {
+		if _, ok := want[e.ID]; ok {
 			out[e.ID] = e.Label
 		}
 	}
@@ -402,15 +334,16 @@ func (r *runner) test(ctx context.Context) error {
 		return r.finish()
 	}
 	r.progress(Progress{Kind: "step", Gen: best.Gen, Step: "test", Total: len(items) * r.cfg.Samples})
-	var trajs []trajectory.Trajectory
+	rel := filepath.Join("best", "test_rollouts.jsonl")
+	var tl *tally
 	err := r.runWarm(ctx, func(ctx context.Context) error {
 		h, _, err := r.load(ctx, best.Gen, items)
 		if err != nil {
 			return err
 		}
 		defer h.Close()
-		trajs, err = rollout.Run(ctx, h, items, r.rolloutConfig(best.Gen, task.Test, best.HarnessSHA, best.AdapterVersion, r.cfg.Samples),
-			func(done, total int) {
+		tl, err = r.streamRollout(ctx, h, items, r.rolloutConfig(best.Gen, task.Test, best.HarnessSHA, best.AdapterVersion, r.cfg.Samples),
+			rel, func(done, total int) {
 				r.progress(Progress{Kind: "items", Gen: best.Gen, Step: "test", Done: done, Total: total})
 			})
 		return err
@@ -418,14 +351,11 @@ func (r *runner) test(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := r.checkFailures(best.Gen, "test rollout", trajs, true); err != nil {
+	if err := r.checkFailures(best.Gen, "test rollout", tl, true); err != nil {
 		return err
 	}
-	res, err := r.score(ctx, task.Test, trajs, r.cfg.Samples)
+	res, err := r.scoreTally(ctx, task.Test, tl, rel)
 	if err != nil {
-		return err
-	}
-	if err := r.writeTrajectories(filepath.Join("best", "test_rollouts.jsonl"), trajs); err != nil {
 		return err
 	}
 	if err := r.d.Store.WriteJSON(filepath.Join("best", "test_results.json"), res); err != nil {
@@ -535,23 +465,6 @@ func (r *runner) readHarness(gen int) (harness.Source, error) {
 		return src, fmt.Errorf("gen %d: %w", gen, err)
 	}
 	return src, nil
-}
-
-func (r *runner) writeTrajectories(rel string, ts []trajectory.Trajectory) error {
-	var buf bytes.Buffer
-	if err := trajectory.Write(&buf, ts); err != nil {
-		return err
-	}
-	return r.d.Store.WriteFile(rel, buf.Bytes())
-}
-
-func (r *runner) readTrajectories(rel string) ([]trajectory.Trajectory, error) {
-	f, err := os.Open(r.d.Store.Path(rel))
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return trajectory.Read(f)
 }
 
 // brokenHarness stands in for a harness that failed to load: every item

@@ -82,8 +82,10 @@ func (r *runner) trainAdapter(ctx context.Context, gen int, parentDir string, pa
 		if err != nil {
 			return trained{}, err
 		}
-		t, c := usage(trajs)
-		tokens, cost = tokens+t, cost+c
+		for i := range trajs {
+			u := trajs[i].Usage()
+			tokens, cost = tokens+u.PromptTokens+u.CompletionTokens, cost+u.CostUSD
+		}
 		outRel := genRel(gen, dirAdapter)
 		if !last {
 			outRel = genRel(gen, fmt.Sprintf("rounds/%d", round))
@@ -127,7 +129,7 @@ func (r *runner) trainAdapter(ctx context.Context, gen int, parentDir string, pa
 // trainRollouts returns one round's rollouts on train items over an
 // adapter: read back if a previous attempt wrote them, else made and saved.
 func (r *runner) trainRollouts(ctx context.Context, gen int, rel string, round int, adapterDir string, version int) ([]trajectory.Trajectory, error) {
-	if trajs, err := r.readTrajectories(rel); err == nil {
+	if trajs, err := trajectory.LoadPath(r.d.Store.Path(rel)); err == nil {
 		return trajs, nil
 	}
 	g := r.st.Gen(gen)
@@ -156,7 +158,7 @@ func (r *runner) trainRollouts(ctx context.Context, gen int, rel string, round i
 	if _, err := r.score(ctx, task.Train, trajs, r.cfg.TrainSamples); err != nil {
 		return nil, err
 	}
-	if err := r.writeTrajectories(rel, trajs); err != nil {
+	if err := trajectory.WriteFile(r.d.Store.Path(rel), trajs); err != nil {
 		return nil, err
 	}
 	return trajs, nil

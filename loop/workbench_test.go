@@ -303,7 +303,7 @@ func TestBaselineRowWhenTheMetaAgentEdits(t *testing.T) {
 	if b.Val >= st.Gens[0].Score {
 		t.Errorf("baseline val %v not below gen 1's %v", b.Val, st.Gens[0].Score)
 	}
-	for _, f := range []string{"baseline/val_results.json", "baseline/test_results.json", "baseline/val_rollouts.jsonl"} {
+	for _, f := range []string{"baseline/val_results.json", "baseline/test_results.json", "baseline/val_rollouts.jsonl.zst"} {
 		if _, err := os.Stat(filepath.Join(runDir, f)); err != nil {
 			t.Errorf("missing %s", f)
 		}

@@ -201,17 +201,13 @@ func (r *Run) Results(gen int) (*verify.Result, error) {
 	return &res, nil
 }
 
-// Rollouts reads gen_<n>/rollouts.jsonl; nil when absent.
+// Rollouts reads gen_<n>/rollouts.jsonl (compressed, or plain in a run
+// folder from before); nil when absent.
 func (r *Run) Rollouts(gen int) ([]trajectory.Trajectory, error) {
-	f, err := r.fsys.Open(GenFile(gen, "rollouts.jsonl"))
+	ts, err := trajectory.Load(r.fsys, GenFile(gen, "rollouts.jsonl"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	ts, err := trajectory.Read(f)
 	if err != nil {
 		return nil, fmt.Errorf("gen %d rollouts: %w", gen, err)
 	}

@@ -61,54 +61,92 @@ type Batch struct {
 // one finite sampling logprob per completion token, and fits MaxTokens,
 // becomes a Call with its credited reward.
 func Collect(trajs []trajectory.Trajectory, opts Options) Batch {
-	ts := slices.Clone(trajs)
-	sort.SliceStable(ts, func(i, j int) bool {
-		if ts[i].Item != ts[j].Item {
-			return ts[i].Item < ts[j].Item
-		}
-		return ts[i].Sample < ts[j].Sample
-	})
-	var b Batch
-	b.Trajectories = len(ts)
-	for i := range ts {
-		t := &ts[i]
-		newItem := i == 0 || ts[i-1].Item != t.Item
-		if newItem {
-			b.Items++
-		}
-		failed := Failed(t.Status)
-		steps := t.ModelSteps()
-		completions := make([]string, len(steps))
-		for k, s := range steps {
-			completions[k] = s.Completion
-		}
-		credited := Credit(t.Reward, t.Answer, completions)
-		var calls []Call
-		for k, s := range steps {
-			b.ModelCalls++
-			if !trainable(s) {
-				b.NoTokens++
-				continue
-			}
-			if opts.MaxTokens > 0 && len(s.PromptTokenIDs)+len(s.CompletionTokenIDs) > opts.MaxTokens {
-				b.TooLong++
-				continue
-			}
-			calls = append(calls, Call{
-				Item: t.Item, Sample: t.Sample, Step: k,
-				Prompt: s.PromptTokenIDs, Completion: s.CompletionTokenIDs, Logprobs: s.Logprobs,
-				AdapterVersion: s.AdapterVersion, Messages: s.Messages, Text: s.Completion,
-				Reward: credited[k], Failed: failed,
-			})
-		}
-		if len(calls) == 0 {
-			b.Untrainable = append(b.Untrainable, rl.Sample{Item: t.Item, Reward: t.Reward, Failed: failed})
+	c := NewCollector(opts)
+	for i := range trajs {
+		c.Add(&trajs[i])
+	}
+	return c.Batch()
+}
+
+// Collector builds a Batch from trajectories handed to it one at a time
+// (streamed from a file), keeping only what the Batch holds — the
+// trainable calls and one rl.Sample per untrainable sample — never the
+// trajectories. Its Batch is Collect's over the same trajectories.
+type Collector struct {
+	opts    Options
+	entries []entry
+	b       Batch
+}
+
+// entry is one trajectory's part of the batch.
+type entry struct {
+	item        string
+	sample      int
+	calls       []Call    // its trainable calls, if any
+	untrainable rl.Sample // when it has none
+}
+
+// NewCollector starts an empty batch.
+func NewCollector(opts Options) *Collector { return &Collector{opts: opts} }
+
+// Add reads one trajectory; t may be reused after.
+func (c *Collector) Add(t *trajectory.Trajectory) {
+	c.b.Trajectories++
+	failed := Failed(t.Status)
+	steps := t.ModelSteps()
+	completions := make([]string, len(steps))
+	for k, s := range steps {
+		completions[k] = s.Completion
+	}
+	credited := Credit(t.Reward, t.Answer, completions)
+	e := entry{item: t.Item, sample: t.Sample}
+	for k, s := range steps {
+		c.b.ModelCalls++
+		if !trainable(s) {
+			c.b.NoTokens++
 			continue
 		}
-		if n := len(b.Groups); n > 0 && b.Groups[n-1][0].Item == t.Item {
-			b.Groups[n-1] = append(b.Groups[n-1], calls...)
+		if c.opts.MaxTokens > 0 && len(s.PromptTokenIDs)+len(s.CompletionTokenIDs) > c.opts.MaxTokens {
+			c.b.TooLong++
+			continue
+		}
+		e.calls = append(e.calls, Call{
+			Item: t.Item, Sample: t.Sample, Step: k,
+			Prompt: s.PromptTokenIDs, Completion: s.CompletionTokenIDs, Logprobs: s.Logprobs,
+			AdapterVersion: s.AdapterVersion, Messages: s.Messages, Text: s.Completion,
+			Reward: credited[k], Failed: failed,
+		})
+	}
+	if len(e.calls) == 0 {
+		e.untrainable = rl.Sample{Item: t.Item, Reward: t.Reward, Failed: failed}
+	}
+	c.entries = append(c.entries, e)
+}
+
+// Batch is the batch so far: items in id order, samples in index order,
+// so nothing depends on the order the trajectories came in.
+func (c *Collector) Batch() Batch {
+	es := slices.Clone(c.entries)
+	sort.SliceStable(es, func(i, j int) bool {
+		if es[i].item != es[j].item {
+			return es[i].item < es[j].item
+		}
+		return es[i].sample < es[j].sample
+	})
+	b := c.b
+	for i := range es {
+		e := &es[i]
+		if i == 0 || es[i-1].item != e.item {
+			b.Items++
+		}
+		if len(e.calls) == 0 {
+			b.Untrainable = append(b.Untrainable, e.untrainable)
+			continue
+		}
+		if n := len(b.Groups); n > 0 && b.Groups[n-1][0].Item == e.item {
+			b.Groups[n-1] = append(b.Groups[n-1], e.calls...)
 		} else {
-			b.Groups = append(b.Groups, calls)
+			b.Groups = append(b.Groups, slices.Clone(e.calls)) // appended to: not the entry's
 		}
 	}
 	return b

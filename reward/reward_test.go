@@ -3,6 +3,7 @@ package reward
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -191,5 +192,51 @@ func TestSelectOnBatches(t *testing.T) {
 				t.Errorf("Select = %q (%s), units %v", got, why, s.Units)
 			}
 		})
+	}
+}
+
+// A Collector fed trajectories one at a time, in any order, gives the
+// batch (and reward statistics) Collect gives over the whole slice, and
+// asking twice gives the same batch.
+func TestCollectorEqualsCollect(t *testing.T) {
+	var ts []trajectory.Trajectory
+	for i := range 12 {
+		for k := range 3 {
+			tr := trajectory.Trajectory{Item: fmt.Sprintf("i%02d", (i*7)%12), Sample: k, Reward: float64((i+k)%3) / 2,
+				Answer: fmt.Sprint(k), Status: verify.StatusWrong}
+			switch (i + k) % 4 {
+			case 0: // no model call
+			case 1: // a call without tokens
+				tr.Steps = []trajectory.Step{{Kind: trajectory.KindModel, Completion: "x"}}
+			case 2:
+				tr.Status = verify.StatusError
+				tr.Steps = []trajectory.Step{modelStep("", []int{1, i}, []int{10 + k})}
+			default: // two calls
+				tr.Steps = []trajectory.Step{modelStep("", []int{1, i}, []int{10 + k}), modelStep("", []int{2, i}, []int{20, k})}
+			}
+			ts = append(ts, tr)
+		}
+	}
+	for _, opts := range []Options{{}, {MaxTokens: 3}} {
+		want := Collect(ts, opts)
+		c := NewCollector(opts)
+		for i := len(ts) - 1; i >= 0; i-- {
+			tr := ts[i]
+			c.Add(&tr)
+		}
+		for range 2 {
+			got := c.Batch()
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("opts %+v: collector batch differs:\n%+v\nwant\n%+v", opts, got, want)
+			}
+			ws, err1 := want.Stats(Params{}, nil)
+			gs, err2 := got.Stats(Params{}, nil)
+			if err1 != nil || err2 != nil || !reflect.DeepEqual(gs, ws) {
+				t.Fatalf("stats differ: %+v vs %+v (%v %v)", gs, ws, err1, err2)
+			}
+		}
+		if want.Trajectories != len(ts) || want.Items != 12 || len(want.Groups) == 0 || len(want.Untrainable) == 0 || want.TooLong+want.NoTokens == 0 {
+			t.Fatalf("the case does not cover every kind: %+v", want)
+		}
 	}
 }

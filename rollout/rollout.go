@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -69,27 +70,85 @@ func SampleSeed(seed int64, stream int, item string, sample int) int64 {
 // rollout's goroutines, concurrently.
 type Progress func(done, total int)
 
-// Run solves every item Samples times. A failing or timed-out sample is
-// recorded (Error set, an error step) and the rollout goes on; Run returns
-// an error only when ctx is cancelled.
+// Sink takes each finished sample's trajectory, in (item, sample) order,
+// one call at a time. The trajectory is the sink's to keep.
+type Sink func(t *trajectory.Trajectory) error
+
+// Run solves every item Samples times and returns the trajectories in
+// (item, sample) order. It holds them all: a rollout of many items streams
+// them with Stream instead.
 func Run(ctx context.Context, h harness.Harness, items []task.Item, cfg Config, progress Progress) ([]trajectory.Trajectory, error) {
+	var out []trajectory.Trajectory
+	err := Stream(ctx, h, items, cfg, progress, func(t *trajectory.Trajectory) error {
+		out = append(out, *t)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Stream solves every item Samples times and hands each trajectory to sink
+// as soon as every sample before it in (item, sample) order is done. A
+// failing or timed-out sample is recorded (Error set, an error step) and
+// the rollout goes on; Stream returns an error only when ctx is cancelled
+// or sink fails.
+//
+// Memory does not grow with the number of items: a sample is started only
+// while fewer than window samples wait to be handed on, so a slow sample
+// holds back at most window finished ones behind it.
+func Stream(ctx context.Context, h harness.Harness, items []task.Item, cfg Config, progress Progress, sink Sink) error {
 	cfg.applyDefaults()
 	if b, ok := h.(harness.Batch); ok {
-		return runBatch(ctx, b, items, cfg, progress)
+		return runBatch(ctx, b, items, cfg, progress, sink)
 	}
 	total := len(items) * cfg.Samples
-	out := make([]trajectory.Trajectory, total)
-	var done atomic.Int64
-	g, gctx := errgroup.WithContext(ctx)
+	window := max(64, 8*cfg.Parallel)
+	slots := make(chan struct{}, window)
+	var (
+		mu      sync.Mutex
+		pending = map[int]*trajectory.Trajectory{}
+		next    int // the next slot to hand on
+		sinkErr error
+		done    atomic.Int64
+	)
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// finish hands on every finished slot from next on, in order.
+	finish := func(slot int, t *trajectory.Trajectory) {
+		mu.Lock()
+		defer mu.Unlock()
+		pending[slot] = t
+		for {
+			t, ok := pending[next]
+			if !ok {
+				return
+			}
+			delete(pending, next)
+			next++
+			<-slots
+			if sinkErr == nil {
+				if sinkErr = sink(t); sinkErr != nil {
+					cancel()
+				}
+			}
+		}
+	}
+	g, gctx := errgroup.WithContext(sctx)
 	g.SetLimit(cfg.Parallel)
+dispatch:
 	for i, item := range items {
 		for k := 0; k < cfg.Samples; k++ {
 			slot := i*cfg.Samples + k
-			if gctx.Err() != nil {
-				break
+			select {
+			case slots <- struct{}{}:
+			case <-gctx.Done():
+				break dispatch
 			}
 			g.Go(func() error {
-				out[slot] = solveOne(gctx, h, item, k, cfg)
+				t := solveOne(gctx, h, item, k, cfg)
+				finish(slot, &t)
 				n := done.Add(1)
 				if progress != nil {
 					progress(int(n), total)
@@ -100,9 +159,9 @@ func Run(ctx context.Context, h harness.Harness, items []task.Item, cfg Config, 
 	}
 	_ = g.Wait()
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return err
 	}
-	return out, nil
+	return sinkErr
 }
 
 type solveResult struct {
@@ -171,8 +230,10 @@ func Answers(ts []trajectory.Trajectory, k int) map[string]string {
 	return out
 }
 
-// runBatch runs a whole-split harness once per sample index.
-func runBatch(ctx context.Context, b harness.Batch, items []task.Item, cfg Config, progress Progress) ([]trajectory.Trajectory, error) {
+// runBatch runs a whole-split harness once per sample index. A batch
+// harness answers a whole sample at once, so its trajectories are held
+// until the last sample is done, then handed on in (item, sample) order.
+func runBatch(ctx context.Context, b harness.Batch, items []task.Item, cfg Config, progress Progress, sink Sink) error {
 	timeout := cfg.BatchTimeout
 	if timeout <= 0 {
 		rounds := max(1, (len(items)+cfg.Parallel-1)/cfg.Parallel)
@@ -188,7 +249,7 @@ func runBatch(ctx context.Context, b harness.Batch, items []task.Item, cfg Confi
 		answers, err := b.SolveAll(bctx, items, k, SampleSeed(cfg.Seed, cfg.Stream, "*", k), recs)
 		cancel()
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return ctx.Err()
 		}
 		for i, it := range items {
 			rec := recs[it.ID]
@@ -210,5 +271,11 @@ func runBatch(ctx context.Context, b harness.Batch, items []task.Item, cfg Confi
 			}
 		}
 	}
-	return out, nil
+	for i := range out {
+		if err := sink(&out[i]); err != nil {
+			return err
+		}
+		out[i] = trajectory.Trajectory{} // handed on: the sink holds it now
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package rollout
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -126,5 +127,88 @@ func TestBatchTimeoutIsTheItemTimeout(t *testing.T) {
 	}
 	if want := 4 * time.Second; b.got > want || b.got < want-time.Second {
 		t.Errorf("the batch run got %s, want %s (2s × ⌈3/2⌉)", b.got, want)
+	}
+}
+
+// jitterHarness answers item ids after a delay that varies by item and
+// sample, and counts solves started.
+type jitterHarness struct {
+	fakeHarness
+	started *atomic.Int64
+	slow    string // this item is much slower than the rest
+}
+
+func (h jitterHarness) Solve(ctx context.Context, item task.Item, s harness.Sample) (string, error) {
+	h.started.Add(1)
+	d := time.Duration(s.Seed%7) * 100 * time.Microsecond
+	if item.ID == h.slow {
+		d = 200 * time.Millisecond
+	}
+	time.Sleep(d)
+	return item.ID + "/" + fmt.Sprint(s.Index), nil
+}
+
+// Stream hands trajectories on in (item, sample) order whatever order they
+// finish in, and a slow sample holds back a bounded number behind it: the
+// memory of a rollout does not grow with its items.
+func TestStreamOrderedAndBounded(t *testing.T) {
+	items := make([]task.Item, 300)
+	for i := range items {
+		items[i] = task.Item{ID: fmt.Sprintf("i%03d", i)}
+	}
+	tests := []struct {
+		name     string
+		parallel int
+		samples  int
+	}{{"one worker", 1, 2}, {"four workers", 4, 3}, {"sixteen workers", 16, 8}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var started atomic.Int64
+			h := jitterHarness{started: &started, slow: "i010"}
+			cfg := Config{Samples: tc.samples, Parallel: tc.parallel, Seed: 3}
+			window := int64(max(64, 8*tc.parallel))
+			n, maxHeld := 0, int64(0)
+			err := Stream(t.Context(), h, items, cfg, nil, func(tr *trajectory.Trajectory) error {
+				if want := fmt.Sprintf("i%03d/%d", n/tc.samples, n%tc.samples); tr.Answer != want || tr.Sample != n%tc.samples {
+					return fmt.Errorf("trajectory %d is %q, want %q", n, tr.Answer, want)
+				}
+				n++
+				maxHeld = max(maxHeld, started.Load()-int64(n))
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != len(items)*tc.samples {
+				t.Fatalf("%d trajectories, want %d", n, len(items)*tc.samples)
+			}
+			if maxHeld > window {
+				t.Errorf("%d samples started ahead of the sink, window %d", maxHeld, window)
+			}
+		})
+	}
+}
+
+// A sink's error stops the rollout and is returned.
+func TestStreamSinkError(t *testing.T) {
+	items := make([]task.Item, 500)
+	for i := range items {
+		items[i] = task.Item{ID: fmt.Sprint(i)}
+	}
+	var started atomic.Int64
+	boom := errors.New("disk full")
+	calls := 0
+	err := Stream(t.Context(), jitterHarness{started: &started}, items, Config{Parallel: 2}, nil, func(*trajectory.Trajectory) error {
+		calls++
+		if calls == 5 {
+			return boom
+		}
+		return nil
+	})
+	if !errors.Is(err, boom) || calls != 5 {
+		t.Fatalf("err %v after %d calls", err, calls)
+	}
+	if s := started.Load(); s > 5+64+2 {
+		t.Errorf("%d solves started after the sink failed at 5", s)
 	}
 }

@@ -27,11 +27,16 @@ type sandboxInit struct {
 	fd int // -1 when unknown
 }
 
+// noInit is the handle of a run with no namespace init to watch (no
+// bubblewrap): its methods do nothing. Its fd is -1, not 0, which is
+// stdin and not this handle's to close.
+func noInit() *sandboxInit { return &sandboxInit{fd: -1} }
+
 // readInit reads bwrap's --info-fd report and opens a pidfd on the init
 // it names. It returns a handle whose methods are no-ops when anything
 // fails (the process-group kill still applies).
 func readInit(info io.Reader, outerPid int) *sandboxInit {
-	in := &sandboxInit{fd: -1}
+	in := noInit()
 	var rep struct {
 		ChildPid int `json:"child-pid"`
 	}

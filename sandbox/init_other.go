@@ -13,6 +13,7 @@ func sysProcAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: t
 // sandboxInit is a no-op where bubblewrap cannot run.
 type sandboxInit struct{}
 
+func noInit() *sandboxInit                           { return &sandboxInit{} }
 func readInit(io.Reader, int) *sandboxInit           { return &sandboxInit{} }
 func (*sandboxInit) kill()                           {}
 func (*sandboxInit) killAndWait(time.Duration) error { return nil }

@@ -171,7 +171,7 @@ func (s *Sandbox) Run(ctx context.Context, p Policy, out *os.File) (Result, erro
 	if err != nil {
 		return Result{ExitCode: -1}, fmt.Errorf("sandbox: start %s: %w", argv[0], err)
 	}
-	init := &sandboxInit{}
+	init := noInit()
 	if infoR != nil {
 		init = readInit(infoR, cmd.Process.Pid)
 	}

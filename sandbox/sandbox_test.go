@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // newBwrap returns a bubblewrap sandbox, or skips the test with the reason
@@ -362,5 +364,31 @@ func TestBwrapNetworkIsTheGatewayOnly(t *testing.T) {
 	}
 	if strings.Contains(log, secret) {
 		t.Errorf("another loopback service was reachable from the sandbox:\n%s", log)
+	}
+}
+
+// TestRunClosesOnlyItsOwnFiles: a run must not close a descriptor it does
+// not own. Without bubblewrap there is no pidfd, and a handle that took
+// fd 0 for one closed the process's stdin after each run; the next file
+// opened got fd 0 and was closed under its writer by the following run
+// ("bad file descriptor" writing a streamed rollout file).
+func TestRunClosesOnlyItsOwnFiles(t *testing.T) {
+	s, err := New(t.Context(), ModeNone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t)
+	var before unix.Stat_t
+	if err := unix.Fstat(0, &before); err != nil {
+		t.Skipf("this test process has no fd 0 to watch: %v", err)
+	}
+	for i := range 3 {
+		if _, err := s.Run(t.Context(), f.policy("true", 10*time.Second), f.log); err != nil {
+			t.Fatal(err)
+		}
+		var after unix.Stat_t
+		if err := unix.Fstat(0, &after); err != nil || after.Ino != before.Ino || after.Dev != before.Dev {
+			t.Fatalf("run %d closed or replaced fd 0 (stdin), which it does not own: %v", i+1, err)
+		}
 	}
 }

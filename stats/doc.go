@@ -20,7 +20,8 @@
 //     not justify), and zeros cost it nothing. SignFlip computes it exactly:
 //     by dynamic programming over the sum when the differences lie on a
 //     lattice (always, for rewards averaged over K samples), by enumeration
-//     when at most 20 are nonzero, and otherwise by Monte Carlo from a fixed
+//     when at most 20 are nonzero, by the normal approximation from 10,000
+//     nonzero on, and otherwise by Monte Carlo from a fixed
 //     seed.
 //   - The gain's interval is the paired t interval (mean ± t·SE): an
 //     approximation, for reading; the decision is the permutation test's.

@@ -3,6 +3,7 @@ package stats
 import (
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"testing"
@@ -196,5 +197,55 @@ func TestSmallInputs(t *testing.T) {
 				t.Errorf("interval [%v, %v], want the mean", lo, hi)
 			}
 		})
+	}
+}
+
+// TestSignFlipNormalAtScale: at 10,000 nonzero differences and more the
+// normal approximation is used, and agrees with the Monte Carlo estimate
+// (computed here directly) to within the latter's error, for a null and a
+// shifted sample.
+func TestSignFlipNormalAtScale(t *testing.T) {
+	for _, shift := range []float64{0, 0.05, -0.05} {
+		d := offLattice(minNormal)
+		for i := range d { // alternate signs: p near the middle, not 0
+			d[i] = math.Abs(d[i])
+			if i%2 == 1 {
+				d[i] = -d[i]
+			}
+			d[i] += shift
+		}
+		p, method := SignFlip(d, 1)
+		if !strings.Contains(method, "normal approximation") {
+			t.Fatalf("method %q at %d differences", method, len(d))
+		}
+		abs, obs := make([]float64, len(d)), 0.0
+		for i, v := range d {
+			abs[i], obs = math.Abs(v), obs+v
+		}
+		const draws = 10_000 // few: the check is coarse, the test stays quick
+		rng := rand.New(rand.NewPCG(5, 6))
+		hits := 0
+		for range draws {
+			s := 0.0
+			for _, a := range abs {
+				if rng.Uint64()&1 == 0 {
+					s += a
+				} else {
+					s -= a
+				}
+			}
+			if s >= obs {
+				hits++
+			}
+		}
+		mc := float64(hits) / draws
+		se := math.Sqrt(mc*(1-mc)/draws) + 1.0/draws
+		t.Logf("shift %v: normal p %.4f, Monte Carlo %.4f", shift, p, mc)
+		if p < 0.01 || p > 0.99 {
+			t.Errorf("shift %v: p %.4f says nothing about the approximation's fit", shift, p)
+		}
+		if math.Abs(p-mc) > 4*se+0.002 {
+			t.Errorf("shift %v: normal p %.4f, Monte Carlo %.4f (±%.4f)", shift, p, mc, se)
+		}
 	}
 }

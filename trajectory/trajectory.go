@@ -1,9 +1,9 @@
 package trajectory
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -188,22 +188,23 @@ func Write(w io.Writer, ts []Trajectory) error {
 	return nil
 }
 
-// Read reads JSON-line trajectories.
+// Read reads JSON-line trajectories, plain or zstd-compressed.
 func Read(r io.Reader) ([]Trajectory, error) {
+	rd, err := NewReader(r)
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
 	var out []Trajectory
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 1<<30)
-	line := 0
-	for sc.Scan() {
-		line++
-		if len(sc.Bytes()) == 0 {
-			continue
-		}
+	for {
 		var t Trajectory
-		if err := json.Unmarshal(sc.Bytes(), &t); err != nil {
-			return nil, fmt.Errorf("trajectory line %d: %w", line, err)
+		err := rd.Next(&t)
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, t)
 	}
-	return out, sc.Err()
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sia-agent/sia/report/reporttest"
+	"github.com/sia-agent/sia/trajectory"
 )
 
 // The browser test reads the run's numbers straight from its files, with
@@ -303,7 +304,12 @@ func TestDashboardInBrowser(t *testing.T) {
 			Steps  []struct{ Kind, Completion string }
 		}
 		found := false
-		for _, l := range readLines(t, filepath.Join(run1, "gen_2", "rollouts.jsonl")) {
+		rollouts, err := trajectory.LoadPath(filepath.Join(run1, "gen_2", "rollouts.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tr := range rollouts {
+			l, _ := json.Marshal(tr)
 			json.Unmarshal(l, &want)
 			if want.Item == page.Item && want.Sample == 0 {
 				found = true

@@ -209,7 +209,7 @@ type rolloutEntry struct {
 const rolloutCacheSize = 4
 
 func (c *rolloutCache) get(r *report.Run, gen int) ([]trajectory.Trajectory, error) {
-	info, err := fs.Stat(r.FS(), report.GenFile(gen, "rollouts.jsonl"))
+	info, err := trajectory.Stat(r.FS(), report.GenFile(gen, "rollouts.jsonl"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

@@ -268,12 +268,7 @@ func TestNoGoldOnItemPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	gold := data.Gold(task.Val)
-	f, err := os.Open(filepath.Join(fixtureRuns, "run_1", "gen_2", "rollouts.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	trajs, err := trajectory.Read(f)
-	f.Close()
+	trajs, err := trajectory.LoadPath(filepath.Join(fixtureRuns, "run_1", "gen_2", "rollouts.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -428,6 +428,11 @@ func valSource(in *agent.FeedbackInput) *rolloutSource {
 	for _, it := range in.Items {
 		fields[it.ID] = it.Fields
 	}
-	return &rolloutSource{Name: "val", Trajs: in.Rollouts, Fields: fields,
+	src := &rolloutSource{Name: "val", Trajs: in.Rollouts, Fields: fields,
 		About: fmt.Sprintf("generation %d's rollouts on the validation split (the selection split; item labels are never shown)", in.Gen)}
+	if in.Rollouts == nil && in.RolloutsFile != "" {
+		path := in.RolloutsFile
+		src.Load = func() ([]trajectory.Trajectory, error) { return trajectory.LoadPath(path) }
+	}
+	return src
 }

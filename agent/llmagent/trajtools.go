@@ -30,6 +30,8 @@ type rolloutSource struct {
 	Name  string // "val", "m1", …
 	About string
 	Trajs []trajectory.Trajectory
+	// Load, when set, reads Trajs the first time they are asked for.
+	Load func() ([]trajectory.Trajectory, error)
 	// Fields holds each item's fields (never its label), by item id.
 	Fields map[string]map[string]any
 }
@@ -116,6 +118,12 @@ func (b *bench) readTrajectories(a trajArgs) (string, error) {
 	src, err := b.source(a.Source)
 	if err != nil {
 		return "", err
+	}
+	if src.Load != nil {
+		if src.Trajs, err = src.Load(); err != nil {
+			return "", fmt.Errorf("read the %s rollouts: %w", src.Name, err)
+		}
+		src.Load = nil
 	}
 	keep, err := statusFilter(a.Filter)
 	if err != nil {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -195,26 +194,16 @@ func TestExportedSIAFolderScoresLikeGo(t *testing.T) {
 
 func readAnswers(t *testing.T, path string) map[string]string {
 	t.Helper()
-	f, err := os.Open(path)
+	trajs, err := trajectory.LoadPath(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
 	out := map[string]string{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for sc.Scan() {
-		var tr trajectory.Trajectory
-		if err := json.Unmarshal(sc.Bytes(), &tr); err != nil {
-			t.Fatal(err)
-		}
+	for _, tr := range trajs {
 		if tr.Error != "" {
 			t.Fatalf("item %s failed: %s", tr.Item, tr.Error)
 		}
 		out[tr.Item] = tr.Answer
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
 	}
 	return out
 }
