@@ -17,12 +17,13 @@
 //     p-value is the share of the 2^n sign assignments whose sum is at least
 //     the observed one. It assumes no distribution shape, is exact at any n
 //     (no normal approximation, which a few dozen bounded, tied values do
-//     not justify), and zeros cost it nothing. SignFlip computes it exactly:
+//     not justify), and zeros cost it nothing. SignFlip computes it exactly
 //     by dynamic programming over the sum when the differences lie on a
-//     lattice (always, for rewards averaged over K samples), by enumeration
-//     when at most 20 are nonzero, by the normal approximation from 10,000
-//     nonzero on, and otherwise by Monte Carlo from a fixed
-//     seed.
+//     lattice (always, for rewards averaged over K samples) and the work is
+//     bounded, or by enumeration when at most 20 are nonzero; otherwise from
+//     10,000 nonzero differences on by the normal approximation (there it
+//     is as close as Monte Carlo would be, at a fraction of the cost), and
+//     below that by Monte Carlo from a fixed seed.
 //   - The gain's interval is the paired t interval (mean ± t·SE): an
 //     approximation, for reading; the decision is the permutation test's.
 //   - PairedT is the paired t-test, kept for comparison and for readers who
