@@ -11,7 +11,7 @@ func TestRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"cipher", "demo", "gpqa", "lawbench", "longcot-chess", "spaceship-titanic"}
+	want := []string{"cipher", "cipher-split", "demo", "gpqa", "lawbench", "longcot-chess", "spaceship-titanic"}
 	got := r.Names()
 	if len(got) != len(want) {
 		t.Fatalf("names %v, want %v", got, want)
