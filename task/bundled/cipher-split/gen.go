@@ -53,11 +53,7 @@ type World struct {
 }
 
 // NewWorld generates the world for seed; the same seed gives the same world.
-func NewWorld(seed int64) *World { return newWorld(seed, worldOptions{}) }
-
-type worldOptions struct{ unseenLastInCorpus bool }
-
-func newWorld(seed int64, o worldOptions) *World {
+func NewWorld(seed int64) *World {
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x5e17))
 	w := &World{Seed: seed}
 	for i, p := range rng.Perm(26) {
@@ -102,9 +98,7 @@ func newWorld(seed int64, o worldOptions) *World {
 		return ws
 	}
 	w.Val, w.Test = heldOut(ValWords), heldOut(TestWords)
-	w.Other = take(CorpusWords, func(x string) bool {
-		return !w.HasTrainOnly(x) && (!o.unseenLastInCorpus || !w.HasUnseen(x) || endsUnseen(x))
-	})
+	w.Other = take(CorpusWords, func(x string) bool { return !w.HasTrainOnly(x) })
 	return w
 }
 

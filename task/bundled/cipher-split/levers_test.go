@@ -1,0 +1,54 @@
+package ciphersplit
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/sia-agent/sia/harness"
+	"github.com/sia-agent/sia/llm/embedded"
+	"github.com/sia-agent/sia/task"
+	"github.com/sia-agent/sia/task/bundled/internal/evalkit"
+	"github.com/sia-agent/sia/tinylm"
+)
+
+// TestLeversCompound measures on test what each lever adds: code alone;
+// the same letters in code with the model for the rest (the reference
+// harness, letters=train) on the base; that harness on the adapter an auto
+// run trained (testdata/auto-adapter, see docs/cipher-split.md); and the
+// model alone (letters=model) on that adapter. Model scores are answer
+// accuracy over 4 samples per word. The base is testdata/base.safetensors,
+// what `sia model pretrain --task cipher-split` makes. It skips with
+// -short and under the race detector (too slow there).
+func TestLeversCompound(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("samples the embedded model on every test word; runs without -short and -race")
+	}
+	base, err := tinylm.Load(filepath.Join("testdata", "base.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, err := embedded.New(base, embedded.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ad, err := tinylm.LoadPEFT(filepath.Join("testdata", "auto-adapter"), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trained := model.WithAdapter(ad, 1)
+
+	code, _ := solveSplit(t, harness.Source{Name: "harness.star", Code: []byte(codeOnly)}, harness.Env{}, task.Test)
+	fill := evalkit.New(t, Bundle(), map[string]any{"letters": "train", "variant": "tr", "n_votes": int64(5)})
+	alone := evalkit.New(t, Bundle(), map[string]any{"letters": "model", "variant": "tr", "n_votes": int64(5)})
+	fillBase, _ := fill.Measure(model, task.Test, 9)
+	fillTrained, _ := fill.Measure(trained, task.Test, 9)
+	aloneTrained, _ := alone.Measure(trained, task.Test, 9)
+	t.Logf("test accuracy: code alone %.3f; code + model (5 votes) on the base %.3f, on the auto run's adapter %.3f; model alone (5 votes) on that adapter %.3f",
+		code.Score, fillBase, fillTrained, aloneTrained)
+	if !(code.Score < fillBase && fillBase < fillTrained) {
+		t.Errorf("want code alone < code + model on the base < code + model on trained weights: %.3f, %.3f, %.3f", code.Score, fillBase, fillTrained)
+	}
+	if aloneTrained >= fillTrained {
+		t.Errorf("the model alone on trained weights (%.3f) matches code + model (%.3f): the harness lever should still be needed", aloneTrained, fillTrained)
+	}
+}
