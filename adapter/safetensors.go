@@ -9,6 +9,8 @@ import (
 	"math"
 	"os"
 	"sort"
+
+	"github.com/nlpodyssey/safetensors"
 )
 
 // maxHeaderBytes bounds the JSON header we are willing to read; the
@@ -48,7 +50,10 @@ type Header struct {
 	DataSize int64 // bytes after the header
 }
 
-// ReadHeader parses and checks the header of a safetensors file: the header
+// ReadHeader parses and checks the header of a safetensors file, reading
+// only the header: adapters served from elsewhere can be gigabytes, and
+// nlpodyssey/safetensors validates from a buffer holding the whole file.
+// It checks that the header
 // length fits the file, every dtype is known, every byte range lies inside
 // the data section, ranges do not overlap, and each range's length equals
 // the element count times the dtype size.
@@ -158,57 +163,38 @@ func F32Tensor(name string, shape []int64, values []float32) Tensor {
 	return Tensor{Name: name, DType: "F32", Shape: shape, Data: b}
 }
 
-// WriteSafetensors writes tensors (in the given order) and metadata in the
-// safetensors format.
+// WriteSafetensors writes tensors and metadata in the safetensors format,
+// through github.com/nlpodyssey/safetensors (which orders the tensors as
+// the reference writer does: by dtype alignment, then name).
 func WriteSafetensors(w io.Writer, tensors []Tensor, metadata map[string]string) error {
-	header := make(map[string]any, len(tensors)+1)
-	if len(metadata) > 0 {
-		header["__metadata__"] = metadata
-	}
-	var off int64
+	views := make(map[string]safetensors.TensorView, len(tensors))
 	for _, t := range tensors {
-		size, ok := dtypeSizes[t.DType]
-		if !ok {
+		dt, err := safetensors.ParseDType(t.DType)
+		if err != nil {
 			return fmt.Errorf("tensor %q: unknown dtype %q", t.Name, t.DType)
 		}
-		n := int64(1)
-		for _, d := range t.Shape {
-			n *= d
-		}
-		if int64(len(t.Data)) != n*size {
-			return fmt.Errorf("tensor %q: %d bytes for %s %v", t.Name, len(t.Data), t.DType, t.Shape)
-		}
-		if _, dup := header[t.Name]; dup {
+		if _, dup := views[t.Name]; dup {
 			return fmt.Errorf("tensor %q written twice", t.Name)
 		}
-		shape := t.Shape
-		if shape == nil {
-			shape = []int64{}
+		shape := make([]uint64, len(t.Shape))
+		for i, d := range t.Shape {
+			if d < 0 {
+				return fmt.Errorf("tensor %q: bad shape %v", t.Name, t.Shape)
+			}
+			shape[i] = uint64(d)
 		}
-		header[t.Name] = map[string]any{"dtype": t.DType, "shape": shape, "data_offsets": []int64{off, off + int64(len(t.Data))}}
-		off += int64(len(t.Data))
+		v, err := safetensors.NewTensorView(dt, shape, t.Data)
+		if err != nil {
+			return fmt.Errorf("tensor %q: %d bytes for %s %v: %w", t.Name, len(t.Data), t.DType, t.Shape, err)
+		}
+		views[t.Name] = v
 	}
-	hb, err := json.Marshal(header)
+	b, err := safetensors.Serialize(views, metadata)
 	if err != nil {
-		return fmt.Errorf("encode safetensors header: %w", err)
+		return fmt.Errorf("encode safetensors: %w", err)
 	}
-	// Pad the header with spaces to an 8-byte boundary, as the reference
-	// writer does, so the data section is aligned.
-	for len(hb)%8 != 0 {
-		hb = append(hb, ' ')
-	}
-	var lenBuf [8]byte
-	binary.LittleEndian.PutUint64(lenBuf[:], uint64(len(hb)))
-	if _, err := w.Write(lenBuf[:]); err != nil {
+	if _, err := w.Write(b); err != nil {
 		return fmt.Errorf("write safetensors: %w", err)
-	}
-	if _, err := w.Write(hb); err != nil {
-		return fmt.Errorf("write safetensors: %w", err)
-	}
-	for _, t := range tensors {
-		if _, err := w.Write(t.Data); err != nil {
-			return fmt.Errorf("write safetensors: %w", err)
-		}
 	}
 	return nil
 }

@@ -1,76 +1,54 @@
 #!/usr/bin/env bash
 # Auto (SIA-W+H) against harness-only (SIA-H) on an offline task (demo or cipher), over
-# several seeds, with the same flags; prints each seed's held-out test score,
-# what auto's final incumbent runs on, and the paired mean difference.
-# A third run per seed isolates the weights lever: --mode weights for
-# WEIGHTS_GENS generations, starting from harness-only's final incumbent
-# (--harness .../best). Val and test rollouts share seeds across
-# generations, so that run's test score minus harness-only's is exactly what
-# its adapters added (0 when no update beat the harness on val).
+# several seeds, with the same flags: four `sia sweep`s and one `sia compare`.
 #
-#   bench/demo_levers.sh                 # seeds 1-3, the flags in docs/demo.md
-#   SEEDS="1 2 3 4 5 6" bench/demo_levers.sh
+#   initial  the Meta-Agent's harness alone (--mode harness --max-gen 1)
+#   harness  --mode harness for MAX_GEN generations
+#   auto     --mode auto for MAX_GEN generations
+#   weights  --mode weights for WEIGHTS_GENS generations, starting from harness-only's final
+#            incumbent (--harness .../sweep_<task>_harness/run_{seed}/best): with common random
+#            numbers its test score minus harness-only's is what its adapters added
+#
+# `sia compare` then sets them side by side by seed, with each one's paired difference from
+# harness-only (mean, paired standard error, wins per seed) and how many accepted generations
+# had a gain that was not significant.
+#
+#   bench/demo_levers.sh                          # seeds 1-3, the flags in docs/demo.md
+#   SEEDS=1-6 bench/demo_levers.sh
 #   FLAGS="--samples 16" MAX_GEN=12 bench/demo_levers.sh
-#   MODES="harness weights" SEEDS="$(seq 1 16)" bench/demo_levers.sh   # the weights lever alone, more seeds
-#   TASK=cipher bench/demo_levers.sh     # the same on the cipher task
+#   MODES="harness weights" SEEDS=1-16 bench/demo_levers.sh   # the weights lever alone, more seeds
+#   TASK=cipher bench/demo_levers.sh              # the same on the cipher task
+#   FLAGS="... --accept any --lever-choice rules" # the selection rules before issue 12
 #
-# The first run pretrains the demo's base model (~2 min on 2 cores); later
-# runs reuse the cached base. Needs python3 for the summary.
+# Runs stay in RUNS_DIR (default runs-levers): running the script again resumes unfinished
+# runs and skips finished ones. The first run pretrains the task's base model (~2 min on 2
+# cores); later runs reuse the cached base.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SEEDS=${SEEDS:-"1 2 3"}
+SEEDS=${SEEDS:-1-3}
+SEEDS=${SEEDS// /,} # the old spelling "1 2 3" still works
 TASK=${TASK:-demo} # or cipher, the offline task built for the weights lever
 MAX_GEN=${MAX_GEN:-10}
 WEIGHTS_GENS=${WEIGHTS_GENS:-4}
-MODES=${MODES:-"initial harness auto weights"} # harness is needed by auto's and weights' columns
+MODES=${MODES:-"initial harness auto weights"} # harness is needed by weights' column
 FLAGS=${FLAGS:-"--samples 8 --train-items 192 --train-samples 4 --train-rounds 2"}
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-go build -o "$out/sia" ./cmd/sia
-for seed in $SEEDS; do
-	for mode in $MODES; do
-		extra=(--mode "$mode" --max-gen "$MAX_GEN")
-		case $mode in
-		initial) extra=(--mode harness --max-gen 1) ;;
-		weights) extra=(--mode weights --max-gen "$WEIGHTS_GENS" --harness "$out/harness$seed/run_1/best") ;;
-		esac
-		# shellcheck disable=SC2086
-		"$out/sia" run --task "$TASK" --seed "$seed" $FLAGS "${extra[@]}" --runs-dir "$out/$mode$seed" >/dev/null 2>"$out/$mode$seed.log" ||
-			{ cat "$out/$mode$seed.log" >&2; exit 1; }
-		"$out/sia" show "$out/$mode$seed/run_1" --json >"$out/$mode$seed.json"
-	done
+RUNS_DIR=${RUNS_DIR:-runs-levers}
+bin=$(mktemp -d)
+trap 'rm -rf "$bin"' EXIT
+go build -o "$bin/sia" ./cmd/sia
+sweeps=()
+for mode in $MODES; do
+	extra=(--mode "$mode" --max-gen "$MAX_GEN")
+	case $mode in
+	initial) extra=(--mode harness --max-gen 1) ;;
+	weights) extra=(--mode weights --max-gen "$WEIGHTS_GENS" --harness "$RUNS_DIR/sweep_${TASK}_harness/run_{seed}/best") ;;
+	esac
+	# shellcheck disable=SC2086
+	"$bin/sia" sweep --seeds "$SEEDS" --name "${TASK}_$mode" --task "$TASK" $FLAGS "${extra[@]}" --runs-dir "$RUNS_DIR" >/dev/null
+	sweeps+=("$RUNS_DIR/sweep_${TASK}_$mode")
 done
-python3 - "$out" $SEEDS <<'PY'
-import json, statistics, sys
-out, seeds = sys.argv[1], sys.argv[2:]
-def load(mode, s):
-    try:
-        return json.load(open(f"{out}/{mode}{s}.json"))
-    except FileNotFoundError:
-        return None
-def incumbent(run):
-    g = next(g for g in run["generations"] if g["gen"] == run["best"]["gen"])
-    return f"gen {g['gen']}, adapter v{g['adapter_version']}"
-def cell(run, with_incumbent=False):
-    if run is None:
-        return "-"
-    return f"{run['test_score']:.4f}" + (f" ({incumbent(run)})" if with_incumbent else "")
-print("seed | initial | harness | auto (its incumbent) | weights on harness's best (its incumbent)")
-diffs, wdiffs = [], []
-for s in seeds:
-    i, h, a, w = (load(m, s) for m in ("initial", "harness", "auto", "weights"))
-    if h and a:
-        diffs.append(a["test_score"] - h["test_score"])
-    if h and w:
-        wdiffs.append(w["test_score"] - h["test_score"])
-    print(f"{s} | {cell(i)} | {cell(h)} | {cell(a, True)} | {cell(w, True)}")
-def summary(name, d):
-    if not d:
-        return
-    mean = statistics.mean(d)
-    se = statistics.stdev(d) / len(d) ** 0.5 if len(d) > 1 else float("nan")
-    print(f"{name}: mean {mean:+.4f} (paired SE {se:.4f}), ahead in {sum(x > 0 for x in d)}/{len(d)}, behind in {sum(x < 0 for x in d)}/{len(d)}")
-summary("auto - harness", diffs)
-summary("weights on harness's best - harness", wdiffs)
-print("(held-out test scores; initial: the Meta-Agent's harness, gen 1, on the base weights)")
-PY
+# harness-only first: every other column is compared with it
+order=()
+for s in "${sweeps[@]}"; do [[ $s == *_harness ]] && order+=("$s"); done
+for s in "${sweeps[@]}"; do [[ $s != *_harness ]] && order+=("$s"); done
+"$bin/sia" compare "${order[@]}" --csv "$RUNS_DIR/${TASK}_levers.csv"

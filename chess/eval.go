@@ -3,7 +3,7 @@ package chess
 // Evaluation: material plus small piece-square terms, from the side to
 // move's point of view, in centipawns. It is deliberately simple; the
 // engine's strength comes from search depth on the small endgames and
-// tactics the bundled tasks hold.
+// tactics the bundled tasks hold. The library has no evaluation.
 
 var pieceValue = [7]int{0, 100, 320, 330, 500, 900, 0}
 
@@ -20,15 +20,21 @@ var centre = func() (c [64]int) {
 
 // Evaluate scores p for the side to move.
 func Evaluate(p Position) int {
+	b := p.board()
+	return evaluate(&b.sq, b.turn)
+}
+
+// evaluate scores the squares sq for the side turn.
+func evaluate(sq *[64]Piece, turn Color) int {
 	var score [2]int
 	nonPawn := 0
-	for _, pc := range p.Board {
+	for _, pc := range sq {
 		if t := pc.Type(); t >= Knight && t <= Queen {
 			nonPawn += pieceValue[t]
 		}
 	}
 	endgame := nonPawn <= 1600
-	for i, pc := range p.Board {
+	for i, pc := range sq {
 		if pc == NoPiece {
 			continue
 		}
@@ -49,7 +55,7 @@ func Evaluate(p Position) int {
 					v += adv * 3
 				}
 			}
-			if p.passed(s, c) {
+			if passed(sq, s, c) {
 				v += 10 + rel*rel*3
 				if endgame {
 					v += rel * rel * 4
@@ -77,12 +83,12 @@ func Evaluate(p Position) int {
 		}
 		score[c] += v
 	}
-	return score[p.Turn] - score[p.Turn.Other()]
+	return score[turn] - score[turn.Other()]
 }
 
 // passed reports whether the pawn on s has no enemy pawn ahead of it on
 // its own or an adjacent file.
-func (p *Position) passed(s Square, c Color) bool {
+func passed(sq *[64]Piece, s Square, c Color) bool {
 	enemy := MakePiece(c.Other(), Pawn)
 	dir := 1
 	if c == Black {
@@ -90,7 +96,7 @@ func (p *Position) passed(s Square, c Color) bool {
 	}
 	for r := s.Rank() + dir; r >= 0 && r <= 7; r += dir {
 		for f := max(0, s.File()-1); f <= min(7, s.File()+1); f++ {
-			if p.Board[r*8+f] == enemy {
+			if sq[r*8+f] == enemy {
 				return false
 			}
 		}

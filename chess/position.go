@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	lib "github.com/corentings/chess/v2"
 )
 
 // Color is a side.
@@ -52,9 +54,11 @@ func (p Piece) Type() PieceType { return PieceType(p & 7) }
 // Color returns the piece's side (meaningless for NoPiece).
 func (p Piece) Color() Color { return Color(p >> 3) }
 
+// pieceLetters[t] is the SAN letter of piece type t.
 const pieceLetters = " PNBRQK"
 
-// Square is a board square, a1=0 … h8=63; NoSquare is -1.
+// Square is a board square, a1=0 … h8=63 (the library's numbering too);
+// NoSquare is -1.
 type Square int8
 
 // NoSquare is the absent square (no en-passant target).
@@ -89,8 +93,12 @@ const (
 	CastleBQ
 )
 
-// Position is a chess position.
-type Position struct {
+// StartFEN is the initial position.
+const StartFEN = "rnbqkbnr/pppppppp/8/8/8/8/PPPPPPPP/RNBQKBNR w KQkq - 0 1"
+
+// Setup spells a position out square by square, for building positions
+// (NewPosition) and reading them (Position.Setup).
+type Setup struct {
 	Board    [64]Piece
 	Turn     Color
 	Castle   uint8  // CastleWK | CastleWQ | CastleBK | CastleBQ
@@ -99,261 +107,255 @@ type Position struct {
 	Fullmove int    // starts at 1, incremented after Black moves
 }
 
-// StartFEN is the initial position.
-const StartFEN = "rnbqkbnr/pppppppp/8/8/8/8/PPPPPPPP/RNBQKBNR w KQkq - 0 1"
+// FEN writes the setup; the piece placement is the library's.
+func (s Setup) FEN() string {
+	squares := make(map[lib.Square]lib.Piece, 32)
+	for i, pc := range s.Board {
+		if pc != NoPiece {
+			squares[lib.Square(i)] = toLibPiece[pc]
+		}
+	}
+	turn := "w"
+	if s.Turn == Black {
+		turn = "b"
+	}
+	return fmt.Sprintf("%s %s %s %s %d %d", lib.NewBoard(squares).String(), turn, castleField(s.Castle), s.EP, s.Halfmove, max(s.Fullmove, 1))
+}
 
-// ParseFEN reads a FEN string. The move counters may be omitted.
+func castleField(rights uint8) string {
+	var b strings.Builder
+	for i, ch := range "KQkq" {
+		if rights&(1<<i) != 0 {
+			b.WriteRune(ch)
+		}
+	}
+	if b.Len() == 0 {
+		return "-"
+	}
+	return b.String()
+}
+
+// Position is a legal chess position backed by a
+// github.com/corentings/chess/v2 position. It is a value: Play returns a
+// new Position, and a Position may be shared across goroutines (the
+// library position is never written after newPosition fills its move
+// cache). The zero Position is not usable; start from ParseFEN or
+// NewPosition.
+type Position struct {
+	pos   *lib.Position
+	moves []lib.Move // legal moves, tagged by the library (capture, check, castle)
+}
+
+// newPosition wraps lp and generates its legal moves once; the library
+// caches them inside lp, so later reads of lp never write to it.
+func newPosition(lp *lib.Position) Position {
+	return Position{pos: lp, moves: lp.ValidMoves()}
+}
+
+// NewPosition builds a position from a setup, checked as ParseFEN checks.
+func NewPosition(s Setup) (Position, error) { return ParseFEN(s.FEN()) }
+
+// ParseFEN reads a FEN string. The move counters may be omitted. The
+// library parses the placement and plays the position; this function adds
+// the checks the library leaves out (one king per side, no pawn on the
+// first or last rank, the side not to move not in check), drops castling
+// rights whose king or rook is not at home and an en-passant square no
+// pawn can be taken on (the library would castle or take en passant from
+// them), and accepts any spacing and the counters missing.
 func ParseFEN(fen string) (Position, error) {
-	var p Position
 	f := strings.Fields(fen)
 	if len(f) < 4 {
-		return p, fmt.Errorf("fen %q: want at least 4 fields", fen)
+		return Position{}, fmt.Errorf("fen %q: want at least 4 fields", fen)
 	}
-	ranks := strings.Split(f[0], "/")
-	if len(ranks) != 8 {
-		return p, fmt.Errorf("fen %q: want 8 ranks, got %d", fen, len(ranks))
+	var placement lib.Board
+	if err := placement.UnmarshalText([]byte(f[0])); err != nil {
+		return Position{}, fmt.Errorf("fen %q: %w", fen, err)
 	}
-	kings := [2]int{}
-	for i, row := range ranks {
-		r := 7 - i
-		file := 0
-		for _, ch := range row {
-			switch {
-			case ch >= '1' && ch <= '8':
-				file += int(ch - '0')
-			default:
-				up := ch
-				if ch >= 'a' && ch <= 'z' {
-					up = ch - 32
-				}
-				idx := strings.IndexRune(pieceLetters, up)
-				if idx <= 0 {
-					return p, fmt.Errorf("fen %q: bad piece %q", fen, ch)
-				}
-				if file > 7 {
-					return p, fmt.Errorf("fen %q: rank %d is too long", fen, r+1)
-				}
-				c := White
-				if ch >= 'a' && ch <= 'z' {
-					c = Black
-				}
-				if idx == int(King) {
-					kings[c]++
-				}
-				if idx == int(Pawn) && (r == 0 || r == 7) {
-					return p, fmt.Errorf("fen %q: pawn on rank %d", fen, r+1)
-				}
-				p.Board[r*8+file] = MakePiece(c, PieceType(idx))
-				file++
-			}
-		}
-		if file != 8 {
-			return p, fmt.Errorf("fen %q: rank %d has %d files", fen, r+1, file)
-		}
-	}
-	if kings != [2]int{1, 1} {
-		return p, fmt.Errorf("fen %q: want one king per side", fen)
+	s := Setup{Board: mailbox(&placement), EP: NoSquare, Fullmove: 1}
+	if err := s.checkPieces(); err != nil {
+		return Position{}, fmt.Errorf("fen %q: %w", fen, err)
 	}
 	switch f[1] {
 	case "w":
-		p.Turn = White
+		s.Turn = White
 	case "b":
-		p.Turn = Black
+		s.Turn = Black
 	default:
-		return p, fmt.Errorf("fen %q: side to move %q", fen, f[1])
+		return Position{}, fmt.Errorf("fen %q: side to move %q", fen, f[1])
 	}
 	if f[2] != "-" {
 		for _, ch := range f[2] {
-			switch ch {
-			case 'K':
-				p.Castle |= CastleWK
-			case 'Q':
-				p.Castle |= CastleWQ
-			case 'k':
-				p.Castle |= CastleBK
-			case 'q':
-				p.Castle |= CastleBQ
-			default:
-				return p, fmt.Errorf("fen %q: castling %q", fen, f[2])
+			i := strings.IndexRune("KQkq", ch)
+			if i < 0 {
+				return Position{}, fmt.Errorf("fen %q: castling %q", fen, f[2])
 			}
+			s.Castle |= 1 << i
 		}
 	}
-	p.Castle &= p.castleRightsPossible()
-	p.EP = NoSquare
+	s.Castle &= s.castleRightsPossible()
 	if f[3] != "-" {
 		sq, err := ParseSquare(f[3])
 		if err != nil {
-			return p, fmt.Errorf("fen %q: en passant: %w", fen, err)
+			return Position{}, fmt.Errorf("fen %q: en passant: %w", fen, err)
 		}
-		p.EP = sq
+		if s.canTakeEnPassant(sq) {
+			s.EP = sq
+		}
 	}
-	p.Fullmove = 1
 	if len(f) > 4 {
 		n, err := strconv.Atoi(f[4])
 		if err != nil || n < 0 {
-			return p, fmt.Errorf("fen %q: halfmove clock %q", fen, f[4])
+			return Position{}, fmt.Errorf("fen %q: halfmove clock %q", fen, f[4])
 		}
-		p.Halfmove = n
+		s.Halfmove = n
 	}
 	if len(f) > 5 {
 		n, err := strconv.Atoi(f[5])
 		if err != nil || n < 1 {
-			return p, fmt.Errorf("fen %q: fullmove number %q", fen, f[5])
+			return Position{}, fmt.Errorf("fen %q: fullmove number %q", fen, f[5])
 		}
-		p.Fullmove = n
+		s.Fullmove = n
 	}
-	if p.attacked(p.kingSquare(p.Turn.Other()), p.Turn) {
-		return p, fmt.Errorf("fen %q: the side not to move is in check", fen)
+	b := boardOf(s)
+	if b.attacked(b.kingSquare(b.turn.Other()), b.turn) {
+		return Position{}, fmt.Errorf("fen %q: the side not to move is in check", fen)
 	}
-	return p, nil
+	lp := new(lib.Position) // fresh: UnmarshalText keeps a stale move cache
+	if err := lp.UnmarshalText([]byte(s.FEN())); err != nil {
+		return Position{}, fmt.Errorf("fen %q: %w", fen, err)
+	}
+	return newPosition(lp), nil
 }
 
-// castleRightsPossible drops rights whose king or rook is not at home.
-func (p *Position) castleRightsPossible() uint8 {
+// checkPieces finds one king per side and no pawn on the back ranks.
+func (s *Setup) checkPieces() error {
+	var kings [2]int
+	for i, pc := range s.Board {
+		switch pc.Type() {
+		case King:
+			kings[pc.Color()]++
+		case Pawn:
+			if r := Square(i).Rank(); r == 0 || r == 7 {
+				return fmt.Errorf("pawn on rank %d", r+1)
+			}
+		}
+	}
+	if kings != [2]int{1, 1} {
+		return fmt.Errorf("want one king per side")
+	}
+	return nil
+}
+
+// castleRightsPossible is the set of rights whose king and rook are home.
+func (s *Setup) castleRightsPossible() uint8 {
 	var ok uint8
 	wk, bk := MakePiece(White, King), MakePiece(Black, King)
 	wr, br := MakePiece(White, Rook), MakePiece(Black, Rook)
-	if p.Board[4] == wk {
-		if p.Board[7] == wr {
+	if s.Board[4] == wk {
+		if s.Board[7] == wr {
 			ok |= CastleWK
 		}
-		if p.Board[0] == wr {
+		if s.Board[0] == wr {
 			ok |= CastleWQ
 		}
 	}
-	if p.Board[60] == bk {
-		if p.Board[63] == br {
+	if s.Board[60] == bk {
+		if s.Board[63] == br {
 			ok |= CastleBK
 		}
-		if p.Board[56] == br {
+		if s.Board[56] == br {
 			ok |= CastleBQ
 		}
 	}
 	return ok
 }
 
-// FEN writes the position.
-func (p Position) FEN() string {
-	var b strings.Builder
-	for r := 7; r >= 0; r-- {
-		empty := 0
-		for f := 0; f < 8; f++ {
-			pc := p.Board[r*8+f]
-			if pc == NoPiece {
-				empty++
-				continue
-			}
-			if empty > 0 {
-				b.WriteByte(byte('0' + empty))
-				empty = 0
-			}
-			ch := pieceLetters[pc.Type()]
-			if pc.Color() == Black {
-				ch += 32
-			}
-			b.WriteByte(ch)
-		}
-		if empty > 0 {
-			b.WriteByte(byte('0' + empty))
-		}
-		if r > 0 {
-			b.WriteByte('/')
-		}
+// canTakeEnPassant reports whether sq is an empty square on the mover's
+// sixth rank with an enemy pawn just behind it.
+func (s *Setup) canTakeEnPassant(sq Square) bool {
+	rank, behind := 5, sq-8
+	if s.Turn == Black {
+		rank, behind = 2, sq+8
 	}
-	if p.Turn == White {
-		b.WriteString(" w ")
+	return sq.Rank() == rank && s.Board[sq] == NoPiece && s.Board[behind] == MakePiece(s.Turn.Other(), Pawn)
+}
+
+// FEN writes the position (the library's writer).
+func (p Position) FEN() string { return p.pos.String() }
+
+func (p Position) String() string { return p.FEN() }
+
+// Turn is the side to move.
+func (p Position) Turn() Color { return fromLibColor(p.pos.Turn()) }
+
+// PieceAt returns the piece on sq.
+func (p Position) PieceAt(sq Square) Piece { return fromLibPiece[p.pos.Board().Piece(lib.Square(sq))] }
+
+// Setup spells the position out.
+func (p Position) Setup() Setup {
+	s := Setup{
+		Board:    mailbox(p.pos.Board()),
+		Turn:     p.Turn(),
+		EP:       Square(p.pos.EnPassantSquare()),
+		Halfmove: p.pos.HalfMoveClock(),
+	}
+	// The library gives the fullmove number only as a ply count.
+	if s.Turn == White {
+		s.Fullmove = (p.pos.Ply() + 1) / 2
 	} else {
-		b.WriteString(" b ")
+		s.Fullmove = p.pos.Ply() / 2
 	}
-	cs := ""
 	for i, ch := range "KQkq" {
-		if p.Castle&(1<<i) != 0 {
-			cs += string(ch)
+		if strings.ContainsRune(string(p.pos.CastleRights()), ch) {
+			s.Castle |= 1 << i
 		}
 	}
-	if cs == "" {
-		cs = "-"
-	}
-	fmt.Fprintf(&b, "%s %s %d %d", cs, p.EP, p.Halfmove, p.Fullmove)
-	return b.String()
+	return s
 }
 
-func (p *Position) kingSquare(c Color) Square {
-	k := MakePiece(c, King)
-	for i, pc := range p.Board {
-		if pc == k {
-			return Square(i)
-		}
+// mailbox reads a library board into a square array.
+func mailbox(b *lib.Board) [64]Piece {
+	var out [64]Piece
+	for sq := range 64 {
+		out[sq] = fromLibPiece[b.Piece(lib.Square(sq))]
 	}
-	return NoSquare
+	return out
 }
 
-// InCheck reports whether the side to move is in check.
-func (p Position) InCheck() bool { return p.attacked(p.kingSquare(p.Turn), p.Turn.Other()) }
-
+// Piece encodings: ours (type | colour<<3) and the library's
+// (WhiteKing=1 … WhitePawn=6, BlackKing=7 … BlackPawn=12).
 var (
-	knightDeltas = [8][2]int{{1, 2}, {2, 1}, {2, -1}, {1, -2}, {-1, -2}, {-2, -1}, {-2, 1}, {-1, 2}}
-	kingDeltas   = [8][2]int{{1, 0}, {1, 1}, {0, 1}, {-1, 1}, {-1, 0}, {-1, -1}, {0, -1}, {1, -1}}
-	rookDirs     = [4][2]int{{1, 0}, {-1, 0}, {0, 1}, {0, -1}}
-	bishopDirs   = [4][2]int{{1, 1}, {1, -1}, {-1, 1}, {-1, -1}}
+	toLibPiece = func() (t [16]lib.Piece) {
+		for c := White; c <= Black; c++ {
+			for pt := Pawn; pt <= King; pt++ {
+				t[MakePiece(c, pt)] = lib.NewPiece(toLibType[pt], toLibColor(c))
+			}
+		}
+		return
+	}()
+	fromLibPiece = func() (t [13]Piece) {
+		for c := White; c <= Black; c++ {
+			for pt := Pawn; pt <= King; pt++ {
+				t[lib.NewPiece(toLibType[pt], toLibColor(c))] = MakePiece(c, pt)
+			}
+		}
+		return
+	}()
+	toLibType   = [7]lib.PieceType{lib.NoPieceType, lib.Pawn, lib.Knight, lib.Bishop, lib.Rook, lib.Queen, lib.King}
+	fromLibType = [7]PieceType{lib.NoPieceType: NoPieceType, lib.King: King, lib.Queen: Queen, lib.Rook: Rook,
+		lib.Bishop: Bishop, lib.Knight: Knight, lib.Pawn: Pawn}
 )
 
-func offset(s Square, df, dr int) (Square, bool) {
-	f, r := s.File()+df, s.Rank()+dr
-	if f < 0 || f > 7 || r < 0 || r > 7 {
-		return NoSquare, false
+func toLibColor(c Color) lib.Color {
+	if c == Black {
+		return lib.Black
 	}
-	return Square(r*8 + f), true
+	return lib.White
 }
 
-// attacked reports whether square s is attacked by side by.
-func (p *Position) attacked(s Square, by Color) bool {
-	if s < 0 {
-		return false
+func fromLibColor(c lib.Color) Color {
+	if c == lib.Black {
+		return Black
 	}
-	// Pawns: a pawn of `by` attacks s from one rank behind (from by's view).
-	dr := -1
-	if by == Black {
-		dr = 1
-	}
-	for _, df := range [2]int{-1, 1} {
-		if t, ok := offset(s, df, dr); ok && p.Board[t] == MakePiece(by, Pawn) {
-			return true
-		}
-	}
-	for _, d := range knightDeltas {
-		if t, ok := offset(s, d[0], d[1]); ok && p.Board[t] == MakePiece(by, Knight) {
-			return true
-		}
-	}
-	for _, d := range kingDeltas {
-		if t, ok := offset(s, d[0], d[1]); ok && p.Board[t] == MakePiece(by, King) {
-			return true
-		}
-	}
-	if p.slider(s, by, rookDirs, Rook) || p.slider(s, by, bishopDirs, Bishop) {
-		return true
-	}
-	return false
-}
-
-func (p *Position) slider(s Square, by Color, dirs [4][2]int, kind PieceType) bool {
-	for _, d := range dirs {
-		t := s
-		for {
-			var ok bool
-			if t, ok = offset(t, d[0], d[1]); !ok {
-				break
-			}
-			pc := p.Board[t]
-			if pc == NoPiece {
-				continue
-			}
-			if pc.Color() == by && (pc.Type() == kind || pc.Type() == Queen) {
-				return true
-			}
-			break
-		}
-	}
-	return false
+	return White
 }

@@ -4,76 +4,18 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	lib "github.com/corentings/chess/v2"
 )
 
-// SAN writes m (legal in p) in Standard Algebraic Notation, with "+" for
-// check and "#" for mate.
-func (p Position) SAN(m Move) string {
-	return p.sanBody(m, p.LegalMoves()) + p.sanSuffix(m)
-}
-
-func (p Position) sanSuffix(m Move) string {
-	q := p.play(m)
-	if !q.InCheck() {
-		return ""
+// SAN writes m, which must be legal in p, in Standard Algebraic Notation
+// with "+" for check and "#" for mate (the library's writer).
+func (p Position) SAN(m Move) (string, error) {
+	lm, ok := p.libMove(m)
+	if !ok {
+		return "", fmt.Errorf("illegal move %s in %s", m.UCI(), p.FEN())
 	}
-	if len(q.LegalMoves()) == 0 {
-		return "#"
-	}
-	return "+"
-}
-
-func (p Position) sanBody(m Move, legal []Move) string {
-	pc := p.Board[m.From]
-	if pc.Type() == King {
-		switch int(m.To) - int(m.From) {
-		case 2:
-			return "O-O"
-		case -2:
-			return "O-O-O"
-		}
-	}
-	capture := p.Board[m.To] != NoPiece || (pc.Type() == Pawn && m.From.File() != m.To.File())
-	var b strings.Builder
-	if pc.Type() == Pawn {
-		if capture {
-			b.WriteByte(byte('a' + m.From.File()))
-		}
-	} else {
-		b.WriteByte(pieceLetters[pc.Type()])
-		sameFile, sameRank, ambiguous := false, false, false
-		for _, o := range legal {
-			if o.To != m.To || o.From == m.From || p.Board[o.From] != pc {
-				continue
-			}
-			ambiguous = true
-			if o.From.File() == m.From.File() {
-				sameFile = true
-			}
-			if o.From.Rank() == m.From.Rank() {
-				sameRank = true
-			}
-		}
-		if ambiguous {
-			switch {
-			case !sameFile:
-				b.WriteByte(byte('a' + m.From.File()))
-			case !sameRank:
-				b.WriteByte(byte('1' + m.From.Rank()))
-			default:
-				b.WriteString(m.From.String())
-			}
-		}
-	}
-	if capture {
-		b.WriteByte('x')
-	}
-	b.WriteString(m.To.String())
-	if m.Promo != NoPieceType {
-		b.WriteByte('=')
-		b.WriteByte(pieceLetters[m.Promo])
-	}
-	return b.String()
+	return lib.AlgebraicNotation{}.Encode(p.pos, lm), nil
 }
 
 // StripSANSuffix removes check, mate and annotation marks (+ # ! ?) from
@@ -85,34 +27,39 @@ func StripSANSuffix(s string) string {
 var looseSAN = regexp.MustCompile(`^([NBRQK])?([a-h])?([1-8])?[x:]?([a-h][1-8])(?:=?([NBRQnbrq]))?$`)
 
 // ParseSAN reads a move in SAN, leniently: check/annotation marks are
-// ignored, "0-0" is castling, "=" before a promotion piece is optional,
-// over-specified origins are accepted, and UCI long algebraic ("e2e4",
-// "e7e8q") works too. An ambiguous or illegal move is an error.
+// ignored, "0-0" is castling, "=" before a promotion piece is optional and
+// the piece may be lower case, over-specified origins are accepted, and
+// UCI long algebraic ("e2e4", "e7e8q") works too. An ambiguous or illegal
+// move is an error.
+//
+// The library's own SAN reader is not used: it rejects "0-0", "a8Q" and
+// "a8=q", which answers to the bundled tasks hold, and it accepts an origin
+// that names the wrong piece ("Nbf3" for the knight on g1). Moves are
+// matched against the library's SAN of each legal move instead.
 func (p Position) ParseSAN(s string) (Move, error) {
 	raw := s
 	s = StripSANSuffix(s)
 	s = strings.TrimSuffix(strings.TrimSuffix(s, " e.p."), "e.p.")
-	legal := p.LegalMoves()
 	switch strings.ReplaceAll(s, "0", "O") {
 	case "O-O", "O-O-O":
 		want := 2
 		if len(s) == 5 {
 			want = -2
 		}
-		for _, m := range legal {
-			if p.Board[m.From].Type() == King && int(m.To)-int(m.From) == want {
+		for _, m := range p.LegalMoves() {
+			if p.PieceAt(m.From).Type() == King && int(m.To)-int(m.From) == want {
 				return m, nil
 			}
 		}
 		return Move{}, fmt.Errorf("move %q: castling is not legal in %s", raw, p.FEN())
 	}
-	for _, m := range legal {
-		if p.sanBody(m, legal) == s {
-			return m, nil
+	for i := range p.moves {
+		if StripSANSuffix(lib.AlgebraicNotation{}.Encode(p.pos, &p.moves[i])) == s {
+			return fromLibMove(&p.moves[i]), nil
 		}
 	}
 	if len(s) >= 4 && len(s) <= 5 {
-		if m, ok := p.parseUCI(s, legal); ok {
+		if m, ok := p.parseUCI(s); ok {
 			return m, nil
 		}
 	}
@@ -130,8 +77,8 @@ func (p Position) ParseSAN(s string) (Move, error) {
 		promo = PieceType(strings.IndexByte(pieceLetters, strings.ToUpper(g[5])[0]))
 	}
 	var found []Move
-	for _, m := range legal {
-		if m.To != to || p.Board[m.From].Type() != kind || m.Promo != promo {
+	for _, m := range p.LegalMoves() {
+		if m.To != to || p.PieceAt(m.From).Type() != kind || m.Promo != promo {
 			continue
 		}
 		if g[2] != "" && m.From.File() != int(g[2][0]-'a') {
@@ -152,23 +99,15 @@ func (p Position) ParseSAN(s string) (Move, error) {
 	}
 }
 
-func (p Position) parseUCI(s string, legal []Move) (Move, bool) {
-	from, err1 := ParseSquare(s[0:2])
-	to, err2 := ParseSquare(s[2:4])
-	if err1 != nil || err2 != nil {
-		return Move{}, false
-	}
-	promo := NoPieceType
+// parseUCI matches s against the legal moves' UCI forms. (The library's
+// UCI reader checks only the first square's letters, so "e2i1" reads as
+// e2a2.)
+func (p Position) parseUCI(s string) (Move, bool) {
 	if len(s) == 5 {
-		i := strings.IndexByte(pieceLetters, strings.ToUpper(s[4:])[0])
-		if i < int(Knight) || i > int(Queen) {
-			return Move{}, false
-		}
-		promo = PieceType(i)
+		s = s[:4] + strings.ToLower(s[4:])
 	}
-	m := Move{From: from, To: to, Promo: promo}
-	for _, l := range legal {
-		if l == m {
+	for _, m := range p.LegalMoves() {
+		if m.UCI() == s {
 			return m, true
 		}
 	}
@@ -177,10 +116,8 @@ func (p Position) parseUCI(s string, legal []Move) (Move, bool) {
 
 // ParseUCI reads a legal move in UCI form.
 func (p Position) ParseUCI(s string) (Move, error) {
-	if len(s) >= 4 && len(s) <= 5 {
-		if m, ok := p.parseUCI(s, p.LegalMoves()); ok {
-			return m, nil
-		}
+	if m, ok := p.parseUCI(s); ok {
+		return m, nil
 	}
 	return Move{}, fmt.Errorf("move %q is not a legal UCI move in %s", s, p.FEN())
 }
@@ -189,11 +126,14 @@ func (p Position) ParseUCI(s string) (Move, error) {
 func (p Position) LineSAN(moves []Move) ([]string, error) {
 	out := make([]string, 0, len(moves))
 	for _, m := range moves {
-		if !p.IsLegal(m) {
-			return out, fmt.Errorf("illegal move %s in %s", m.UCI(), p.FEN())
+		san, err := p.SAN(m)
+		if err != nil {
+			return out, err
 		}
-		out = append(out, p.SAN(m))
-		p = p.play(m)
+		out = append(out, san)
+		if p, err = p.Play(m); err != nil {
+			return out, err
+		}
 	}
 	return out, nil
 }

@@ -70,8 +70,8 @@ func TestSAN(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := p.SAN(m); got != tc.san {
-				t.Fatalf("SAN(%s) = %q, want %q", tc.uci, got, tc.san)
+			if got, err := p.SAN(m); err != nil || got != tc.san {
+				t.Fatalf("SAN(%s) = %q, %v; want %q", tc.uci, got, err, tc.san)
 			}
 			back, err := p.ParseSAN(tc.san)
 			if err != nil || back != m {
@@ -139,6 +139,9 @@ func TestStatus(t *testing.T) {
 		{"7k/5Q2/6K1/8/8/8/8/8 b - - 0 1", Stalemate},
 		{"7k/8/6K1/8/8/8/8/6N1 b - - 0 1", InsufficientMaterial},
 		{"7k/8/6K1/8/8/8/8/6R1 b - - 100 80", FiftyMoves},
+		{"6bk/8/6K1/8/8/8/8/5B2 b - - 0 1", InsufficientMaterial}, // bishops on one colour
+		{"6bk/8/6K1/8/8/8/8/6B1 b - - 0 1", Ongoing},              // bishops on both colours
+		{"7k/8/6K1/8/8/8/8/5NN1 b - - 0 1", Ongoing},
 	}
 	for _, tc := range tests {
 		p, err := ParseFEN(tc.fen)
@@ -147,6 +150,28 @@ func TestStatus(t *testing.T) {
 		}
 		if got := p.Status(); got != tc.want {
 			t.Errorf("%s: status %d, want %d", tc.fen, got, tc.want)
+		}
+	}
+}
+
+func TestGivesCheck(t *testing.T) {
+	p, err := ParseFEN("4k3/8/8/8/8/8/1P6/R3K3 w Q - 0 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for uci, want := range map[string]bool{"a1a8": true, "a1a7": false, "e1c1": false, "b2b4": false, "a1e1": false} {
+		m, err := p.ParseUCI(uci)
+		if uci == "a1e1" {
+			if err == nil || p.GivesCheck(Move{From: 0, To: 4}) {
+				t.Fatal("an illegal move gives check")
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.GivesCheck(m); got != want {
+			t.Errorf("GivesCheck(%s) = %v, want %v", uci, got, want)
 		}
 	}
 }

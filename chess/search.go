@@ -3,7 +3,6 @@ package chess
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"sort"
 )
 
@@ -44,7 +43,7 @@ type ttEntry struct {
 	flag  uint8 // 1 exact, 2 lower bound, 3 upper bound
 }
 
-type searcher struct {
+type searcher[N node[N]] struct {
 	ctx     context.Context
 	nodes   int64
 	limit   int64
@@ -56,53 +55,43 @@ type searcher struct {
 	killers [maxPly][2]Move
 }
 
-// zobrist keys: a fixed, seeded table (immutable after construction).
-var zobrist = func() (z struct {
-	piece  [16][64]uint64
-	turn   uint64
-	castle [16]uint64
-	ep     [8]uint64
-}) {
-	rng := rand.New(rand.NewPCG(0xc4e55, 0x2b1d))
-	for i := range z.piece {
-		for j := range z.piece[i] {
-			z.piece[i][j] = rng.Uint64()
-		}
-	}
-	z.turn = rng.Uint64()
-	for i := range z.castle {
-		z.castle[i] = rng.Uint64()
-	}
-	for i := range z.ep {
-		z.ep[i] = rng.Uint64()
-	}
-	return
-}()
-
-// Hash is the position's Zobrist key (move counters excluded).
-func (p Position) Hash() uint64 {
-	var h uint64
-	for i, pc := range p.Board {
-		if pc != NoPiece {
-			h ^= zobrist.piece[pc][i]
-		}
-	}
-	if p.Turn == Black {
-		h ^= zobrist.turn
-	}
-	h ^= zobrist.castle[p.Castle]
-	if p.EP != NoSquare {
-		h ^= zobrist.ep[p.EP.File()]
-	}
-	return h
+// node is what the search needs from a position. The search's own board
+// implements it; search_test.go implements it over the library's
+// positions to measure what the library would cost the search.
+type node[N any] interface {
+	key() uint64       // Zobrist key, move counters excluded
+	clock() int        // halfmove clock
+	checked() bool     // the side to move is in check
+	moves() []Move     // legal moves
+	child(m Move) N    // the position after legal move m
+	at(s Square) Piece // the piece on s
+	epTarget() Square  // en-passant square, or NoSquare
+	evaluation() int   // static score for the side to move
 }
+
+func (b board) key() uint64        { return b.hash() }
+func (b board) clock() int         { return b.halfmove }
+func (b board) checked() bool      { return b.inCheck() }
+func (b board) moves() []Move      { return b.legalMoves() }
+func (b board) child(m Move) board { return b.play(m) }
+func (b board) at(s Square) Piece  { return b.sq[s] }
+func (b board) epTarget() Square   { return b.ep }
+func (b board) evaluation() int    { return evaluate(&b.sq, b.turn) }
+
+var _ node[board] = board{}
 
 // Search runs an iterative-deepening alpha-beta search (principal
 // variation search with a transposition table, killer moves, MVV-LVA
 // ordering and a capture quiescence search). It returns the deepest
 // completed iteration; ctx and lim decide when to stop.
+//
+// The search runs on its own board (see board), copied from p.
 func Search(ctx context.Context, p Position, lim Limits) (SearchResult, error) {
-	root := p.LegalMoves()
+	return search(ctx, p.board(), lim)
+}
+
+func search[N node[N]](ctx context.Context, p N, lim Limits) (SearchResult, error) {
+	root := p.moves()
 	if len(root) == 0 {
 		return SearchResult{}, ErrNoMoves
 	}
@@ -110,7 +99,7 @@ func Search(ctx context.Context, p Position, lim Limits) (SearchResult, error) {
 	if depth <= 0 || depth > maxPly-8 {
 		depth = maxPly - 8
 	}
-	s := &searcher{ctx: ctx, limit: lim.Nodes, tt: make([]ttEntry, ttSize)}
+	s := &searcher[N]{ctx: ctx, limit: lim.Nodes, tt: make([]ttEntry, ttSize)}
 	var res SearchResult
 	for d := 1; d <= depth; d++ {
 		score := s.negamax(p, d, 0, -infinity, infinity)
@@ -148,7 +137,7 @@ func abs(x int) int {
 	return x
 }
 
-func (s *searcher) poll() bool {
+func (s *searcher[N]) poll() bool {
 	s.nodes++
 	if s.limit > 0 && s.nodes >= s.limit {
 		s.stopped = true
@@ -159,24 +148,24 @@ func (s *searcher) poll() bool {
 	return s.stopped
 }
 
-func (s *searcher) negamax(p Position, depth, ply, alpha, beta int) int {
+func (s *searcher[N]) negamax(p N, depth, ply, alpha, beta int) int {
 	s.pvLen[ply] = 0
 	if s.poll() {
 		return 0
 	}
-	h := p.Hash()
+	h := p.key()
 	s.path[ply] = h
 	if ply > 0 {
-		if p.Halfmove >= 100 {
+		if p.clock() >= 100 {
 			return 0
 		}
-		for i := ply - 2; i >= 0 && i >= ply-p.Halfmove; i -= 2 {
+		for i := ply - 2; i >= 0 && i >= ply-p.clock(); i -= 2 {
 			if s.path[i] == h {
 				return 0
 			}
 		}
 	}
-	inCheck := p.InCheck()
+	inCheck := p.checked()
 	if inCheck && ply < maxPly-10 {
 		depth++ // check extension
 	}
@@ -184,7 +173,7 @@ func (s *searcher) negamax(p Position, depth, ply, alpha, beta int) int {
 		return s.quiesce(p, ply, alpha, beta, 0)
 	}
 	if ply >= maxPly-2 {
-		return Evaluate(p)
+		return p.evaluation()
 	}
 	e := &s.tt[h&(ttSize-1)]
 	var hashMove Move
@@ -202,7 +191,7 @@ func (s *searcher) negamax(p Position, depth, ply, alpha, beta int) int {
 			}
 		}
 	}
-	moves := p.LegalMoves()
+	moves := p.moves()
 	if len(moves) == 0 {
 		if inCheck {
 			return -mateValue + ply
@@ -214,7 +203,7 @@ func (s *searcher) negamax(p Position, depth, ply, alpha, beta int) int {
 	best := -infinity
 	var bestMove Move
 	for i, m := range moves {
-		q := p.play(m)
+		q := p.child(m)
 		var sc int
 		if i == 0 {
 			sc = -s.negamax(q, depth-1, ply+1, -beta, -alpha)
@@ -237,7 +226,7 @@ func (s *searcher) negamax(p Position, depth, ply, alpha, beta int) int {
 			s.pvLen[ply] = s.pvLen[ply+1] + 1
 		}
 		if alpha >= beta {
-			if p.Board[m.To] == NoPiece && s.killers[ply][0] != m {
+			if p.at(m.To) == NoPiece && s.killers[ply][0] != m {
 				s.killers[ply][1], s.killers[ply][0] = s.killers[ply][0], m
 			}
 			break
@@ -275,20 +264,20 @@ func fromTT(sc, ply int) int {
 	return sc
 }
 
-func (s *searcher) quiesce(p Position, ply, alpha, beta, qdepth int) int {
+func (s *searcher[N]) quiesce(p N, ply, alpha, beta, qdepth int) int {
 	s.pvLen[ply] = 0
 	if s.poll() {
 		return 0
 	}
-	inCheck := p.InCheck()
+	inCheck := p.checked()
 	if !inCheck {
-		stand := Evaluate(p)
+		stand := p.evaluation()
 		if stand >= beta || ply >= maxPly-2 || qdepth > 12 {
 			return stand
 		}
 		alpha = max(alpha, stand)
 	}
-	moves := p.LegalMoves()
+	moves := p.moves()
 	if len(moves) == 0 {
 		if inCheck {
 			return -mateValue + ply
@@ -298,7 +287,7 @@ func (s *searcher) quiesce(p Position, ply, alpha, beta, qdepth int) int {
 	if !inCheck {
 		caps := moves[:0]
 		for _, m := range moves {
-			if p.Board[m.To] != NoPiece || m.Promo == Queen || (p.Board[m.From].Type() == Pawn && m.To == p.EP) {
+			if p.at(m.To) != NoPiece || m.Promo == Queen || (p.at(m.From).Type() == Pawn && m.To == p.epTarget()) {
 				caps = append(caps, m)
 			}
 		}
@@ -310,7 +299,7 @@ func (s *searcher) quiesce(p Position, ply, alpha, beta, qdepth int) int {
 		best = -infinity
 	}
 	for _, m := range moves {
-		sc := -s.quiesce(p.play(m), ply+1, -beta, -alpha, qdepth+1)
+		sc := -s.quiesce(p.child(m), ply+1, -beta, -alpha, qdepth+1)
 		if s.stopped {
 			return 0
 		}
@@ -332,14 +321,14 @@ func (s *searcher) quiesce(p Position, ply, alpha, beta, qdepth int) int {
 
 // order sorts moves: hash move, captures by MVV-LVA, promotions, killers,
 // then the rest in generation order.
-func (s *searcher) order(p Position, moves []Move, hash Move, ply int) {
+func (s *searcher[N]) order(p N, moves []Move, hash Move, ply int) {
 	key := func(m Move) int {
 		if m == hash {
 			return 1 << 20
 		}
 		k := 0
-		if v := p.Board[m.To]; v != NoPiece {
-			k = 10000 + pieceValue[v.Type()]*10 - pieceValue[p.Board[m.From].Type()]/10
+		if v := p.at(m.To); v != NoPiece {
+			k = 10000 + pieceValue[v.Type()]*10 - pieceValue[p.at(m.From).Type()]/10
 		}
 		if m.Promo != NoPieceType {
 			k += 9000 + pieceValue[m.Promo]

@@ -3,12 +3,15 @@ package chess
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 )
 
 // DefaultStockfish is where Debian's stockfish package installs the engine.
@@ -66,6 +69,11 @@ func StartUCI(ctx context.Context, path string) (*UCIEngine, error) {
 
 func (e *UCIEngine) send(line string) error {
 	if _, err := io.WriteString(e.in, line+"\n"); err != nil {
+		// A closed pipe means the engine is gone; say so, as waitFor does
+		// when it sees the same exit from the reading side.
+		if errors.Is(err, syscall.EPIPE) || errors.Is(err, os.ErrClosed) {
+			return fmt.Errorf("uci engine exited before %q was sent: %w", line, err)
+		}
 		return fmt.Errorf("uci write %q: %w", line, err)
 	}
 	return nil
@@ -207,7 +215,9 @@ func parseUCIResult(p Position, lines []string) (SearchResult, error) {
 			break // keep the legal prefix
 		}
 		res.PV = append(res.PV, m)
-		q = q.play(m)
+		if q, err = q.Play(m); err != nil {
+			break // ParseUCI returned a legal move; cannot happen
+		}
 	}
 	if len(res.PV) == 0 {
 		return res, fmt.Errorf("uci engine gave no legal move for %s", p.FEN())

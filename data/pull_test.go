@@ -119,7 +119,7 @@ func TestPullGPQA(t *testing.T) {
 }
 
 func TestSourcesUnknownTask(t *testing.T) {
-	if _, err := Sources("demo"); err == nil || !strings.Contains(err.Error(), "make their data from a seed") {
+	if _, err := Sources("demo"); err == nil || !strings.Contains(err.Error(), "makes its data from a seed") {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -73,7 +73,7 @@ func Tasks() []string {
 func Sources(task string) ([]Source, error) {
 	s, ok := sourceTable[task]
 	if !ok {
-		return nil, fmt.Errorf("no download sources for task %q (known: %v); the generated tasks (demo, cipher, cipher-split) make their data from a seed and need none", task, Tasks())
+		return nil, fmt.Errorf("no download sources for task %q (known: %v); a task that makes its data from a seed (sia tasks: \"generated\") needs none", task, Tasks())
 	}
 	return append([]Source(nil), s...), nil
 }

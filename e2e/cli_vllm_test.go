@@ -20,6 +20,7 @@ import (
 // with SIA_E2E_FAKE_TRAINER set it writes a valid PEFT adapter into the
 // folder given as its last argument, as a TRL or verl launch would.
 func TestMain(m *testing.M) {
+	cli.ServeWorkerIfAsked()
 	if os.Getenv("SIA_E2E_FAKE_TRAINER") == "1" {
 		out := os.Args[len(os.Args)-1]
 		data, err := os.ReadFile(os.Args[len(os.Args)-2])
@@ -39,14 +40,18 @@ func TestMain(m *testing.M) {
 }
 
 // The harness asks the model and answers what it says; the fake vLLM
-// server says which model served the call, and the gold answer for half
-// the items is the first adapter's name. So only a weight update served
-// through vLLM can raise the score.
+// server says which model served the call. The gold answer for a third of
+// the items is the base's name (so the base's rewards differ: there is
+// something to learn) and for the rest the first adapter's name. So only a
+// weight update served through vLLM can raise the score.
 const vllmHarness = `def solve(item):
     return model.chat("item " + item["id"]).text
 `
 
 func TestCLIRemoteWeightsLeverThroughVLLM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs sia for several generations against a fake vLLM; .ci/run runs it")
+	}
 	fake := vllmtest.New("openai/gpt-oss-120b")
 	defer fake.Close()
 
@@ -59,8 +64,8 @@ func TestCLIRemoteWeightsLeverThroughVLLM(t *testing.T) {
 	train.WriteString("id,label\n")
 	for i := range 16 {
 		label := "served by policy-v0001"
-		if i%2 == 1 {
-			label = "something else"
+		if i%3 == 0 {
+			label = "served by openai/gpt-oss-120b"
 		}
 		fmt.Fprintf(&train, "t%02d,%s\n", i, label)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/sia-agent/sia/llm"
 	"github.com/sia-agent/sia/loop"
 	"github.com/sia-agent/sia/runstore"
+	"github.com/sia-agent/sia/sandbox"
 	"github.com/sia-agent/sia/task"
 	"github.com/sia-agent/sia/trajectory"
 )
@@ -32,12 +33,12 @@ a = p.parse_args()
 base, key = os.environ["OPENAI_BASE_URL"], os.environ["OPENAI_API_KEY"]
 sample = os.environ.get("SIA_SAMPLE", "0")
 assert not os.path.exists(os.path.join(a.dataset_dir, "..", "private")), "private data must not be reachable"
-if SANDBOXED:
-    assert os.listdir(PRIVATE) == [], "the sandbox masks the task's private folder"
+assert not os.path.exists(PRIVATE), "the sandbox shows nothing of the task folder"
 train = list(csv.DictReader(open(os.path.join(a.dataset_dir, "train.csv"))))
 assert all("label" in r for r in train), "train split carries labels"
 rows = list(csv.DictReader(open(os.path.join(a.dataset_dir, "test.csv"))))
 assert all("label" not in r for r in rows), "items must not carry labels"
+assert not {r["id"] for r in rows} & {r["id"] for r in train}, "no item being solved is in the train file"
 out = []
 for r in rows:
     body = json.dumps({"model": "policy", "messages": [{"role": "user", "content": "x=" + r["x"]}]}).encode()
@@ -74,7 +75,7 @@ splits:
   test: {file: public/test.csv, gold: {file: private/test.csv}}
 `,
 		"task.md":                   "Answer x+1.\n",
-		"reference/target_agent.py": fmt.Sprintf("SANDBOXED = %s\nPRIVATE = %q\n", pyBool(python.SandboxAvailable()), filepath.Join(dir, "data", "private")) + targetAgent,
+		"reference/target_agent.py": fmt.Sprintf("PRIVATE = %q\n", filepath.Join(dir, "data", "private")) + targetAgent,
 		"data/public/train.csv":     train.String(),
 		"data/public/test.csv":      test.String(),
 		"data/private/test.csv":     gold.String(),
@@ -91,13 +92,6 @@ splits:
 	return dir
 }
 
-func pyBool(b bool) string {
-	if b {
-		return "True"
-	}
-	return "False"
-}
-
 // plusOne answers x+1 with token ids and logprobs, like a vLLM server.
 func plusOne(_ context.Context, req llm.Request) (*llm.Completion, error) {
 	x := strings.TrimPrefix(req.Messages[len(req.Messages)-1].Content, "x=")
@@ -111,10 +105,17 @@ func plusOne(_ context.Context, req llm.Request) (*llm.Completion, error) {
 }
 
 func TestPythonHarnessThroughGateway(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs sandboxed python harnesses through the loop; .ci/run runs it")
+	}
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Skip("python3 is not installed: the SIA python-harness contract cannot be tested (.ci/run installs it)")
 	}
 	ctx := t.Context()
+	sb, err := sandbox.New(ctx, sandbox.ModeBwrap)
+	if err != nil {
+		t.Skipf("%v (.ci/run installs bubblewrap)", err)
+	}
 	tk, err := task.OpenDir(writePythonTask(t), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -131,16 +132,16 @@ func TestPythonHarnessThroughGateway(t *testing.T) {
 		t.Fatal(err)
 	}
 	runDir := filepath.Join(t.TempDir(), "run_py")
-	cfg := loop.Config{RunID: "py", Task: "pyplus", MaxGen: 1, Mode: "harness", Seed: 1, Metric: "accuracy", HigherIsBetter: true}
+	cfg := loop.Config{RunID: "py", Task: "pyplus", MaxGen: 1, Mode: "harness", Seed: 1, Metric: "accuracy", HigherIsBetter: true}.WithDefaults()
 	store, err := runstore.Create(runDir, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer store.Close()
 	st, err := loop.Run(ctx, cfg, loop.Deps{
-		Task: tk, Data: data, Runtime: &python.Runtime{Sandbox: python.SandboxAvailable()}, Meta: builtin.Meta{}, Feedback: builtin.Feedback{}, Store: store,
+		Task: tk, Data: data, Runtime: &python.Runtime{Sandbox: sb, Layout: python.Layout{Submission: tk.Spec.Submission, Parse: tk.ParseSubmission}}, Meta: builtin.Meta{}, Feedback: builtin.Feedback{}, Store: store,
 		Policy:  func(context.Context, string, int) (llm.Model, error) { return llm.ModelFunc(plusOne), nil },
-		Gateway: gw, GatewayURL: url, GatewayKey: gw.APIKey(),
+		Gateway: gw, GatewayURL: url,
 	}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -139,10 +139,10 @@ func BenchmarkGatewayRollouts(b *testing.B) {
 	for _, bc := range cases {
 		b.Run(bc.name, func(b *testing.B) {
 			g := New(Config{MaxConcurrent: benchConcurrency})
-			g.SetPolicy(bc.upstream(b), 1, "policy-v0001")
+			rt := g.Route(Policy{Model: bc.upstream(b), Version: 1, Name: "policy-v0001"})
 			srv := httptest.NewServer(g.Handler())
 			defer srv.Close()
-			call := bc.caller(srv.URL, g.APIKey())
+			call := bc.caller(srv.URL, rt.Key())
 			var next atomic.Int64
 			var steps atomic.Int64
 			var failed atomic.Value
@@ -158,7 +158,7 @@ func BenchmarkGatewayRollouts(b *testing.B) {
 						}
 						item := fmt.Sprintf("item-%d", i)
 						rec := trajectory.NewRecorder()
-						unregister := g.Register(item, w, rec)
+						unregister := rt.Register(item, w, rec)
 						err := call(b.Context(), item, w)
 						unregister()
 						if err != nil {
@@ -203,14 +203,14 @@ func BenchmarkChatHandler(b *testing.B) {
 	for _, stream := range []bool{false, true} {
 		b.Run(fmt.Sprintf("stream=%v", stream), func(b *testing.B) {
 			g := New(Config{})
-			g.SetPolicy(instant, 1, "policy-v0001")
+			rt := g.Route(Policy{Model: instant, Version: 1, Name: "policy-v0001"})
 			h := g.Handler()
 			body := fmt.Sprintf(`{"model":"policy","stream":%v,"messages":[{"role":"system","content":"Answer briefly."},{"role":"user","content":"What is 2+2?"}],"max_tokens":16}`, stream)
-			defer g.Register("item", 0, trajectory.NewRecorder())()
+			defer rt.Register("item", 0, trajectory.NewRecorder())()
 			b.ReportAllocs()
 			for b.Loop() {
 				req := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", strings.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+g.APIKey())
+				req.Header.Set("Authorization", "Bearer "+rt.Key())
 				req.Header.Set(TagHeader, "item=item;sample=0")
 				w := httptest.NewRecorder()
 				h.ServeHTTP(w, req)

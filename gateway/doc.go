@@ -1,14 +1,16 @@
 // Package gateway is the OpenAI-compatible HTTP server in front of the task
 // model. Every harness runtime reaches the model through it: Python harnesses
 // over HTTP (OPENAI_BASE_URL and OPENAI_API_KEY point here), Starlark
-// harnesses in process through Gateway.Model, which takes the same routing
+// harnesses in process through Route.Model, which takes the same routing
 // and recording path without the HTTP hop.
 //
 // Routes: POST /v1/chat/completions (streaming SSE and not) and GET
-// /v1/models. Requests authenticate with the per-run key (Bearer). The model
-// name "policy" routes to the current task model and adapter version, which
-// SetPolicy swaps atomically while calls are in flight; calls already
-// running finish on the version they started with and are recorded as such.
+// /v1/models. What a call is served by is a per-rollout value, not shared
+// state: the loop opens a Route for each rollout with that rollout's task
+// model and adapter version (Gateway.Route), and the route's own key, sent
+// as a Bearer token, selects it. The model name "policy" routes to the
+// route's model. Two rollouts (even concurrent ones) each get their own
+// policy; nothing is swapped under a call in flight.
 //
 // Each call is tagged with the item and sample it serves, from the
 // X-SIA-Item header or the request's user field (see ParseTag), and written,
@@ -17,8 +19,8 @@
 // Calls with no registered tag are still served and kept in a bounded
 // untagged list.
 //
-// Concurrency towards the upstream is bounded by one semaphore that survives
-// policy swaps. A client that goes away cancels its upstream call.
+// Concurrency towards the upstream is bounded by one semaphore shared by
+// every route. A client that goes away cancels its upstream call.
 //
 // Errors use the OpenAI envelope {"error":{"message","type","param","code"}}
 // with ollama's rule: before the first byte of a response they carry a

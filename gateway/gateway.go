@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"log/slog"
@@ -29,9 +30,6 @@ const (
 type Config struct {
 	// Run names the run; a tag naming another run is treated as untagged.
 	Run string
-	// APIKey is the key clients must send as a Bearer token; "" generates
-	// a random per-gateway key (see Gateway.APIKey).
-	APIKey string
 	// MaxConcurrent bounds the calls in flight to the upstream model; 0
 	// means DefaultMaxConcurrent. Callers beyond it wait (or give up when
 	// their context ends).
@@ -74,11 +72,15 @@ func (c *Config) applyDefaults() {
 	}
 }
 
-// policy is one immutable routing target; SetPolicy swaps the pointer.
-type policy struct {
-	model   llm.Model
-	version int
-	name    string
+// Policy is what a route serves: the task model of one rollout.
+type Policy struct {
+	Model llm.Model
+	// Version is the adapter version (0 = base) written into each call's
+	// trajectory.
+	Version int
+	// Name is the model name sent upstream (e.g. vLLM's "policy-v0007");
+	// "" keeps Model's own.
+	Name string
 }
 
 type sampleKey struct {
@@ -93,66 +95,96 @@ type UntaggedCall struct {
 	Steps  []trajectory.Step
 }
 
-// Gateway routes and records task-model calls. It is safe for concurrent use.
+// Gateway routes and records task-model calls. It is safe for concurrent
+// use. It serves nothing until a Route is opened: each route has its own
+// key and its own policy, so two rollouts never share a mutable "current
+// model".
 type Gateway struct {
 	cfg    Config
-	key    string
-	policy atomic.Pointer[policy]
 	sem    chan struct{}
 	nextID atomic.Int64
 
 	mu       sync.Mutex
-	recs     map[sampleKey]*trajectory.Recorder
+	routes   map[[sha256.Size]byte]*Route // by the hash of their key
 	untagged []UntaggedCall
 	dropped  int
 }
 
-// New returns a gateway with no policy set: calls fail with 503 until
-// SetPolicy is called.
+// New returns a gateway with no routes: every call is refused (401) until
+// Route opens one.
 func New(cfg Config) *Gateway {
 	cfg.applyDefaults()
-	g := &Gateway{cfg: cfg, key: cfg.APIKey, sem: make(chan struct{}, cfg.MaxConcurrent), recs: map[sampleKey]*trajectory.Recorder{}}
-	if g.key == "" {
-		var b [24]byte
-		_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
-		g.key = "sia-" + hex.EncodeToString(b[:])
-	}
-	return g
+	return &Gateway{cfg: cfg, sem: make(chan struct{}, cfg.MaxConcurrent), routes: map[[sha256.Size]byte]*Route{}}
 }
 
-// APIKey is the key clients must present (pass it as OPENAI_API_KEY).
-func (g *Gateway) APIKey() string { return g.key }
+// Route is one rollout's way to the task model: a key of its own (what the
+// harness sends as OPENAI_API_KEY), the policy it serves, which never
+// changes, and the recorders of the samples registered on it. A route lives
+// until Close or the gateway's end; a run opens a few per generation.
+type Route struct {
+	g      *Gateway
+	key    string
+	policy Policy
 
-// SetPolicy routes "policy" to m from now on. version is the adapter version
-// (0 = base) written into each call's trajectory; name is the model name
-// sent upstream (e.g. vLLM's "policy-v0007"; "" keeps m's own model).
-func (g *Gateway) SetPolicy(m llm.Model, version int, name string) {
-	g.policy.Store(&policy{model: m, version: version, name: name})
+	mu   sync.Mutex
+	recs map[sampleKey]*trajectory.Recorder
 }
 
-// Policy reports the current adapter version and upstream name.
-func (g *Gateway) Policy() (version int, name string, ok bool) {
-	p := g.policy.Load()
-	if p == nil || p.model == nil {
-		return 0, "", false
-	}
-	return p.version, p.name, true
-}
-
-// Register routes calls tagged (item, sample) into rec until unregister is
-// called. Registering the same sample again replaces the recorder.
-func (g *Gateway) Register(item string, sample int, rec *trajectory.Recorder) (unregister func()) {
-	k := sampleKey{item, sample}
+// Route opens a route serving p under a fresh random key.
+func (g *Gateway) Route(p Policy) *Route {
+	var b [24]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	rt := &Route{g: g, key: "sia-" + hex.EncodeToString(b[:]), policy: p, recs: map[sampleKey]*trajectory.Recorder{}}
 	g.mu.Lock()
-	g.recs[k] = rec
+	g.routes[sha256.Sum256([]byte(rt.key))] = rt
 	g.mu.Unlock()
+	return rt
+}
+
+// route finds the open route of a key.
+func (g *Gateway) route(key string) (*Route, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	rt, ok := g.routes[sha256.Sum256([]byte(key))]
+	return rt, ok
+}
+
+// Key is the key clients of this route present (pass it as OPENAI_API_KEY).
+func (rt *Route) Key() string { return rt.key }
+
+// Policy is what the route serves.
+func (rt *Route) Policy() Policy { return rt.policy }
+
+// Close revokes the route's key: later calls with it are refused (401).
+// Calls in flight finish.
+func (rt *Route) Close() {
+	rt.g.mu.Lock()
+	delete(rt.g.routes, sha256.Sum256([]byte(rt.key)))
+	rt.g.mu.Unlock()
+}
+
+// Register routes calls tagged (item, sample) on this route into rec until
+// unregister is called. Registering the same sample again replaces the
+// recorder.
+func (rt *Route) Register(item string, sample int, rec *trajectory.Recorder) (unregister func()) {
+	k := sampleKey{item, sample}
+	rt.mu.Lock()
+	rt.recs[k] = rec
+	rt.mu.Unlock()
 	return func() {
-		g.mu.Lock()
-		if g.recs[k] == rec {
-			delete(g.recs, k)
+		rt.mu.Lock()
+		if rt.recs[k] == rec {
+			delete(rt.recs, k)
 		}
-		g.mu.Unlock()
+		rt.mu.Unlock()
 	}
+}
+
+// recorder is the recorder registered for a sample, nil when none.
+func (rt *Route) recorder(k sampleKey) *trajectory.Recorder {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return rt.recs[k]
 }
 
 // Untagged returns the calls that matched no registered sample, oldest
@@ -163,12 +195,12 @@ func (g *Gateway) Untagged() (calls []UntaggedCall, dropped int) {
 	return append([]UntaggedCall(nil), g.untagged...), g.dropped
 }
 
-// Model is the in-process view of the gateway for one sample: the same
-// routing, concurrency bound and recording as an HTTP call tagged (item,
+// Model is the in-process view of the route for one sample: the same
+// policy, concurrency bound and recording as an HTTP call tagged (item,
 // sample), without HTTP.
-func (g *Gateway) Model(item string, sample int) llm.Model {
+func (rt *Route) Model(item string, sample int) llm.Model {
 	return llm.ModelFunc(func(ctx context.Context, req llm.Request) (*llm.Completion, error) {
-		return g.call(ctx, callTag{tag: Tag{Item: item, Sample: sample, Gen: -1}, ok: true, raw: FormatTag(item, sample)}, req)
+		return rt.g.call(ctx, rt, callTag{tag: Tag{Item: item, Sample: sample, Gen: -1}, ok: true, raw: FormatTag(item, sample)}, req)
 	})
 }
 
@@ -180,13 +212,13 @@ type callTag struct {
 	err error // a malformed tag
 }
 
-// errNoPolicy is returned while no policy is set.
+// errNoPolicy is returned by a route with no task model.
 var errNoPolicy = errors.New("no policy model is set")
 
 // call is the one path every model call takes.
-func (g *Gateway) call(ctx context.Context, t callTag, req llm.Request) (*llm.Completion, error) {
-	p := g.policy.Load()
-	if p == nil || p.model == nil {
+func (g *Gateway) call(ctx context.Context, rt *Route, t callTag, req llm.Request) (*llm.Completion, error) {
+	p := rt.policy
+	if p.Model == nil {
 		return nil, errNoPolicy
 	}
 	select {
@@ -195,8 +227,8 @@ func (g *Gateway) call(ctx context.Context, t callTag, req llm.Request) (*llm.Co
 		return nil, ctx.Err()
 	}
 	up := req
-	if p.name != "" {
-		up.Model = p.name
+	if p.Name != "" {
+		up.Model = p.Name
 	} else {
 		up.Model = ""
 	}
@@ -204,22 +236,22 @@ func (g *Gateway) call(ctx context.Context, t callTag, req llm.Request) (*llm.Co
 		up.Logprobs = true
 	}
 	start := time.Now()
-	c, err := p.model.Chat(ctx, up)
+	c, err := p.Model.Chat(ctx, up)
 	<-g.sem
 	if err == nil && c == nil {
 		err = errors.New("upstream returned no completion")
 	}
 	if err == nil {
-		c.AdapterVersion = p.version
+		c.AdapterVersion = p.Version
 	}
-	g.record(t, req, c, err)
-	g.cfg.Logger.Debug("gateway call", "item", t.tag.Item, "sample", t.tag.Sample, "adapter", p.version,
+	g.record(rt, t, req, c, err)
+	g.cfg.Logger.Debug("gateway call", "item", t.tag.Item, "sample", t.tag.Sample, "adapter", p.Version,
 		"ms", time.Since(start).Milliseconds(), "err", err)
 	return c, err
 }
 
 // record writes the call into its sample's recorder, or the untagged log.
-func (g *Gateway) record(t callTag, req llm.Request, c *llm.Completion, err error) {
+func (g *Gateway) record(rt *Route, t callTag, req llm.Request, c *llm.Completion, err error) {
 	var rec *trajectory.Recorder
 	reason := ""
 	switch {
@@ -230,9 +262,7 @@ func (g *Gateway) record(t callTag, req llm.Request, c *llm.Completion, err erro
 	case g.cfg.Run != "" && t.tag.Run != "" && t.tag.Run != g.cfg.Run:
 		reason = "tag names run " + t.tag.Run
 	default:
-		g.mu.Lock()
-		rec = g.recs[sampleKey{t.tag.Item, t.tag.Sample}]
-		g.mu.Unlock()
+		rec = rt.recorder(sampleKey{t.tag.Item, t.tag.Sample})
 		if rec == nil {
 			reason = "no sample registered for the tag"
 		}

@@ -55,6 +55,7 @@ func toolModel() *llmtest.Model {
 
 type harness struct {
 	g      *Gateway
+	rt     *Route // serves upstream as adapter v3 (no model: upstream nil)
 	srv    *httptest.Server
 	client sdk.Client
 }
@@ -62,13 +63,15 @@ type harness struct {
 func newHarness(t *testing.T, cfg Config, upstream llm.Model) *harness {
 	t.Helper()
 	g := New(cfg)
-	if upstream != nil {
-		g.SetPolicy(upstream, 3, "policy-v0003")
+	p := Policy{Model: upstream, Version: 3, Name: "policy-v0003"}
+	if upstream == nil {
+		p = Policy{}
 	}
+	rt := g.Route(p)
 	srv := httptest.NewServer(g.Handler())
 	t.Cleanup(srv.Close)
-	client := sdk.NewClient(option.WithBaseURL(srv.URL+"/v1/"), option.WithAPIKey(g.APIKey()), option.WithMaxRetries(0))
-	return &harness{g: g, srv: srv, client: client}
+	client := sdk.NewClient(option.WithBaseURL(srv.URL+"/v1/"), option.WithAPIKey(rt.Key()), option.WithMaxRetries(0))
+	return &harness{g: g, rt: rt, srv: srv, client: client}
 }
 
 func userMsg(s string) []sdk.ChatCompletionMessageParamUnion {
@@ -79,7 +82,7 @@ func TestChatNonStreamingRecordsTheSample(t *testing.T) {
 	up := tokenModel("answer")
 	h := newHarness(t, Config{}, up)
 	rec := trajectory.NewRecorder()
-	defer h.g.Register("item/7;x", 2, rec)()
+	defer h.rt.Register("item/7;x", 2, rec)()
 
 	res, err := h.client.Chat.Completions.New(t.Context(), sdk.ChatCompletionNewParams{
 		Model: PolicyModel, Messages: userMsg("2+2?"), Logprobs: sdk.Bool(true),
@@ -123,7 +126,7 @@ func TestTaggingAndUntagged(t *testing.T) {
 		item, sample, _ := strings.Cut(k, "/")
 		var n int
 		fmt.Sscan(sample, &n)
-		defer h.g.Register(item, n, rec)()
+		defer h.rt.Register(item, n, rec)()
 	}
 	tests := []struct {
 		name    string
@@ -187,7 +190,7 @@ func TestTaggingAndUntagged(t *testing.T) {
 func TestUntaggedLogIsBounded(t *testing.T) {
 	h := newHarness(t, Config{MaxUntagged: 3}, tokenModel("a"))
 	for i := range 5 {
-		m := h.g.Model(fmt.Sprintf("nobody-%d", i), 0)
+		m := h.rt.Model(fmt.Sprintf("nobody-%d", i), 0)
 		if _, err := m.Chat(t.Context(), llm.Request{Messages: []llm.Message{{Role: "user", Content: "x"}}}); err != nil {
 			t.Fatal(err)
 		}
@@ -229,7 +232,7 @@ func TestStreamingWithTheOpenAIClient(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, Config{}, tt.upstream)
 			rec := trajectory.NewRecorder()
-			defer h.g.Register("s", 0, rec)()
+			defer h.rt.Register("s", 0, rec)()
 			stream := h.client.Chat.Completions.NewStreaming(t.Context(), sdk.ChatCompletionNewParams{
 				Model: PolicyModel, Messages: userMsg("hi"), N: sdk.Int(int64(tt.n)), Logprobs: sdk.Bool(true),
 				StreamOptions: sdk.ChatCompletionStreamOptionsParam{IncludeUsage: sdk.Bool(true)},
@@ -257,7 +260,7 @@ func TestSSEFraming(t *testing.T) {
 	h := newHarness(t, Config{}, tokenModel("x"))
 	body := `{"model":"policy","stream":true,"messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}],"return_token_ids":true}`
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, h.srv.URL+"/v1/chat/completions", strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+h.g.APIKey())
+	req.Header.Set("Authorization", "Bearer "+h.rt.Key())
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -358,14 +361,14 @@ func TestBudgetRefusalIsNotRetriedBySDK(t *testing.T) {
 	b, _ := budget.New(budget.Limits{Tokens: 1}, nil)
 	up := tokenModel("x")
 	g := New(Config{})
-	g.SetPolicy(b.Wrap(up, "m"), 0, "")
+	rt := g.Route(Policy{Model: b.Wrap(up, "m")})
 	var requests atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		requests.Add(1)
 		g.Handler().ServeHTTP(w, r)
 	}))
 	defer srv.Close()
-	retrying := sdk.NewClient(option.WithBaseURL(srv.URL+"/v1/"), option.WithAPIKey(g.APIKey()), option.WithMaxRetries(3))
+	retrying := sdk.NewClient(option.WithBaseURL(srv.URL+"/v1/"), option.WithAPIKey(rt.Key()), option.WithMaxRetries(3))
 	if _, err := retrying.Chat.Completions.New(t.Context(), sdk.ChatCompletionNewParams{Model: PolicyModel, Messages: userMsg("q")}); err != nil {
 		t.Fatal(err)
 	}
@@ -385,7 +388,7 @@ func TestBudgetRefusalIsNotRetriedBySDK(t *testing.T) {
 func TestStreamErrorAfterStartIsInBand(t *testing.T) {
 	h := newHarness(t, Config{StreamKeepAlive: 10 * time.Millisecond}, errModel(80*time.Millisecond, &openai.APIError{Status: 500, Message: "engine died"}))
 	rec := trajectory.NewRecorder()
-	defer h.g.Register("i", 0, rec)()
+	defer h.rt.Register("i", 0, rec)()
 	s := h.client.Chat.Completions.NewStreaming(t.Context(), sdk.ChatCompletionNewParams{Model: PolicyModel, Messages: userMsg("q")},
 		option.WithHeader(TagHeader, FormatTag("i", 0)))
 	for s.Next() {
@@ -472,7 +475,7 @@ func TestConcurrencyIsBounded(t *testing.T) {
 			if i%2 == 0 {
 				_, err = h.client.Chat.Completions.New(t.Context(), sdk.ChatCompletionNewParams{Model: PolicyModel, Messages: userMsg("q")})
 			} else {
-				_, err = h.g.Model("x", i).Chat(t.Context(), llm.Request{Messages: []llm.Message{{Role: "user", Content: "q"}}})
+				_, err = h.rt.Model("x", i).Chat(t.Context(), llm.Request{Messages: []llm.Message{{Role: "user", Content: "q"}}})
 			}
 			if err != nil {
 				t.Error(err)
@@ -485,43 +488,80 @@ func TestConcurrencyIsBounded(t *testing.T) {
 	}
 }
 
-func TestPolicySwapAndModels(t *testing.T) {
+// TestRoutesServeTheirOwnPolicy: two rollouts' routes open at once each
+// serve their own model and version to calls made with their own key, even
+// interleaved; a closed route's key is refused.
+func TestRoutesServeTheirOwnPolicy(t *testing.T) {
 	h := newHarness(t, Config{}, tokenModel("base"))
-	rec := trajectory.NewRecorder()
-	defer h.g.Register("i", 0, rec)()
-	m := h.g.Model("i", 0)
-	ask := func() {
-		if _, err := m.Chat(t.Context(), llm.Request{Messages: []llm.Message{{Role: "user", Content: "q"}}}); err != nil {
-			t.Fatal(err)
+	next := tokenModel("tuned")
+	tuned := h.g.Route(Policy{Model: next, Version: 4, Name: "policy-v0004"})
+	tunedClient := sdk.NewClient(option.WithBaseURL(h.srv.URL+"/v1/"), option.WithAPIKey(tuned.Key()), option.WithMaxRetries(0))
+	baseRec, tunedRec := trajectory.NewRecorder(), trajectory.NewRecorder()
+	defer h.rt.Register("i", 0, baseRec)()
+	defer tuned.Register("i", 0, tunedRec)() // the same sample id on another route
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			client := h.client
+			if i%2 == 1 {
+				client = tunedClient
+			}
+			_, err := client.Chat.Completions.New(t.Context(), sdk.ChatCompletionNewParams{Model: PolicyModel, Messages: userMsg("q")},
+				option.WithHeader(TagHeader, FormatTag("i", 0)))
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	for _, tc := range []struct {
+		rec     *trajectory.Recorder
+		version int
+		prefix  string
+	}{{baseRec, 3, "base-"}, {tunedRec, 4, "tuned-"}} {
+		steps := tc.rec.Steps()
+		if len(steps) != 4 {
+			t.Fatalf("v%d recorded %d steps, want 4", tc.version, len(steps))
+		}
+		for _, st := range steps {
+			if st.AdapterVersion != tc.version || !strings.HasPrefix(st.Completion, tc.prefix) {
+				t.Errorf("v%d route recorded %+v", tc.version, st)
+			}
 		}
 	}
-	ask()
-	next := tokenModel("tuned")
-	h.g.SetPolicy(next, 4, "policy-v0004")
-	ask()
-	steps := rec.Steps()
-	if len(steps) != 2 || steps[0].AdapterVersion != 3 || steps[1].AdapterVersion != 4 || steps[1].Completion != "tuned-0" {
-		t.Errorf("steps = %+v", steps)
+	if calls := next.Calls(); len(calls) != 4 || calls[0].Model != "policy-v0004" {
+		t.Errorf("tuned upstream saw %+v", calls)
 	}
-	if calls := next.Calls(); len(calls) != 1 || calls[0].Model != "policy-v0004" {
-		t.Errorf("new upstream saw %+v", calls)
+	for _, tc := range []struct {
+		client sdk.Client
+		want   []string
+	}{{h.client, []string{"policy", "policy-v0003"}}, {tunedClient, []string{"policy", "policy-v0004"}}} {
+		page, err := tc.client.Models.List(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, m := range page.Data {
+			ids = append(ids, m.ID)
+		}
+		if !reflect.DeepEqual(ids, tc.want) {
+			t.Errorf("models = %v, want %v", ids, tc.want)
+		}
 	}
-	page, err := h.client.Models.List(t.Context())
-	if err != nil {
-		t.Fatal(err)
+	tuned.Close()
+	_, err := tunedClient.Chat.Completions.New(t.Context(), sdk.ChatCompletionNewParams{Model: PolicyModel, Messages: userMsg("q")})
+	var ae *sdk.Error
+	if !errors.As(err, &ae) || ae.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("closed route: err = %v, want 401", err)
 	}
-	var ids []string
-	for _, m := range page.Data {
-		ids = append(ids, m.ID)
-	}
-	if !reflect.DeepEqual(ids, []string{"policy", "policy-v0004"}) {
-		t.Errorf("models = %v", ids)
+	if _, err := h.client.Chat.Completions.New(t.Context(), sdk.ChatCompletionNewParams{Model: PolicyModel, Messages: userMsg("q")}); err != nil {
+		t.Fatalf("the other route after a close: %v", err)
 	}
 }
 
 func TestServe(t *testing.T) {
-	g := New(Config{APIKey: "k"})
-	g.SetPolicy(tokenModel("served"), 0, "")
+	g := New(Config{})
+	rt := g.Route(Policy{Model: tokenModel("served")})
 	ctx, cancel := context.WithCancel(t.Context())
 	base, err := g.Serve(ctx, "127.0.0.1:0")
 	if err != nil {
@@ -530,7 +570,7 @@ func TestServe(t *testing.T) {
 	if !strings.HasPrefix(base, "http://127.0.0.1:") || !strings.HasSuffix(base, "/v1") {
 		t.Errorf("base URL %q", base)
 	}
-	client := sdk.NewClient(option.WithBaseURL(base+"/"), option.WithAPIKey("k"), option.WithMaxRetries(0))
+	client := sdk.NewClient(option.WithBaseURL(base+"/"), option.WithAPIKey(rt.Key()), option.WithMaxRetries(0))
 	res, err := client.Chat.Completions.New(t.Context(), sdk.ChatCompletionNewParams{Model: "anything", Messages: userMsg("q")})
 	if err != nil || res.Choices[0].Message.Content != "served-0" {
 		t.Fatalf("chat via Serve = %v, %v", res, err)

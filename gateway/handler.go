@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,29 +25,32 @@ func (g *Gateway) Handler() http.Handler {
 	return mux
 }
 
-func (g *Gateway) auth(next http.HandlerFunc) http.HandlerFunc {
-	want := []byte("Bearer " + g.key)
+// auth finds the route of the request's Bearer key (routes are looked up
+// by a hash of their key, so the lookup takes no time that depends on how
+// much of a guess matched).
+func (g *Gateway) auth(next func(http.ResponseWriter, *http.Request, *Route)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		got := []byte(r.Header.Get("Authorization"))
-		if subtle.ConstantTimeCompare(got, want) != 1 {
+		key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		rt, found := g.route(key)
+		if !ok || !found {
 			writeError(w, http.StatusUnauthorized, NewError("invalid_request_error", "invalid_api_key",
-				"invalid or missing API key: send the run's key as a Bearer token (OPENAI_API_KEY)"))
+				"invalid or missing API key: send the rollout's key as a Bearer token (OPENAI_API_KEY)"))
 			return
 		}
-		next(w, r)
+		next(w, r, rt)
 	}
 }
 
-func (g *Gateway) handleModels(w http.ResponseWriter, r *http.Request) {
+func (g *Gateway) handleModels(w http.ResponseWriter, r *http.Request, rt *Route) {
 	now := time.Now().Unix()
 	list := ModelList{Object: "list", Data: []ModelCard{{ID: PolicyModel, Object: "model", Created: now, OwnedBy: "sia"}}}
-	if _, name, ok := g.Policy(); ok && name != "" && name != PolicyModel {
+	if name := rt.policy.Name; rt.policy.Model != nil && name != "" && name != PolicyModel {
 		list.Data = append(list.Data, ModelCard{ID: name, Object: "model", Created: now, OwnedBy: "sia"})
 	}
 	writeJSON(w, http.StatusOK, list)
 }
 
-func (g *Gateway) handleChat(w http.ResponseWriter, r *http.Request) {
+func (g *Gateway) handleChat(w http.ResponseWriter, r *http.Request, rt *Route) {
 	var wire ChatRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, g.cfg.MaxBodyBytes))
 	if err := dec.Decode(&wire); err != nil {
@@ -57,10 +59,15 @@ func (g *Gateway) handleChat(w http.ResponseWriter, r *http.Request) {
 	}
 	req, err := FromChatRequest(wire)
 	if err != nil {
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			writeError(w, http.StatusBadRequest, paramError(fe.Field, fe.Message))
+			return
+		}
 		writeError(w, http.StatusBadRequest, NewError("invalid_request_error", "", err.Error()))
 		return
 	}
-	if g.cfg.StrictModel && !g.serves(wire.Model) {
+	if g.cfg.StrictModel && !rt.serves(wire.Model) {
 		writeError(w, http.StatusNotFound, NewError("invalid_request_error", "model_not_found",
 			fmt.Sprintf("model %q is not served here; use %q", wire.Model, PolicyModel)))
 		return
@@ -74,7 +81,7 @@ func (g *Gateway) handleChat(w http.ResponseWriter, r *http.Request) {
 		model = PolicyModel
 	}
 	if !wire.Stream {
-		c, err := g.call(r.Context(), tag, req)
+		c, err := g.call(r.Context(), rt, tag, req)
 		if err != nil {
 			if status, body, ok := errorReply(r.Context(), err); ok {
 				writeError(w, status, body)
@@ -84,16 +91,15 @@ func (g *Gateway) handleChat(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, ToChatCompletion(id, created, model, c, opts))
 		return
 	}
-	g.stream(w, r, tag, req, func(c *llm.Completion) []Chunk { return ToChunks(id, created, model, c, opts) })
+	g.stream(w, r, rt, tag, req, func(c *llm.Completion) []Chunk { return ToChunks(id, created, model, c, opts) })
 }
 
 // serves says whether name routes to the policy under StrictModel.
-func (g *Gateway) serves(name string) bool {
+func (rt *Route) serves(name string) bool {
 	if name == "" || name == PolicyModel {
 		return true
 	}
-	_, upstream, ok := g.Policy()
-	return ok && name == upstream
+	return rt.policy.Model != nil && name == rt.policy.Name
 }
 
 // tagOf reads the call's tag from the header, else from the user field.
@@ -109,14 +115,14 @@ func tagOf(r *http.Request, wire ChatRequest) callTag {
 // stream answers with SSE. The upstream call runs while the handler sends
 // keep-alive comments; an error before anything was written gets a status
 // code, one after gets an in-band error line (ollama's rule).
-func (g *Gateway) stream(w http.ResponseWriter, r *http.Request, tag callTag, req llm.Request, chunks func(*llm.Completion) []Chunk) {
+func (g *Gateway) stream(w http.ResponseWriter, r *http.Request, rt *Route, tag callTag, req llm.Request, chunks func(*llm.Completion) []Chunk) {
 	type result struct {
 		c   *llm.Completion
 		err error
 	}
 	done := make(chan result, 1)
 	go func() { // ends when the call does; r.Context() bounds it
-		c, err := g.call(r.Context(), tag, req)
+		c, err := g.call(r.Context(), rt, tag, req)
 		done <- result{c, err}
 	}()
 	rc := http.NewResponseController(w)
@@ -207,7 +213,11 @@ func errorReply(ctx context.Context, err error) (status int, body ErrorResponse,
 	}
 	msg := oneLine(err.Error())
 	var hs httpStatuser
+	var unsupported *llm.UnsupportedError
 	switch {
+	case errors.As(err, &unsupported):
+		return http.StatusBadRequest, paramError(unsupported.Field,
+			fmt.Sprintf("Unsupported parameter: '%s' is not supported by the task model (%s)", unsupported.Field, msg)), true
 	case errors.Is(err, errNoPolicy), errors.Is(err, llm.ErrNoModel):
 		return http.StatusServiceUnavailable, NewError("server_error", "no_policy", msg), true
 	case errors.Is(err, budget.ErrBudget):
@@ -226,6 +236,14 @@ func errorReply(ctx context.Context, err error) (status int, body ErrorResponse,
 		}
 	}
 	return http.StatusBadGateway, NewError("server_error", "upstream_error", msg), true
+}
+
+// paramError is OpenAI's envelope for a parameter it will not take:
+// invalid_request_error, code unsupported_parameter, param naming it.
+func paramError(field, message string) ErrorResponse {
+	e := NewError("invalid_request_error", "unsupported_parameter", message)
+	e.Error.Param = &field
+	return e
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

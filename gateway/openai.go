@@ -5,15 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/sia-agent/sia/llm"
 )
 
-// ChatRequest is the body of POST /v1/chat/completions. Fields the gateway
-// does not use (tool_choice, response_format, ...) are accepted and ignored.
+// ChatRequest is the body of POST /v1/chat/completions. The fields below
+// are read by the gateway; every other field (response_format,
+// tool_choice, presence_penalty, …) is kept in Extra and forwarded to the
+// task model, whose backend refuses by name what it cannot honour.
 type ChatRequest struct {
 	Model               string         `json:"model"`
 	Messages            []Message      `json:"messages"`
@@ -33,7 +35,59 @@ type ChatRequest struct {
 	// vLLM's extras, honoured in the reply.
 	ReturnTokenIDs         *bool `json:"return_token_ids,omitempty"`
 	ReturnTokensAsTokenIDs *bool `json:"return_tokens_as_token_ids,omitempty"`
+	// Extra holds the body's other fields, raw (explicit nulls dropped: an
+	// SDK sends null for "not set").
+	Extra map[string]json.RawMessage `json:"-"`
 }
+
+// handledFields are the body fields ChatRequest reads itself.
+var handledFields = []string{"model", "messages", "tools", "stream", "stream_options", "n", "temperature", "top_p",
+	"max_tokens", "max_completion_tokens", "stop", "seed", "logprobs", "top_logprobs", "user",
+	"return_token_ids", "return_tokens_as_token_ids"}
+
+// replyFields are Chat Completions fields whose effect lives in reply
+// fields the gateway cannot carry (audio, annotations, function_call): they
+// are refused, naming what to use instead.
+var replyFields = map[string]string{
+	"audio":              "audio output cannot be relayed; ask for text",
+	"web_search_options": "web search results (annotations) cannot be relayed",
+	"functions":          "deprecated; use tools",
+	"function_call":      "deprecated; use tool_choice",
+}
+
+// UnmarshalJSON decodes the known fields and keeps the rest in Extra.
+func (r *ChatRequest) UnmarshalJSON(b []byte) error {
+	type plain ChatRequest
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(b, &all); err != nil {
+		return err
+	}
+	for _, k := range handledFields {
+		delete(all, k)
+	}
+	for k, v := range all {
+		if bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
+			delete(all, k)
+		}
+	}
+	if len(all) > 0 {
+		p.Extra = all
+	}
+	*r = ChatRequest(p)
+	return nil
+}
+
+// FieldError is a request field the gateway refuses; it becomes OpenAI's
+// error envelope with param set to Field.
+type FieldError struct {
+	Field, Message string
+}
+
+func (e *FieldError) Error() string { return e.Message }
 
 // StreamOptions is stream_options.
 type StreamOptions struct {
@@ -71,19 +125,24 @@ type Message struct {
 	ToolCallID string     `json:"tool_call_id,omitempty"`
 }
 
-// Content is a message's content: a string, null, or an array of parts of
-// which only text parts are supported.
-type Content string
+// Content is a message's content: a string, null, or an array of content
+// parts (text, image_url, input_audio, file, refusal), kept as sent.
+type Content struct {
+	// Text is the string, or the text parts joined.
+	Text string
+	// Parts is the array as sent, nil for a string.
+	Parts json.RawMessage
+}
 
-// UnmarshalJSON accepts a string, null, or [{"type":"text","text":...}].
+// UnmarshalJSON accepts a string, null, or an array of typed parts.
 func (c *Content) UnmarshalJSON(b []byte) error {
-	if bytes.Equal(b, []byte("null")) {
-		*c = ""
+	*c = Content{}
+	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
 		return nil
 	}
 	var s string
 	if json.Unmarshal(b, &s) == nil {
-		*c = Content(s)
+		c.Text = s
 		return nil
 	}
 	var parts []struct {
@@ -94,14 +153,25 @@ func (c *Content) UnmarshalJSON(b []byte) error {
 		return errors.New("content: want a string or an array of content parts")
 	}
 	var sb strings.Builder
-	for _, p := range parts {
-		if p.Type != "text" {
-			return fmt.Errorf("content part type %q is not supported (text only)", p.Type)
+	for i, p := range parts {
+		switch p.Type {
+		case "":
+			return fmt.Errorf("content[%d]: a content part needs a type", i)
+		case "text":
+			sb.WriteString(p.Text)
 		}
-		sb.WriteString(p.Text)
 	}
-	*c = Content(sb.String())
+	c.Text = sb.String()
+	c.Parts = append(json.RawMessage(nil), b...)
 	return nil
+}
+
+// MarshalJSON writes the parts as sent, or the string.
+func (c Content) MarshalJSON() ([]byte, error) {
+	if c.Parts != nil {
+		return c.Parts, nil
+	}
+	return json.Marshal(c.Text)
 }
 
 // ToolCall is a function call requested by the model. Index is set only in
@@ -256,11 +326,33 @@ func FromChatRequest(r ChatRequest) (llm.Request, error) {
 		Seed:        r.Seed,
 		Logprobs:    r.Logprobs != nil && *r.Logprobs,
 	}
+	names := make([]string, 0, len(r.Extra))
+	for k := range r.Extra {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if why, ok := replyFields[k]; ok {
+			return out, &FieldError{Field: k, Message: fmt.Sprintf("Unsupported parameter: '%s' (%s)", k, why)}
+		}
+		if k == "modalities" && !textOnly(r.Extra[k]) {
+			return out, &FieldError{Field: k, Message: `Unsupported parameter: 'modalities' other than ["text"] (audio output cannot be relayed)`}
+		}
+	}
+	if len(r.Extra) > 0 {
+		out.Extra = r.Extra
+	}
+	if r.TopLogprobs != nil {
+		if *r.TopLogprobs < 0 || *r.TopLogprobs > 20 {
+			return out, &FieldError{Field: "top_logprobs", Message: fmt.Sprintf("top_logprobs = %d: want 0..20", *r.TopLogprobs)}
+		}
+		out.TopLogprobs = *r.TopLogprobs
+	}
 	if len(r.Messages) == 0 {
 		return out, errors.New("messages: at least one message is required")
 	}
 	for i, m := range r.Messages {
-		msg := llm.Message{Content: string(m.Content), ToolCallID: m.ToolCallID}
+		msg := llm.Message{Content: m.Content.Text, Parts: m.Content.Parts, ToolCallID: m.ToolCallID}
 		switch m.Role {
 		case "system", "developer":
 			msg.Role = llm.RoleSystem
@@ -315,6 +407,12 @@ func FromChatRequest(r ChatRequest) (llm.Request, error) {
 	return out, nil
 }
 
+// textOnly reports whether a modalities value asks for text alone.
+func textOnly(raw json.RawMessage) bool {
+	var m []string
+	return json.Unmarshal(raw, &m) == nil && len(m) == 1 && m[0] == "text"
+}
+
 // ReplyOptions are the request's wishes about the reply's extras.
 type ReplyOptions struct {
 	Logprobs     bool // choices[].logprobs
@@ -355,7 +453,13 @@ func toLogprobs(ch llm.Choice) *ChoiceLogprobs {
 		if i < len(ch.TokenIDs) {
 			tok = "token_id:" + strconv.Itoa(ch.TokenIDs[i])
 		}
-		lp.Content[i] = TokenLogprob{Token: tok, Logprob: v, TopLogprobs: []TokenLogprob{}}
+		top := []TokenLogprob{}
+		if i < len(ch.TopLogprobs) {
+			for _, alt := range ch.TopLogprobs[i] {
+				top = append(top, TokenLogprob{Token: alt.Token, Logprob: alt.Logprob, Bytes: alt.Bytes})
+			}
+		}
+		lp.Content[i] = TokenLogprob{Token: tok, Logprob: v, TopLogprobs: top}
 	}
 	return lp
 }
@@ -428,71 +532,4 @@ func ToChunks(id string, created int64, model string, c *llm.Completion, o Reply
 		out = append(out, last)
 	}
 	return out
-}
-
-// TagHeader carries the call's tag.
-const TagHeader = "X-SIA-Item"
-
-// Tag says which rollout sample a call belongs to.
-type Tag struct {
-	Run    string // optional
-	Gen    int    // optional; -1 when absent
-	Item   string
-	Sample int
-}
-
-// FormatTag spells a tag for the X-SIA-Item header or the user field:
-// "item=<id>;sample=<k>", values query-escaped so any item id round-trips.
-func FormatTag(item string, sample int) string {
-	return "item=" + url.QueryEscape(item) + ";sample=" + strconv.Itoa(sample)
-}
-
-// ParseTag reads "item=<id>;sample=<k>[;gen=<g>][;run=<r>]" (keys in any
-// order, values query-escaped). A value with no "=" at all is taken as a
-// bare item id, sample 0, as SIA harnesses that put the item id in the
-// user field do. ok is false for "" and for a malformed tag.
-func ParseTag(s string) (Tag, bool, error) {
-	t := Tag{Gen: -1}
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return t, false, nil
-	}
-	if !strings.Contains(s, "=") {
-		t.Item = s
-		return t, true, nil
-	}
-	for _, part := range strings.Split(s, ";") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		k, v, found := strings.Cut(part, "=")
-		if !found {
-			return t, false, fmt.Errorf("tag %q: %q is not key=value", s, part)
-		}
-		v, err := url.QueryUnescape(v)
-		if err != nil {
-			return t, false, fmt.Errorf("tag %q: %s: %w", s, k, err)
-		}
-		switch strings.TrimSpace(k) {
-		case "item":
-			t.Item = v
-		case "sample":
-			if t.Sample, err = strconv.Atoi(v); err != nil || t.Sample < 0 {
-				return t, false, fmt.Errorf("tag %q: sample %q is not a non-negative integer", s, v)
-			}
-		case "gen":
-			if t.Gen, err = strconv.Atoi(v); err != nil || t.Gen < 0 {
-				return t, false, fmt.Errorf("tag %q: gen %q is not a non-negative integer", s, v)
-			}
-		case "run":
-			t.Run = v
-		default:
-			return t, false, fmt.Errorf("tag %q: unknown key %q (want item, sample, gen, run)", s, k)
-		}
-	}
-	if t.Item == "" {
-		return t, false, fmt.Errorf("tag %q: no item", s)
-	}
-	return t, true, nil
 }

@@ -13,21 +13,24 @@ import (
 // the openai package does) against Serve and checks that both its calls
 // land in the right samples' trajectories.
 func TestPythonCaller(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts python clients; .ci/run runs it")
+	}
 	python, err := exec.LookPath("python3")
 	if err != nil {
 		t.Skip("python3 not installed")
 	}
 	g := New(Config{})
-	g.SetPolicy(tokenModel("py"), 2, "")
+	rt := g.Route(Policy{Model: tokenModel("py"), Version: 2})
 	base, err := g.Serve(t.Context(), "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	r0, r1 := trajectory.NewRecorder(), trajectory.NewRecorder()
-	defer g.Register("q/1", 0, r0)()
-	defer g.Register("q/1", 1, r1)()
+	defer rt.Register("q/1", 0, r0)()
+	defer rt.Register("q/1", 1, r1)()
 	cmd := exec.CommandContext(t.Context(), python, "testdata/client.py")
-	cmd.Env = append(os.Environ(), "OPENAI_BASE_URL="+base, "OPENAI_API_KEY="+g.APIKey())
+	cmd.Env = append(os.Environ(), "OPENAI_BASE_URL="+base, "OPENAI_API_KEY="+rt.Key())
 	out, err := cmd.Output()
 	if err != nil {
 		if ee, ok := err.(*exec.ExitError); ok {

@@ -1,15 +1,16 @@
 package harness
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
 
+	"github.com/sia-agent/sia/jsonnum"
 	"github.com/sia-agent/sia/llm"
 	"github.com/sia-agent/sia/task"
 	"github.com/sia-agent/sia/trajectory"
@@ -52,21 +53,19 @@ type Env struct {
 	TaskDoc string
 	// Train is the labelled train split, for setup.
 	Train []task.Example
-	// Public is the task's public data folder (read-only).
+	// Public is the task's data as this harness may see it: a data view
+	// (package dataview) for the items being solved — held-out rows taken
+	// out of every file, no labels of what is being solved. Read-only.
 	Public fs.FS
-	// PublicDir is Public's path on disk, "" when in memory (python needs it).
-	PublicDir string
-	// Hidden lists folders an out-of-process harness must not see (the
-	// task's private data); a sandboxing runtime masks them.
-	Hidden []string
 	// Seed makes any randomness in the harness reproducible.
 	Seed int64
 	// Gateway lets out-of-process harnesses reach the task model; zero
 	// when no gateway runs.
 	Gateway Gateway
-	// Layout says how to lay a split out as SIA's dataset_dir, for
-	// harnesses that read files (the python runtime).
-	Layout Layout
+	// SetupLog receives the log lines a harness writes while it loads (a
+	// Starlark harness's top level and setup), where there is no item
+	// trajectory to hold them; nil leaves them to the runtime's default.
+	SetupLog func(line string)
 }
 
 // Gateway is the OpenAI-compatible endpoint serving the task model to
@@ -75,22 +74,8 @@ type Env struct {
 // registered for that sample.
 type Gateway struct {
 	BaseURL  string // for OPENAI_BASE_URL, e.g. http://127.0.0.1:41234/v1
-	APIKey   string // a per-run random key, for OPENAI_API_KEY
+	APIKey   string // the rollout's own random key (its gateway route), for OPENAI_API_KEY
 	Register func(item string, sample int, rec *trajectory.Recorder) (unregister func())
-}
-
-// Layout maps a split onto SIA's file layout: the public folder with the
-// train file holding the train split (labels included) and the items file
-// holding the split being solved (labels never), and the submission file
-// the harness writes into its working dir.
-type Layout struct {
-	TrainFile  string // relative to the public folder, e.g. "train.csv"; "" = none
-	ItemsFile  string // e.g. "test.csv"
-	IDKey      string
-	LabelKey   string
-	Submission string // e.g. "submission.csv"; "" = the first submission.* found
-	// Parse reads the submission into answers by id.
-	Parse func(filename string, data []byte) (map[string]string, error)
 }
 
 // Decl is what a loaded harness declares about itself.
@@ -107,7 +92,7 @@ type Decl struct {
 // Sample identifies one rollout sample of an item.
 type Sample struct {
 	Index int // 0..K-1
-	// Seed is derived from (run seed, generation, item, sample); the harness
+	// Seed is derived from (run seed, stream, item, sample); the harness
 	// derives per-call sampling seeds from it so reruns are identical.
 	Seed int64
 	Rec  *trajectory.Recorder
@@ -144,6 +129,21 @@ type Inspector interface {
 	Inspect(src Source) (Decl, error)
 }
 
+// FixJSONNumbers restores the types of a Decl decoded from JSON with
+// UseNumber: integral knob values become int64, others float64, as
+// ParseKnobs reads knobs.json.
+func (d *Decl) FixJSONNumbers() {
+	for k, vals := range d.Knobs {
+		for i := range vals {
+			vals[i] = jsonnum.Convert(vals[i], jsonnum.IntOrFloat)
+		}
+		d.Knobs[k] = vals
+	}
+	for k, v := range d.Settings {
+		d.Settings[k] = jsonnum.Convert(v, jsonnum.IntOrFloat)
+	}
+}
+
 // KnobsFile is the file a harness version's knob settings live in.
 const KnobsFile = "knobs.json"
 
@@ -151,34 +151,13 @@ const KnobsFile = "knobs.json"
 // float64, so a setting keeps its Starlark type (3 stays an int, and
 // range(n) works).
 func ParseKnobs(b []byte) (map[string]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var knobs map[string]any
-	if err := dec.Decode(&knobs); err != nil {
+	v, err := jsonnum.Decode(b, jsonnum.IntOrFloat)
+	knobs, ok := v.(map[string]any)
+	if err == nil && !ok && v != nil {
+		err = errors.New("not an object")
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%s must be a JSON object of knob settings: %w", KnobsFile, err)
-	}
-	var fix func(v any) any
-	fix = func(v any) any {
-		switch x := v.(type) {
-		case json.Number:
-			if i, err := x.Int64(); err == nil {
-				return i
-			}
-			f, _ := x.Float64()
-			return f
-		case []any:
-			for i := range x {
-				x[i] = fix(x[i])
-			}
-		case map[string]any:
-			for k := range x {
-				x[k] = fix(x[k])
-			}
-		}
-		return v
-	}
-	for k := range knobs {
-		knobs[k] = fix(knobs[k])
 	}
 	if len(knobs) == 0 {
 		return nil, nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"sort"
 )
 
 // Roles of a chat message.
@@ -20,6 +22,11 @@ type Message struct {
 	Content    string     `json:"content"`
 	ToolCalls  []ToolCall `json:"tool_calls,omitempty"`
 	ToolCallID string     `json:"tool_call_id,omitempty"` // set on RoleTool replies
+	// Parts is the content as OpenAI content parts (a JSON array) when the
+	// caller sent it so; Content then holds its text parts joined. Backends
+	// that speak OpenAI's wire send Parts as given; the others use Content
+	// and refuse non-text parts (Request.Unsupported). Not written to logs.
+	Parts json.RawMessage `json:"-"`
 }
 
 // ToolCall is a model's request to run a tool. Arguments is a JSON object.
@@ -50,6 +57,91 @@ type Request struct {
 	// Logprobs asks for per-token sampling logprobs and token ids where the
 	// backend can return them.
 	Logprobs bool `json:"logprobs,omitempty"`
+	// TopLogprobs asks for that many most likely alternatives per token
+	// (OpenAI's top_logprobs; 0 = none).
+	TopLogprobs int `json:"top_logprobs,omitempty"`
+	// Extra holds OpenAI Chat Completions request fields the fields above
+	// do not model (response_format, tool_choice, presence_penalty, …),
+	// keyed by wire name, as raw JSON. A backend forwards those it can
+	// honour and refuses the rest with an *UnsupportedError, never
+	// dropping one silently.
+	Extra map[string]json.RawMessage `json:"extra,omitempty"`
+}
+
+// Capabilities say which of a Request's optional parts a backend honours.
+type Capabilities struct {
+	// AllExtra: every Extra field is forwarded (an OpenAI-compatible
+	// server decides); otherwise only those named in Extra are honoured.
+	AllExtra bool
+	Extra    map[string]bool
+	// TopLogprobs and ContentParts: top_logprobs, and non-text content
+	// parts, are honoured.
+	TopLogprobs, ContentParts bool
+}
+
+// UnsupportedError is a request field a backend cannot honour.
+type UnsupportedError struct {
+	Backend string // e.g. "embedded model"
+	Field   string // the wire name, e.g. "presence_penalty" or "messages[1].content[0].type"
+	Detail  string // optional: why, or what to use instead
+}
+
+func (e *UnsupportedError) Error() string {
+	msg := fmt.Sprintf("%s cannot honour %s", e.Backend, e.Field)
+	if e.Detail != "" {
+		msg += ": " + e.Detail
+	}
+	return msg
+}
+
+// Unsupported returns an *UnsupportedError for the first part of r that a
+// backend with capabilities c cannot honour (Extra fields in name order),
+// or nil.
+func (r Request) Unsupported(backend string, c Capabilities) error {
+	if !c.AllExtra && len(r.Extra) > 0 {
+		names := make([]string, 0, len(r.Extra))
+		for k := range r.Extra {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			if !c.Extra[k] {
+				return &UnsupportedError{Backend: backend, Field: k}
+			}
+		}
+	}
+	if r.TopLogprobs > 0 && !c.TopLogprobs {
+		return &UnsupportedError{Backend: backend, Field: "top_logprobs"}
+	}
+	if !c.ContentParts {
+		for i, m := range r.Messages {
+			if j, typ := m.nonTextPart(); j >= 0 {
+				return &UnsupportedError{Backend: backend, Field: fmt.Sprintf("messages[%d].content[%d]", i, j),
+					Detail: fmt.Sprintf("content parts of type %q (text only)", typ)}
+			}
+		}
+	}
+	return nil
+}
+
+// nonTextPart returns the index and type of the first content part that is
+// not text, or -1.
+func (m Message) nonTextPart() (int, string) {
+	if len(m.Parts) == 0 {
+		return -1, ""
+	}
+	var parts []struct {
+		Type string `json:"type"`
+	}
+	if json.Unmarshal(m.Parts, &parts) != nil {
+		return 0, "unknown"
+	}
+	for j, p := range parts {
+		if p.Type != "text" {
+			return j, p.Type
+		}
+	}
+	return -1, ""
 }
 
 // WithTools returns a copy of r that offers tools; r is not changed.
@@ -68,6 +160,17 @@ type Choice struct {
 	// Logprobs[i] is the sampling logprob of TokenIDs[i] (or of the i-th
 	// completion token when ids are unknown).
 	Logprobs []float64 `json:"logprobs,omitempty"`
+	// TopLogprobs[i] are the most likely alternatives at completion token
+	// i, when Request.TopLogprobs asked for them.
+	TopLogprobs [][]TopLogprob `json:"top_logprobs,omitempty"`
+}
+
+// TopLogprob is one alternative token and its logprob, as the backend
+// spells the token (vLLM: "token_id:<id>").
+type TopLogprob struct {
+	Token   string  `json:"token"`
+	Logprob float64 `json:"logprob"`
+	Bytes   []int   `json:"bytes,omitempty"`
 }
 
 // Usage counts tokens and, where a price is known, dollars.

@@ -1,21 +1,18 @@
 package loop
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/sia-agent/sia/agent"
 	"github.com/sia-agent/sia/harness"
+	"github.com/sia-agent/sia/reward"
 	"github.com/sia-agent/sia/rl"
-	"github.com/sia-agent/sia/rollout"
 	"github.com/sia-agent/sia/runstore"
-	"github.com/sia-agent/sia/task"
-	"github.com/sia-agent/sia/trajectory"
 	"github.com/sia-agent/sia/verify"
 )
 
@@ -23,10 +20,15 @@ import (
 func (r *runner) decide(ctx context.Context, gen int) error {
 	start := time.Now()
 	r.progress(Progress{Kind: "step", Gen: gen, Step: "decide"})
-	in, err := r.feedbackInput(gen)
+	if err := r.scoreBaseline(ctx, false); err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
+	in, err := r.feedbackInput(ctx, gen)
 	if err != nil {
 		return err
 	}
+	cost := &measureCost{}
+	in.Measure = r.measureFunc(gen+1, cost)
 	if err := os.MkdirAll(in.GenDir, 0o755); err != nil {
 		return err
 	}
@@ -34,15 +36,25 @@ func (r *runner) decide(ctx context.Context, gen int) error {
 	if err != nil {
 		return fmt.Errorf("feedback-agent: %w", err)
 	}
-	dec := out.Decision
-	if err := r.checkDecision(&dec, in, out.Harness); err != nil {
+	dec, next, rankS, err := r.pick(ctx, gen+1, out)
+	if err != nil {
 		return err
+	}
+	if err := r.checkDecision(&dec, in, next); err != nil {
+		return err
+	}
+	if dec.Action == agent.ActionWeights && in.Branch != nil {
+		dec.Parent = in.Branch.Gen // cumulative training: continue the unproven branch
 	}
 	if err := r.d.Store.WriteJSON(genRel(gen, fileFeedback), dec); err != nil {
 		return err
 	}
+	if dec.Action == agent.ActionStop {
+		// No next generation: its folder goes, unless the agent left
+		// notes there (Remove refuses a folder that is not empty).
+		_ = os.Remove(in.GenDir)
+	}
 	if dec.Action != agent.ActionStop {
-		next := out.Harness
 		if dec.Action == agent.ActionWeights {
 			next = &in.Incumbent // a weights gen keeps the incumbent's harness
 		}
@@ -56,14 +68,62 @@ func (r *runner) decide(ctx context.Context, gen int) error {
 			return err
 		}
 	}
+	tokens, usd := cost.totals()
 	if err := r.emit(runstore.Event{Type: runstore.EvDecided, Gen: gen, Action: dec.Action, Algorithm: dec.Algorithm,
-		Rationale: dec.Rationale, DurationS: since(start)}); err != nil {
+		Rationale: dec.Rationale, Parent: dec.Parent, DurationS: since(start) - rankS, Tokens: tokens, CostUSD: usd}); err != nil { // ranking counts toward gen+1
 		return err
 	}
 	if dec.Action == agent.ActionHarness {
 		return r.announce(gen + 1)
 	}
 	return nil
+}
+
+// pick returns the decision and harness for generation next: the agent's,
+// or, when it proposed several harnesses and --candidates asks for more
+// than one, the winner of ranking them on slices of val (candidates.json).
+// It also returns the seconds ranking took.
+func (r *runner) pick(ctx context.Context, next int, out agent.FeedbackOutput) (agent.Decision, *harness.Source, float64, error) {
+	props := r.proposals(out)
+	if len(props) < 2 {
+		return out.Decision, out.Harness, 0, r.removeCandidates(next)
+	}
+	f, err := r.rank(ctx, next, props)
+	if err != nil {
+		return agent.Decision{}, nil, 0, fmt.Errorf("rank candidates: %w", err)
+	}
+	if err := r.d.Store.WriteJSON(genRel(next, fileCandidates), f); err != nil {
+		return agent.Decision{}, nil, 0, err
+	}
+	w := props[f.Winner]
+	win := f.Candidates[f.Winner]
+	dec := w.Decision
+	dec.Ranked = &agent.Ranking{Candidates: len(props), Winner: f.Winner, Rounds: len(win.Rounds), Items: win.Items,
+		Budget: f.Budget, Spent: f.Spent}
+	dec.Rationale = fmt.Sprintf("%s (best of %d candidates by successive halving on val slices: %.4f on %d items; %d of %d solves; candidates.json)",
+		dec.Rationale, len(props), win.Score, win.Items, f.Spent, f.Budget)
+	return dec, w.Harness, f.Seconds, nil
+}
+
+// proposals are the harness proposals to rank: the agent's choice first,
+// then its alternatives, distinct, at most --candidates.
+func (r *runner) proposals(out agent.FeedbackOutput) []agent.FeedbackOutput {
+	if r.cfg.Candidates < 2 || out.Decision.Action != agent.ActionHarness || out.Harness == nil {
+		return nil
+	}
+	props := []agent.FeedbackOutput{out}
+	seen := map[string]bool{out.Harness.SHA(): true}
+	for _, a := range out.Alternatives {
+		if len(props) == r.cfg.Candidates {
+			break
+		}
+		if a.Decision.Action != agent.ActionHarness || a.Harness == nil || seen[a.Harness.SHA()] {
+			continue
+		}
+		seen[a.Harness.SHA()] = true
+		props = append(props, a)
+	}
+	return props
 }
 
 // checkDecision enforces the mode and fills the algorithm.
@@ -97,7 +157,7 @@ func (r *runner) checkDecision(d *agent.Decision, in agent.FeedbackInput, h *har
 	return nil
 }
 
-func (r *runner) feedbackInput(gen int) (agent.FeedbackInput, error) {
+func (r *runner) feedbackInput(ctx context.Context, gen int) (agent.FeedbackInput, error) {
 	doc, _ := r.d.Task.Doc()
 	cur, err := r.readHarness(gen)
 	if err != nil {
@@ -121,133 +181,79 @@ func (r *runner) feedbackInput(gen int) (agent.FeedbackInput, error) {
 	if err != nil {
 		return agent.FeedbackInput{}, err
 	}
-	stats := rl.ComputeStats(rewardSamples(trajs))
-	stats.KLToBase = r.lastKL()
+	// A weight update starts from the incumbent (or continues an unproven
+	// branch of it that gained), so the reward shape it is chosen by is
+	// that policy's, not that of the generation just verified (which may be
+	// a rejected, damaged adapter).
+	branch := r.branch()
+	from := r.st.BestGen
+	if branch != nil {
+		from = branch.Gen
+	}
+	stats, err := r.rewardStats(ctx, from)
+	if err != nil {
+		return agent.FeedbackInput{}, err
+	}
 	rec, _ := rl.Select(stats)
-	canTrain := r.d.Trainer != nil && r.cfg.Mode != agent.ModeHarness && r.d.Policy != nil
-	return agent.FeedbackInput{
+	alg := r.cfg.Algorithm
+	if alg == "" {
+		alg = rec
+	}
+	// The weights lever is offered only when the algorithm it would run has
+	// something to train on.
+	canTrain := r.d.Trainer != nil && r.cfg.Mode != agent.ModeHarness && r.d.Policy != nil &&
+		alg != "" && stats.Units.Of(alg) > 0
+	in := agent.FeedbackInput{
 		TaskName: r.d.Task.Spec.Name, TaskDoc: doc, Mode: r.cfg.Mode, Gen: gen,
-		Current: cur, Incumbent: inc, Decl: decl, History: r.history(),
+		Current: cur, Incumbent: inc, Decl: decl,
 		Higher: r.higher, Results: &res, Rollouts: trajs, Stats: stats, Recommended: rec,
 		ForcedAlgorithm: r.cfg.Algorithm, CanTrain: canTrain, RemainingGens: r.cfg.MaxGen - gen,
-		GenDir: r.d.Store.GenDir(gen + 1), Try: r.tryFunc(), Seed: r.cfg.Seed + int64(gen),
-		Public: r.d.Task.Public(), Docs: r.d.Docs,
-	}, nil
+		GenDir: r.d.Store.GenDir(gen + 1), Seed: r.cfg.Seed + int64(gen),
+		Public: r.agentView(), Docs: r.d.Docs,
+		IncumbentGen: r.st.BestGen, Branch: branch, LeverChoice: r.cfg.LeverChoice, Returns: r.returns(),
+		Candidates: r.cfg.Candidates, Ranked: r.rankedCandidates(gen),
+	}
+	return in, r.addFeedbackContext(&in)
 }
 
-// rewardSamples turns trajectories into rl's gold-free view: one sample per
-// model call that carries token ids and logprobs (what a trainer learns
-// from), so a harness that votes over n completions shows n samples per
-// item and their spread. A call's reward is its trajectory's, except that a
-// completion disagreeing with a correct final answer gets 0 ("agreement"
-// credit, as the embedded trainer assigns it). A rollout with no such call
-// is one sample without tokens.
-func rewardSamples(ts []trajectory.Trajectory) []rl.Sample {
-	var out []rl.Sample
-	norm := func(s string) string { return strings.Join(strings.Fields(strings.ToLower(s)), " ") }
-	for _, t := range ts {
-		failed := t.Status == verify.StatusError || t.Status == verify.StatusInvalid || t.Status == verify.StatusMissing
-		answer := norm(t.Answer)
-		n := 0
-		for _, st := range t.Steps {
-			if st.Kind != trajectory.KindModel || len(st.CompletionTokenIDs) == 0 || len(st.Logprobs) != len(st.CompletionTokenIDs) {
-				continue
+// rewardOptioner is a trainer that can learn only from some model calls
+// (the embedded one: those that fit its context).
+type rewardOptioner interface {
+	RewardOptions() reward.Options
+}
+
+// klMeter is a trainer that can measure how far an adapter moved the
+// policy from the base, per call, on the tokens the adapter sampled.
+type klMeter interface {
+	KLToBase(ctx context.Context, adapterDir string, calls []reward.Call) ([]float64, error)
+}
+
+// rewardStats is the reward shape of gen's val rollouts as package reward
+// sees them for this trainer: the credited per-call rewards every trainer
+// learns from and each algorithm's training units. When the trainer can
+// measure it, each call's KL of gen's adapter to the base is measured on
+// the tokens that adapter sampled (0 for the base itself).
+func (r *runner) rewardStats(ctx context.Context, gen int) (rl.Stats, error) {
+	trajs, err := r.readTrajectories(genRel(gen, fileRollouts))
+	if err != nil {
+		return rl.Stats{}, err
+	}
+	var opts reward.Options
+	if o, ok := r.d.Trainer.(rewardOptioner); ok {
+		opts = o.RewardOptions()
+	}
+	b := reward.Collect(trajs, opts)
+	var kl []float64
+	if g := r.st.Gen(gen); g != nil && g.AdapterVersion > 0 && g.AdapterDir != "" && len(b.Groups) > 0 {
+		if m, ok := r.d.Trainer.(klMeter); ok && !strings.Contains(g.AdapterDir, "://") {
+			dir := g.AdapterDir
+			if !filepath.IsAbs(dir) {
+				dir = r.d.Store.Path(dir)
 			}
-			n++
-			reward := t.Reward
-			if answer != "" && reward >= rl.SuccessThreshold && !strings.Contains(norm(st.Completion), answer) {
-				reward = 0
-			}
-			out = append(out, rl.Sample{Item: t.Item, Reward: reward, Failed: failed, HasTokens: true})
-		}
-		if n == 0 {
-			out = append(out, rl.Sample{Item: t.Item, Reward: t.Reward, Failed: failed})
-		}
-	}
-	return out
-}
-
-// lastKL is the KL to the base that the trainer reported at the end of the
-// update that made the incumbent's adapter (0 for the base): the drift signal
-// of the rule table.
-func (r *runner) lastKL() float64 {
-	best := r.st.Gen(r.st.BestGen)
-	if best == nil || best.AdapterVersion == 0 {
-		return 0
-	}
-	for _, g := range r.st.Gens {
-		if g.Action != agent.ActionWeights || g.AdapterVersion != best.AdapterVersion {
-			continue
-		}
-		b, err := os.ReadFile(r.d.Store.Path(genRel(g.Gen, fileTrainLog)))
-		if err != nil {
-			return 0
-		}
-		lines := bytes.Split(bytes.TrimSpace(b), []byte("\n"))
-		var m struct {
-			KL float64 `json:"kl"`
-		}
-		if json.Unmarshal(lines[len(lines)-1], &m) == nil {
-			return m.KL
-		}
-	}
-	return 0
-}
-
-func (r *runner) history() []agent.GenSummary {
-	var out []agent.GenSummary
-	for _, g := range r.st.Gens {
-		if !g.Verified {
-			continue
-		}
-		src, _ := r.readHarness(g.Gen)
-		out = append(out, agent.GenSummary{Gen: g.Gen, Action: g.Action, Algorithm: g.Algorithm, Score: g.Score,
-			HarnessSHA: g.HarnessSHA, Knobs: src.Knobs, AdapterVersion: g.AdapterVersion, Rationale: g.Rationale})
-	}
-	return out
-}
-
-// tryFunc lets LLM agents run a candidate harness on a few val items. It
-// returns gold-free verdicts only.
-func (r *runner) tryFunc() agent.TryFunc {
-	return func(ctx context.Context, src harness.Source, n int) ([]verify.ItemResult, error) {
-		items := r.d.Data.Items(task.Val)
-		if n <= 0 || n > len(items) {
-			n = len(items)
-		}
-		items = items[:n]
-		base := r.st.Gen(r.st.BestGen)
-		dir, ver := "", 0
-		if base != nil {
-			dir, ver = base.AdapterDir, base.AdapterVersion
-		}
-		env, err := r.env(ctx, dir, ver, src)
-		if err != nil {
-			return nil, err
-		}
-		h, err := r.d.Runtime.Load(ctx, src, env)
-		if err != nil {
-			return nil, err
-		}
-		defer h.Close()
-		trajs, err := rollout.Run(ctx, h, items, r.rolloutConfig(0, task.Val, src.SHA(), ver, 1), nil)
-		if err != nil {
-			return nil, err
-		}
-		res, err := r.score(ctx, task.Val, trajs, 1)
-		if err != nil {
-			return nil, err
-		}
-		want := map[string]bool{}
-		for _, it := range items {
-			want[it.ID] = true
-		}
-		var out []verify.ItemResult
-		for _, it := range res.Items {
-			if want[it.ID] {
-				out = append(out, it)
+			if kl, err = m.KLToBase(ctx, dir, b.Calls()); err != nil {
+				return rl.Stats{}, fmt.Errorf("kl to base of gen %d's adapter: %w", gen, err)
 			}
 		}
-		return out, nil
 	}
+	return b.Stats(reward.Params{}, kl)
 }

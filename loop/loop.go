@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"time"
 
 	"github.com/sia-agent/sia/agent"
+	"github.com/sia-agent/sia/dataview"
 	"github.com/sia-agent/sia/runstore"
+	"github.com/sia-agent/sia/task"
 )
 
 // step is a state of the machine: the next thing to do.
@@ -21,12 +24,13 @@ const (
 	stepRollout              // roll the gen's harness out on val
 	stepVerify               // score the rollouts, keep the best
 	stepDecide               // the Feedback-Agent picks a lever (or stop)
+	stepConfirm              // re-score the final incumbent: fresh samples, the confirmation slice
 	stepTest                 // score the incumbent once on test
 	stepFinish               // write the summary, append run_finished
 	stepDone
 )
 
-var stepNames = [...]string{"start", "meta", "announce", "train", "rollout", "verify", "decide", "test", "finish", "done"}
+var stepNames = [...]string{"start", "meta", "announce", "train", "rollout", "verify", "decide", "confirm", "test", "finish", "done"}
 
 func (s step) String() string { return stepNames[s] }
 
@@ -54,31 +58,42 @@ func (r *runner) next() step {
 		return stepFinish
 	case last.Decided, last.Gen >= r.cfg.MaxGen:
 		// a decided gen is still last only when the decision was stop
+		if st.Confirm == nil {
+			return stepConfirm
+		}
 		return stepTest
 	default:
 		return stepDecide
 	}
 }
 
-// Run runs (or resumes) the loop. events are the run's recorded events
-// (nil for a new run). It returns the final state.
+// Run runs (or resumes) the loop. cfg is complete (Config.WithDefaults);
+// events are the run's recorded events (nil for a new run). It returns the
+// final state.
 func Run(ctx context.Context, cfg Config, d Deps, events []runstore.Event) (runstore.State, error) {
-	cfg.ApplyDefaults()
 	if err := cfg.Validate(); err != nil {
 		return runstore.State{}, err
 	}
 	if d.Data == nil {
 		return runstore.State{}, errors.New("loop: no dataset")
 	}
-	if cfg.Mode == agent.ModeWeights && d.Trainer == nil {
-		return runstore.State{}, errors.New("--mode weights needs a trainer, and none is available for this target profile")
+	if err := CheckTrainer(cfg.Mode, d.Trainer != nil); err != nil {
+		return runstore.State{}, err
 	}
-	r := &runner{cfg: cfg, d: d, higher: d.Task.Spec.HigherIsBetter()}
+	view, err := dataview.New(d.Task, d.Data)
+	if err != nil {
+		return runstore.State{}, err
+	}
+	r := &runner{cfg: cfg, d: d, higher: d.Task.Spec.HigherIsBetter(), view: view}
+	r.sel, r.conf = splitVal(d.Data.Items(task.Val), cfg.ConfirmFrac, cfg.Seed)
 	if err := r.replay(events); err != nil {
 		return r.st, fmt.Errorf("resume: %w", err)
 	}
 	if cfg.Mode == agent.ModeAuto && d.Trainer == nil {
 		r.progress(Progress{Kind: "notice", Text: "no trainer is available for this target: auto mode continues with the harness lever only"})
+	}
+	if err := r.repairFiles(); err != nil {
+		return r.st, fmt.Errorf("resume: %w", err)
 	}
 	if err := r.repairAdapters(ctx); err != nil {
 		return r.st, err
@@ -113,6 +128,8 @@ func Run(ctx context.Context, cfg Config, d Deps, events []runstore.Event) (runs
 			err = r.verify(ctx, gen)
 		case stepDecide:
 			err = r.decide(ctx, gen)
+		case stepConfirm:
+			err = r.confirm(ctx)
 		case stepTest:
 			err = r.test(ctx)
 		case stepFinish:
@@ -132,8 +149,14 @@ type runner struct {
 	cfg    Config
 	d      Deps
 	higher bool
+	view   *dataview.Builder // what harnesses and agents may see of the data
 	events []runstore.Event
 	st     runstore.State
+	warm   warmState // see warm.go
+	// sel is the selection slice of val: every val rollout, comparison and
+	// agent view during the search. conf is the confirmation slice, held
+	// out until the final incumbent is re-scored (empty when none).
+	sel, conf []task.Item
 }
 
 func (r *runner) replay(events []runstore.Event) error {
@@ -143,6 +166,17 @@ func (r *runner) replay(events []runstore.Event) error {
 	}
 	r.events, r.st = events, st
 	return nil
+}
+
+// agentView is what the agents' file tools show of the task's data: the
+// view a harness solving the selection slice of val has (its items
+// unlabelled, no held-out row: the confirmation slice is not in it at all).
+func (r *runner) agentView() fs.FS {
+	v, err := r.view.View(dataview.Request{Solving: r.sel})
+	if err != nil {
+		return nil
+	}
+	return v.Files
 }
 
 // emit appends an event and folds it into the state.

@@ -121,13 +121,14 @@ func sortStrings(s []string) {
 	}
 }
 
-// fakePolicy answers "0" on the base and "0" or "1" by seed once an
-// adapter is trained, so weight updates raise the reward of items whose
-// labels need +1.
+// fakePolicy answers "0" or "1" by seed: "1" (the +1 the labels need) on
+// a quarter of the seeds on the base and on two thirds once an adapter is
+// trained, so weight updates raise the reward (and the base's rewards
+// differ, so there is something to learn from).
 func fakePolicy(_ context.Context, dir string, version int) (llm.Model, error) {
 	return llm.ModelFunc(func(_ context.Context, req llm.Request) (*llm.Completion, error) {
 		reply := "0"
-		if version > 0 && req.Seed != nil && *req.Seed%3 != 0 {
+		if req.Seed != nil && ((version == 0 && *req.Seed%4 == 0) || (version > 0 && *req.Seed%3 != 0)) {
 			reply = "1"
 		}
 		return &llm.Completion{Model: "fake", AdapterVersion: version, PromptTokenIDs: []int{1, 2},
@@ -143,7 +144,7 @@ func (fakeTrainer) Train(_ context.Context, req train.Request) (*train.Result, e
 	if err := os.MkdirAll(req.OutDir, 0o755); err != nil {
 		return nil, err
 	}
-	b := fmt.Sprintf(`{"algorithm":%q,"version":%d,"samples":%d}`, req.Algorithm, req.Version, len(req.Rollouts))
+	b := fmt.Sprintf(`{"algorithm":%q,"version":%d,"samples":%d,"parent":%q}`, req.Algorithm, req.Version, len(req.Rollouts), filepath.Base(filepath.Dir(req.Parent)))
 	if err := os.WriteFile(filepath.Join(req.OutDir, "adapter_config.json"), []byte(b), 0o644); err != nil {
 		return nil, err
 	}
@@ -153,19 +154,23 @@ func (fakeTrainer) Train(_ context.Context, req train.Request) (*train.Result, e
 // writeTask lays out a small task folder: items {id, x}, label 2x+1.
 func writeTask(t *testing.T, code string) string { return writeTaskB(t, code) }
 
-func writeTaskB(t testing.TB, code string) string {
+func writeTaskB(t testing.TB, code string) string { return writeTaskN(t, code, 12) }
+
+// writeTaskN is writeTask with val items carved from the train rows (40,
+// or val + 40 for other val sizes).
+func writeTaskN(t testing.TB, code string, val int) string {
 	t.Helper()
 	dir := t.TempDir()
 	files := map[string]string{
-		"task.yaml": `name: fake
+		"task.yaml": fmt.Sprintf(`name: fake
 metric: accuracy
 verifier: exact
 answer: an integer
 splits:
   train: {file: public/train.csv}
-  val: {carve_from: train, count: 12, seed: 3}
+  val: {carve_from: train, count: %d, seed: 3}
   test: {file: public/test.csv, gold: {file: private/test.csv}}
-`,
+`, val),
 		"task.md":                "Double x and add one.\n",
 		"reference/harness.star": code,
 	}
@@ -173,7 +178,11 @@ splits:
 	train.WriteString("id,x,label\n")
 	test.WriteString("id,x\n")
 	gold.WriteString("id,label\n")
-	for i := 0; i < 40; i++ {
+	rows := 40 // the golden runs' data
+	if val != 12 {
+		rows = val + 40
+	}
+	for i := 0; i < rows; i++ {
 		fmt.Fprintf(&train, "t%02d,%d,%d\n", i, i, 2*i+1)
 	}
 	for i := 0; i < 10; i++ {
@@ -205,6 +214,25 @@ func runLoop(ctx context.Context, taskDir, runDir, mode string, maxGen int, resu
 
 // runLoopExt is runLoop that can also extend the run to maxGen on resume.
 func runLoopExt(ctx context.Context, taskDir, runDir, mode string, maxGen int, resume, extend bool, withTrainer bool) (runstore.State, error) {
+	cfg := Config{RunID: "t", Task: "fake", MaxGen: maxGen, Mode: mode, Seed: 7, Parallel: 3, Samples: 2,
+		TrainItems: 8, TrainSamples: 2, Metric: "accuracy", HigherIsBetter: true}
+	if os.Getenv("SIA_LOOP_SELECTION") == "1" {
+		cfg = withSelection(cfg)
+	}
+	return runLoopCfg(ctx, taskDir, runDir, cfg, resume, extend, withTrainer, nil, nil)
+}
+
+// withSelection turns on every selection feature: the paired test, a
+// confirmation slice, ranked candidates and the bandit.
+func withSelection(cfg Config) Config {
+	cfg.Accept, cfg.ConfirmFrac, cfg.Candidates, cfg.LeverChoice = "0.05", 0.25, 3, agent.LeverBandit
+	return cfg
+}
+
+// runLoopCfg runs (or resumes) the loop with cfg; wrap, when set, wraps
+// the builtin Feedback-Agent.
+func runLoopCfg(ctx context.Context, taskDir, runDir string, cfg Config, resume, extend, withTrainer bool,
+	wrap func(agent.Feedback) agent.Feedback, policy PolicyFactory) (runstore.State, error) {
 	tk, err := task.OpenDir(taskDir, nil)
 	if err != nil {
 		return runstore.State{}, err
@@ -213,8 +241,7 @@ func runLoopExt(ctx context.Context, taskDir, runDir, mode string, maxGen int, r
 	if err != nil {
 		return runstore.State{}, err
 	}
-	cfg := Config{RunID: "t", Task: "fake", MaxGen: maxGen, Mode: mode, Seed: 7, Parallel: 3, Samples: 2,
-		TrainItems: 8, TrainSamples: 2, Metric: "accuracy", HigherIsBetter: true}
+	cfg = cfg.WithDefaults()
 	var (
 		store  *runstore.Store
 		events []runstore.Event
@@ -222,7 +249,7 @@ func runLoopExt(ctx context.Context, taskDir, runDir, mode string, maxGen int, r
 	if resume {
 		store, events, err = runstore.Open(runDir)
 		if err == nil && extend {
-			events, err = Extend(store, events, maxGen)
+			events, err = Extend(store, events, cfg.MaxGen)
 		}
 	} else {
 		store, err = runstore.Create(runDir, cfg)
@@ -231,9 +258,16 @@ func runLoopExt(ctx context.Context, taskDir, runDir, mode string, maxGen int, r
 		return runstore.State{}, err
 	}
 	defer store.Close()
-	deps := Deps{Task: tk, Data: data, Runtime: fakeRuntime{}, Meta: builtin.Meta{}, Feedback: builtin.Feedback{}, Store: store}
+	var fb agent.Feedback = builtin.Feedback{}
+	if wrap != nil {
+		fb = wrap(fb)
+	}
+	deps := Deps{Task: tk, Data: data, Runtime: fakeRuntime{}, Meta: builtin.Meta{}, Feedback: fb, Store: store}
 	if withTrainer {
 		deps.Trainer, deps.Policy = fakeTrainer{}, fakePolicy
+		if policy != nil {
+			deps.Policy = policy
+		}
 	}
 	return Run(ctx, cfg, deps, events)
 }
@@ -478,7 +512,15 @@ func TestResumeAfterSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
-	for _, mode := range []string{agent.ModeAuto} {
+	for _, variant := range []string{"auto", "auto+selection"} {
+		mode := agent.ModeAuto
+		// The second variant runs every selection feature: the paired
+		// test, the confirmation slice, ranked candidates, the bandit.
+		sel := "0"
+		if variant == "auto+selection" {
+			sel = "1"
+		}
+		t.Setenv("SIA_LOOP_SELECTION", sel)
 		taskDir := writeTask(t, modelCode)
 		refDir := filepath.Join(t.TempDir(), "ref")
 		if _, err := runLoop(t.Context(), taskDir, refDir, mode, 5, false, true); err != nil {
@@ -487,7 +529,7 @@ func TestResumeAfterSIGKILL(t *testing.T) {
 		want := canonical(t, refDir)
 		refEvents, _ := runstore.ReadEvents(refDir)
 		for _, killAt := range []int{1, 3, 5, 8, 11, len(refEvents) - 2} {
-			t.Run(fmt.Sprintf("%s/after_%d_events", mode, killAt), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/after_%d_events", variant, killAt), func(t *testing.T) {
 				runDir := filepath.Join(t.TempDir(), "run")
 				child := func(resume bool) *exec.Cmd {
 					cmd := exec.Command(os.Args[0], "-test.run=^$")

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/sia-agent/sia/agent"
+	"github.com/sia-agent/sia/dataview"
+	"github.com/sia-agent/sia/gateway"
 	"github.com/sia-agent/sia/harness"
 	"github.com/sia-agent/sia/llm"
 	"github.com/sia-agent/sia/rollout"
@@ -30,6 +32,7 @@ const (
 	fileImprovement = "improvement.md"
 	fileTrainRoll   = "train_rollouts.jsonl"
 	fileTrainLog    = "train.jsonl"
+	fileSetupLog    = "setup_log.txt" // the harness's log lines from loading (top level, setup)
 	dirAdapter      = "adapter"
 )
 
@@ -51,15 +54,19 @@ func (r *runner) meta(ctx context.Context) error {
 	if err := os.MkdirAll(genDir, 0o755); err != nil {
 		return err
 	}
+	cost := &measureCost{}
 	src, err := r.d.Meta.Initial(ctx, agent.MetaInput{
 		TaskName:  r.d.Task.Spec.Name,
 		TaskDoc:   doc,
 		Reference: harness.Source{Name: name, Code: code},
 		Runtime:   r.d.Task.Spec.Runtime,
 		GenDir:    genDir,
-		Try:       r.tryFunc(),
-		Public:    r.d.Task.Public(),
+		Measure:   r.measureFunc(1, cost),
+		TrainSize: len(r.d.Data.Train),
+		Public:    r.agentView(),
 		Docs:      r.d.Docs,
+
+		SampleTasks: r.d.Task.SampleTasks(), SampleExecution: r.d.Task.SampleExecution(),
 	})
 	if err != nil {
 		return fmt.Errorf("meta-agent: %w", err)
@@ -71,38 +78,59 @@ func (r *runner) meta(ctx context.Context) error {
 		Rationale: fmt.Sprintf("meta-agent wrote the first harness (%.1fs)", since(start))}); err != nil {
 		return err
 	}
-	return r.emit(runstore.Event{Type: runstore.EvHarnessReady, Gen: 1, HarnessSHA: src.SHA(), Source: "meta"})
+	tokens, usd := cost.totals()
+	return r.emit(runstore.Event{Type: runstore.EvHarnessReady, Gen: 1, HarnessSHA: src.SHA(), Source: "meta",
+		Tokens: tokens, CostUSD: usd, DurationS: since(start)})
 }
 
-// announce records a harness the Feedback-Agent already wrote to disk (a
-// kill landed between the decision and its announcement).
+// announce records a harness the Feedback-Agent's decision wrote to disk,
+// with what ranking it among other candidates cost (candidates.json).
 func (r *runner) announce(gen int) error {
 	src, err := r.readHarness(gen)
 	if err != nil {
 		return err
 	}
-	return r.emit(runstore.Event{Type: runstore.EvHarnessReady, Gen: gen, HarnessSHA: src.SHA(), Source: "feedback"})
+	e := runstore.Event{Type: runstore.EvHarnessReady, Gen: gen, HarnessSHA: src.SHA(), Source: "feedback"}
+	var f candidatesFile
+	if err := r.d.Store.ReadJSON(genRel(gen, fileCandidates), &f); err == nil {
+		e.Tokens, e.CostUSD, e.DurationS = f.Tokens, f.CostUSD, f.Seconds
+	}
+	return r.emit(e)
 }
 
-// load loads gen's harness over the model serving its adapter. A harness
-// that fails to load is not fatal: the rollout records every item as an
-// error, and the loop moves on.
-func (r *runner) load(ctx context.Context, gen int) (harness.Harness, harness.Source, error) {
+// load loads gen's harness, to solve items, over the model serving its
+// adapter. A harness that fails to load is not fatal: the rollout records
+// every item as an error, and the loop moves on.
+func (r *runner) load(ctx context.Context, gen int, items []task.Item) (harness.Harness, harness.Source, error) {
 	g := r.st.Gen(gen)
 	src, err := r.readHarness(gen)
 	if err != nil {
 		return nil, src, err
 	}
-	h, err := r.loadWith(ctx, src, g.AdapterDir, g.AdapterVersion)
+	var lines []string
+	h, err := r.loadLogged(ctx, src, g.AdapterDir, g.AdapterVersion, items, func(l string) { lines = append(lines, l) })
+	if b, ok := h.(brokenHarness); ok {
+		lines = append(lines, b.err.Error())
+	}
+	if werr := r.d.Store.WriteFile(genRel(gen, fileSetupLog), []byte(strings.Join(append(lines, ""), "\n"))); werr != nil && err == nil {
+		err = werr
+	}
 	return h, src, err
 }
 
-// loadWith loads src over the model serving an adapter.
-func (r *runner) loadWith(ctx context.Context, src harness.Source, adapterDir string, version int) (harness.Harness, error) {
-	env, err := r.env(ctx, adapterDir, version, src)
+// loadWith loads src, to solve items, over the model serving an adapter.
+func (r *runner) loadWith(ctx context.Context, src harness.Source, adapterDir string, version int, items []task.Item) (harness.Harness, error) {
+	return r.loadLogged(ctx, src, adapterDir, version, items, nil)
+}
+
+// loadLogged is loadWith that hands the harness's setup log lines to
+// setupLog (nil: the runtime's default).
+func (r *runner) loadLogged(ctx context.Context, src harness.Source, adapterDir string, version int, items []task.Item, setupLog func(string)) (harness.Harness, error) {
+	env, err := r.env(ctx, adapterDir, version, src, items)
 	if err != nil {
 		return nil, err
 	}
+	env.SetupLog = setupLog
 	h, err := r.d.Runtime.Load(ctx, src, env)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -113,17 +141,16 @@ func (r *runner) loadWith(ctx context.Context, src harness.Source, adapterDir st
 	return h, nil
 }
 
-func (r *runner) env(ctx context.Context, adapterDir string, version int, src harness.Source) (harness.Env, error) {
+// env is what a harness solving items may reach: the task's data view
+// for those items (no held-out row, no label of what it solves), the
+// model, and the gateway.
+func (r *runner) env(ctx context.Context, adapterDir string, version int, src harness.Source, items []task.Item) (harness.Env, error) {
 	doc, _ := r.d.Task.Doc()
-	env := harness.Env{TaskDoc: doc, Train: r.d.Data.Train, Public: r.d.Task.Public(), Seed: r.cfg.Seed}
-	if r.d.Task.DataDir != "" {
-		env.PublicDir = filepath.Join(r.d.Task.DataDir, "public")
-		env.Hidden = []string{filepath.Join(r.d.Task.DataDir, "private")}
+	view, err := r.view.View(dataview.Request{Solving: items})
+	if err != nil {
+		return harness.Env{}, err
 	}
-	spec := r.d.Task.Spec
-	env.Layout = harness.Layout{IDKey: spec.Items.ID, LabelKey: spec.Items.Label, Submission: spec.Submission,
-		Parse: r.d.Task.ParseSubmission}
-	env.Layout.TrainFile, env.Layout.ItemsFile = r.d.Task.Layout()
+	env := harness.Env{TaskDoc: doc, Train: view.Train, Public: view.Files, Seed: r.cfg.Seed}
 	if r.d.Policy != nil {
 		if adapterDir != "" && !filepath.IsAbs(adapterDir) {
 			adapterDir = r.d.Store.Path(adapterDir)
@@ -133,11 +160,18 @@ func (r *runner) env(ctx context.Context, adapterDir string, version int, src ha
 			return env, fmt.Errorf("task model: %w", err)
 		}
 		if w, ok := m.(Warmer); ok && usesModel(src) {
-			// Slow one-time work (pretraining a base) happens here, under
-			// the run's context, not inside an item's timeout.
-			r.progress(Progress{Kind: "step", Step: "warm", Text: "preparing the task model"})
-			if err := w.Warm(ctx); err != nil {
-				return env, fmt.Errorf("task model: %w", err)
+			switch {
+			case r.warm.done.Load(): // prepared earlier in this process
+			case r.warm.lazyFor(ctx, src):
+				m = r.warm.coldGuard(m) // see warm.go
+			default:
+				// Slow one-time work (pretraining a base) happens here, under
+				// the run's context, not inside an item's timeout.
+				r.progress(Progress{Kind: "step", Step: "warm", Text: "preparing the task model"})
+				if err := w.Warm(ctx); err != nil {
+					return env, fmt.Errorf("task model: %w", err)
+				}
+				r.warm.done.Store(true)
 			}
 		}
 		if m != nil {
@@ -145,31 +179,39 @@ func (r *runner) env(ctx context.Context, adapterDir string, version int, src ha
 		}
 		env.Model = m
 		if r.d.Gateway != nil && m != nil {
-			// Rollouts run one at a time, so the served policy is always
-			// the one of the harness being loaded.
-			r.d.Gateway.SetPolicy(m, version, "")
-			env.Gateway = harness.Gateway{BaseURL: r.d.GatewayURL, APIKey: r.d.GatewayKey, Register: r.d.Gateway.Register}
+			route := r.d.Gateway.Route(gateway.Policy{Model: m, Version: version})
+			env.Gateway = harness.Gateway{BaseURL: r.d.GatewayURL, APIKey: route.Key(), Register: route.Register}
 		}
 	}
 	return env, nil
 }
 
-// rollout runs gen's harness on val.
+// rollout runs gen's harness on the selection slice of val.
 func (r *runner) rollout(ctx context.Context, gen int) error {
 	start := time.Now()
 	g := r.st.Gen(gen)
-	items := r.d.Data.Items(task.Val)
+	items := r.sel
 	r.progress(Progress{Kind: "step", Gen: gen, Step: "rollout", Total: len(items) * r.cfg.Samples})
-	h, _, err := r.load(ctx, gen)
+	var trajs []trajectory.Trajectory
+	err := r.runWarm(ctx, func(ctx context.Context) error {
+		h, _, err := r.load(ctx, gen, items)
+		if err != nil {
+			return err
+		}
+		defer h.Close()
+		trajs, err = rollout.Run(ctx, h, items, r.rolloutConfig(gen, task.Val, g.HarnessSHA, g.AdapterVersion, r.cfg.Samples),
+			func(done, total int) {
+				r.progress(Progress{Kind: "items", Gen: gen, Step: "rollout", Done: done, Total: total})
+			})
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	defer h.Close()
-	trajs, err := rollout.Run(ctx, h, items, r.rolloutConfig(gen, task.Val, g.HarnessSHA, g.AdapterVersion, r.cfg.Samples),
-		func(done, total int) {
-			r.progress(Progress{Kind: "items", Gen: gen, Step: "rollout", Done: done, Total: total})
-		})
-	if err != nil {
+	// A first generation that fails everywhere has nothing to compare
+	// with: stop with the cause (a resume redoes the rollout). A later
+	// candidate that fails everywhere is just rejected.
+	if err := r.checkFailures(gen, "val rollout", trajs, gen == 1); err != nil {
 		return err
 	}
 	if err := r.writeTrajectories(genRel(gen, fileRollouts), trajs); err != nil {
@@ -185,11 +227,20 @@ type Warmer interface {
 	Warm(ctx context.Context) error
 }
 
-// usesModel reports whether a harness may call the task model: a python
-// harness always may (through the gateway); a Starlark one when its code
-// mentions the model module.
+// usesModel reports whether a harness may call the task model: a Starlark
+// one when its code mentions the model module, a python one when it
+// mentions the OpenAI client or the endpoint it is given. A harness that
+// does not is never made to wait for a base model to be pretrained.
 func usesModel(src harness.Source) bool {
-	return !strings.HasSuffix(src.Name, ".star") || bytes.Contains(src.Code, []byte("model."))
+	if strings.HasSuffix(src.Name, ".star") {
+		return bytes.Contains(src.Code, []byte("model."))
+	}
+	for _, mark := range []string{"OPENAI", "openai", "chat/completions", "urllib", "requests", "http"} {
+		if bytes.Contains(src.Code, []byte(mark)) {
+			return true
+		}
+	}
+	return false
 }
 
 // withLogprobs asks every task-model call for token ids and sampling
@@ -224,7 +275,8 @@ func usage(ts []trajectory.Trajectory) (int, float64) {
 	return tokens, cost
 }
 
-// verify scores gen's val rollouts and keeps the best.
+// verify scores gen's val rollouts, compares them with the incumbent's
+// item by item, and keeps the incumbent the comparison names.
 func (r *runner) verify(ctx context.Context, gen int) error {
 	start := time.Now()
 	r.progress(Progress{Kind: "step", Gen: gen, Step: "verify"})
@@ -243,11 +295,21 @@ func (r *runner) verify(ctx context.Context, gen int) error {
 		return err
 	}
 	score := res.Score
-	if err := r.emit(runstore.Event{Type: runstore.EvVerified, Gen: gen, Score: &score, DurationS: since(start)}); err != nil {
+	sel, err := r.selection(gen, score, trajs)
+	if err != nil {
 		return err
 	}
-	r.progress(Progress{Kind: "gen_done", Gen: gen, Score: score})
+	if err := r.d.Store.WriteJSON(genRel(gen, fileSelection), sel); err != nil {
+		return err
+	}
+	if err := r.emit(runstore.Event{Type: runstore.EvVerified, Gen: gen, Score: &score, Selection: &sel, DurationS: since(start)}); err != nil {
+		return err
+	}
+	r.progress(Progress{Kind: "gen_done", Gen: gen, Score: score, Text: sel.Reason})
 	if err := r.syncBest(); err != nil {
+		return err
+	}
+	if err := r.writeReturns(); err != nil {
 		return err
 	}
 	return r.writeContext()
@@ -301,17 +363,23 @@ func (r *runner) score(ctx context.Context, split string, trajs []trajectory.Tra
 	return first, nil
 }
 
-// gold returns the split's labels by id. For train it reads the examples'
-// labels for the items that were rolled out.
+// gold returns the labels of the split's items that were rolled out, by
+// id: a rollout of a slice of val is scored on that slice alone. For train
+// it reads the examples' labels.
 func (r *runner) gold(split string, trajs []trajectory.Trajectory) map[string]string {
-	if split != task.Train {
-		return r.d.Data.Gold(split)
-	}
 	want := map[string]bool{}
 	for _, t := range trajs {
 		want[t.Item] = true
 	}
 	out := map[string]string{}
+	if split != task.Train {
+		for id, label := range r.d.Data.Gold(split) {
+			if want[id] {
+				out[id] = label
+			}
+		}
+		return out
+	}
 	for _, e := range r.d.Data.Train {
 		if want[e.ID] {
 			out[e.ID] = e.Label
@@ -322,6 +390,9 @@ func (r *runner) gold(split string, trajs []trajectory.Trajectory) map[string]st
 
 // test scores the incumbent once on the held-out split.
 func (r *runner) test(ctx context.Context) error {
+	if err := r.scoreBaseline(ctx, true); err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
 	start := time.Now()
 	best := r.st.Gen(r.st.BestGen)
 	gold := r.d.Data.Gold(task.Test)
@@ -331,16 +402,23 @@ func (r *runner) test(ctx context.Context) error {
 		return r.finish()
 	}
 	r.progress(Progress{Kind: "step", Gen: best.Gen, Step: "test", Total: len(items) * r.cfg.Samples})
-	h, _, err := r.load(ctx, best.Gen)
+	var trajs []trajectory.Trajectory
+	err := r.runWarm(ctx, func(ctx context.Context) error {
+		h, _, err := r.load(ctx, best.Gen, items)
+		if err != nil {
+			return err
+		}
+		defer h.Close()
+		trajs, err = rollout.Run(ctx, h, items, r.rolloutConfig(best.Gen, task.Test, best.HarnessSHA, best.AdapterVersion, r.cfg.Samples),
+			func(done, total int) {
+				r.progress(Progress{Kind: "items", Gen: best.Gen, Step: "test", Done: done, Total: total})
+			})
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	defer h.Close()
-	trajs, err := rollout.Run(ctx, h, items, r.rolloutConfig(best.Gen, task.Test, best.HarnessSHA, best.AdapterVersion, r.cfg.Samples),
-		func(done, total int) {
-			r.progress(Progress{Kind: "items", Gen: best.Gen, Step: "test", Done: done, Total: total})
-		})
-	if err != nil {
+	if err := r.checkFailures(best.Gen, "test rollout", trajs, true); err != nil {
 		return err
 	}
 	res, err := r.score(ctx, task.Test, trajs, r.cfg.Samples)

@@ -2,6 +2,7 @@ package loop
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -29,12 +30,28 @@ func (r *runner) train(ctx context.Context, gen int) error {
 		}
 	}
 	// Until adapter_trained, a weights gen holds its parent's adapter.
-	rel, err := r.trainAdapter(ctx, gen, g.AdapterDir, g.AdapterVersion, version)
+	u, err := r.trainAdapter(ctx, gen, g.AdapterDir, g.AdapterVersion, version)
 	if err != nil {
 		return err
 	}
-	return r.emit(runstore.Event{Type: runstore.EvAdapterTrained, Gen: gen, AdapterVersion: version,
-		AdapterDir: rel, DurationS: since(start)})
+	ev := runstore.Event{Type: runstore.EvAdapterTrained, Gen: gen, AdapterVersion: u.version,
+		AdapterDir: u.dir, DurationS: since(start), Tokens: u.tokens, CostUSD: u.cost}
+	if u.refused != "" {
+		ev.Reason = u.refused
+		r.progress(Progress{Kind: "notice", Gen: gen, Text: u.refused})
+	}
+	return r.emit(ev)
+}
+
+// trained is the outcome of a weight update: the adapter the generation
+// serves, and why the update was refused, if it was.
+type trained struct {
+	dir     string
+	version int
+	refused string
+	// tokens and cost are the train rollouts' usage, over all rounds.
+	tokens int
+	cost   float64
 }
 
 // trainAdapter makes gen's adapter in TrainRounds on-policy rounds: each
@@ -42,13 +59,19 @@ func (r *runner) train(ctx context.Context, gen int) error {
 // for the first), or reuses the rollouts a previous attempt wrote, and
 // trains from it. It returns the final adapter's run-relative folder.
 // Everything is seeded, so running it again gives the same adapter.
-func (r *runner) trainAdapter(ctx context.Context, gen int, parentDir string, parentVersion, version int) (string, error) {
+//
+// A round whose rollouts give the algorithm nothing to train
+// (train.ErrNothingToTrain) ends the update: the adapter so far — the
+// parent's, when it is the first round — is the generation's, no new
+// version is made, and the refusal says why.
+func (r *runner) trainAdapter(ctx context.Context, gen int, parentDir string, parentVersion, version int) (trained, error) {
 	g := r.st.Gen(gen)
 	if r.d.Trainer == nil {
-		return "", fmt.Errorf("no trainer is available")
+		return trained{}, fmt.Errorf("no trainer is available")
 	}
 	rounds := max(1, r.cfg.TrainRounds)
 	curDir, curVersion := parentDir, parentVersion
+	tokens, cost := 0, 0.0
 	for round := 1; round <= rounds; round++ {
 		last := round == rounds
 		suffix := ""
@@ -57,8 +80,10 @@ func (r *runner) trainAdapter(ctx context.Context, gen int, parentDir string, pa
 		}
 		trajs, err := r.trainRollouts(ctx, gen, genRel(gen, "train_rollouts"+suffix+".jsonl"), round, curDir, curVersion)
 		if err != nil {
-			return "", err
+			return trained{}, err
 		}
+		t, c := usage(trajs)
+		tokens, cost = tokens+t, cost+c
 		outRel := genRel(gen, dirAdapter)
 		if !last {
 			outRel = genRel(gen, fmt.Sprintf("rounds/%d", round))
@@ -79,15 +104,24 @@ func (r *runner) trainAdapter(ctx context.Context, gen int, parentDir string, pa
 			Parent: parent, ParentVersion: curVersion, Version: version,
 			OutDir: out, MetricsPath: r.d.Store.Path(metrics), Seed: r.cfg.Seed + int64(gen)*7919 + int64(round-1)*104729,
 		})
+		if errors.Is(err, train.ErrNothingToTrain) {
+			kept := "the parent's adapter"
+			if curVersion != parentVersion {
+				kept = fmt.Sprintf("round %d's adapter", round-1)
+			}
+			return trained{dir: curDir, version: curVersion, tokens: tokens, cost: cost, refused: fmt.Sprintf(
+				"update refused in round %d/%d: %s trains no unit on these train rollouts (%v); the generation keeps %s (v%d)",
+				round, rounds, g.Algorithm, err, kept, curVersion)}, nil
+		}
 		if err != nil {
-			return "", fmt.Errorf("train %s: %w", g.Algorithm, err)
+			return trained{}, fmt.Errorf("train %s: %w", g.Algorithm, err)
 		}
 		curDir, curVersion = outRel, version
 		if res.AdapterDir != "" && res.AdapterDir != out {
 			curDir = res.AdapterDir // a remote trainer's reference (e.g. a tinker:// path)
 		}
 	}
-	return curDir, nil
+	return trained{dir: curDir, version: curVersion, tokens: tokens, cost: cost}, nil
 }
 
 // trainRollouts returns one round's rollouts on train items over an
@@ -105,7 +139,7 @@ func (r *runner) trainRollouts(ctx context.Context, gen int, rel string, round i
 	if err != nil {
 		return nil, err
 	}
-	h, err := r.loadWith(ctx, src, adapterDir, version)
+	h, err := r.loadWith(ctx, src, adapterDir, version, items)
 	if err != nil {
 		return nil, err
 	}

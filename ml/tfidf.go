@@ -6,12 +6,14 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/sia-agent/sia/text"
 )
 
 // TFIDFConfig configures a TF-IDF vectorizer. The zero value is usable:
 // word unigrams, lowercased, sublinear tf off, every term kept.
 type TFIDFConfig struct {
-	// Analyzer is "word" (Words tokens), "char" (character n-grams over the
+	// Analyzer is "word" (text.Words tokens), "char" (character n-grams over the
 	// whole text) or "char_wb" (character n-grams inside words padded with
 	// a space, as scikit-learn does). Default "word".
 	Analyzer string
@@ -66,20 +68,20 @@ func (c *TFIDFConfig) validate() error {
 	return nil
 }
 
-// Terms calls emit for every term of text under the config's analyzer.
-func (c *TFIDFConfig) Terms(text string, emit func(string)) {
+// Terms calls emit for every term of doc under the config's analyzer.
+func (c *TFIDFConfig) Terms(doc string, emit func(string)) {
 	if !c.KeepCase {
-		text = strings.ToLower(text)
+		doc = strings.ToLower(doc)
 	}
 	switch c.Analyzer {
 	case "char":
-		charNGrams(text, c.NGramLo, c.NGramHi, emit)
+		text.CharNGrams(doc, c.NGramLo, c.NGramHi, emit)
 	case "char_wb":
-		for _, w := range Words(text) {
-			charNGrams(" "+w+" ", c.NGramLo, c.NGramHi, emit)
+		for _, w := range text.Words(doc) {
+			text.CharNGrams(" "+w+" ", c.NGramLo, c.NGramHi, emit)
 		}
 	default:
-		for _, t := range NGrams(Words(text), c.NGramLo, c.NGramHi, " ") {
+		for _, t := range text.NGrams(text.Words(doc), c.NGramLo, c.NGramHi, " ") {
 			emit(t)
 		}
 	}
@@ -168,11 +170,11 @@ func (v *Vectorizer) IDF(term string) float64 {
 	return 0
 }
 
-// Vector maps one text to its L2-normalised TF-IDF vector; terms outside
+// Vector maps one document to its L2-normalised TF-IDF vector; terms outside
 // the vocabulary are ignored.
-func (v *Vectorizer) Vector(text string) Sparse {
+func (v *Vectorizer) Vector(doc string) Sparse {
 	counts := map[int32]float64{}
-	v.cfg.Terms(text, func(t string) {
+	v.cfg.Terms(doc, func(t string) {
 		if i, ok := v.vocab[t]; ok {
 			counts[i]++
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/sia-agent/sia/llm"
@@ -27,6 +28,7 @@ type options struct {
 	timeout    time.Duration
 	maxRetries int
 	httpClient *http.Client
+	notify     func(string)
 }
 
 // WithLoader resolves references with l instead of the default (user dir
@@ -41,6 +43,10 @@ func WithMaxRetries(n int) Option { return func(o *options) { o.maxRetries = n }
 
 // WithHTTPClient sends requests through c.
 func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpClient = c } }
+
+// WithNotify receives one line when Open proceeds on something the user
+// may not expect (a local server called without its unset key).
+func WithNotify(f func(string)) Option { return func(o *options) { o.notify = f } }
 
 func buildOptions(getenv func(string) string, opts []Option) *options {
 	o := &options{}
@@ -66,11 +72,11 @@ func Open(ctx context.Context, ref string, getenv func(string) string, opts ...O
 	if err != nil {
 		return nil, err
 	}
-	prov, err := o.loader.Provider(tp.ProviderID)
+	prov, err := o.loader.TargetProvider(tp)
 	if err != nil {
 		return nil, fmt.Errorf("target profile %q: %w", tp.ProfileID, err)
 	}
-	m, err := newModel(ctx, prov, tp.Model, getenv, o)
+	m, err := newModel(ctx, prov, ModelFor("", prov, tp.Model), getenv, o)
 	if err != nil {
 		return nil, fmt.Errorf("target profile %q: %w", tp.ProfileID, err)
 	}
@@ -85,14 +91,14 @@ func OpenMeta(ctx context.Context, ref string, getenv func(string) string, opts 
 	if err != nil {
 		return nil, nil, err
 	}
-	if mp.AgentImpl == AgentBuiltin {
+	if !mp.UsesLLM() {
 		return nil, mp, nil
 	}
-	prov, err := o.loader.Provider(mp.ProviderID)
+	prov, err := o.loader.MetaProvider(mp)
 	if err != nil {
 		return nil, nil, fmt.Errorf("meta profile %q: %w", mp.ProfileID, err)
 	}
-	m, err := newModel(ctx, prov, mp.Model, getenv, o)
+	m, err := newModel(ctx, prov, ModelFor(mp.AgentImpl, prov, mp.Model), getenv, o)
 	if err != nil {
 		return nil, nil, fmt.Errorf("meta profile %q: %w", mp.ProfileID, err)
 	}
@@ -111,12 +117,9 @@ func newModel(ctx context.Context, p *Provider, model string, getenv func(string
 	if p.ClientKind == ClientEmbedded {
 		return nil, fmt.Errorf("provider %q: %w", p.ProviderID, ErrEmbedded)
 	}
-	var key string
-	if p.APIKeyEnv != "" {
-		key = getenv(p.APIKeyEnv)
-		if key == "" {
-			return nil, fmt.Errorf("%w: provider %q needs %s; set it in the environment", ErrMissingKey, p.ProviderID, p.APIKeyEnv)
-		}
+	key, err := apiKey(p, getenv, o.notify)
+	if err != nil {
+		return nil, err
 	}
 	switch p.ClientKind {
 	case ClientAnthropic:
@@ -127,9 +130,14 @@ func newModel(ctx context.Context, p *Provider, model string, getenv func(string
 			return nil, fmt.Errorf("provider %q: %w", p.ProviderID, err)
 		}
 		return m, nil
-	case ClientOpenAI:
+	case ClientOpenAI, ClientGoogle:
+		base := p.BaseURL
+		if p.ClientKind == ClientGoogle && base == "" {
+			// Gemini through Google's OpenAI-compatible endpoint.
+			base = GoogleBaseURL
+		}
 		m, err := openai.NewModel(ctx, model, &openai.Config{
-			BaseURL: p.BaseURL, APIKey: key, Timeout: o.timeout, MaxRetries: o.maxRetries, HTTPClient: o.httpClient, VLLM: p.VLLM,
+			BaseURL: base, APIKey: key, Timeout: o.timeout, MaxRetries: o.maxRetries, HTTPClient: o.httpClient, VLLM: p.VLLM,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("provider %q: %w", p.ProviderID, err)
@@ -138,4 +146,44 @@ func newModel(ctx context.Context, p *Provider, model string, getenv func(string
 	default:
 		return nil, fmt.Errorf("provider %q: client_kind %q cannot be opened", p.ProviderID, p.ClientKind)
 	}
+}
+
+// apiKey reads the provider's key. A google provider falls back to
+// GEMINI_API_KEY, then GOOGLE_API_KEY. A local server (loopback base_url)
+// runs without its key when the variable is unset, as SIA's bundled Ollama
+// provider expects; notify is told.
+func apiKey(p *Provider, getenv func(string) string, notify func(string)) (string, error) {
+	var tried []string
+	for _, name := range keyEnvs(p) {
+		if v := getenv(name); v != "" {
+			return v, nil
+		}
+		tried = append(tried, name)
+	}
+	if len(tried) == 0 {
+		return "", nil
+	}
+	if p.Local() {
+		if notify != nil {
+			notify(fmt.Sprintf("provider %q: %s is not set; calling %s without a key", p.ProviderID, strings.Join(tried, " or "), p.BaseURL))
+		}
+		return "", nil
+	}
+	return "", fmt.Errorf("%w: provider %q needs %s; set it in the environment", ErrMissingKey, p.ProviderID, strings.Join(tried, " or "))
+}
+
+// keyEnvs are the variables a provider's key may come from, in order.
+func keyEnvs(p *Provider) []string {
+	var out []string
+	if p.APIKeyEnv != "" {
+		out = append(out, p.APIKeyEnv)
+	}
+	if p.ClientKind == ClientGoogle {
+		for _, name := range googleKeyEnvs {
+			if name != p.APIKeyEnv {
+				out = append(out, name)
+			}
+		}
+	}
+	return out
 }

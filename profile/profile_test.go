@@ -124,7 +124,7 @@ func TestResolution(t *testing.T) {
 		TargetProfile{ProfileID: "openai", Model: "gpt-4.1-nano", ProviderID: "openai"})
 	// A file with extra fields, as SIA may write.
 	if err := os.WriteFile(filepath.Join(user, "profiles", "target", "extra.json"),
-		[]byte(`{"profile_id":"extra","name":"x","model":"m","provider_id":"vllm","agent_reference":"r","notes":"ignored"}`), 0o644); err != nil {
+		[]byte(`{"profile_id":"extra","name":"x","model":"m","provider_id":"vllm","agent_reference":"default","notes":"ignored"}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	elsewhere := filepath.Join(t.TempDir(), "mine.json")
@@ -140,7 +140,7 @@ func TestResolution(t *testing.T) {
 		{"anthropic", "claude-haiku-4-5", ""}, // bundled, not shadowed
 		{"extra", "m", ""},
 		{elsewhere, "qwen", ""},
-		{"nope", "", "not found (known: anthropic, embedded, extra, ollama, openai, openrouter, vllm)"},
+		{"nope", "", "not found (known: anthropic, default-target, embedded, extra, gemini, kimi-nebius-target, ollama, openai, openrouter, openrouter-target, vllm; or pass a path to a .json file)"},
 		{"../escape", "", "no such file"}, // a path, read as such
 		{"bad name", "", "use letters, digits"},
 		{"", "", "empty target profile reference"},

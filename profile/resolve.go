@@ -64,7 +64,22 @@ func UserDir(getenv func(string) string) (string, error) {
 }
 
 // Loader resolves references to providers and profiles.
+//
+// A reference that contains "/" (or the OS separator) or ends in ".json" is
+// a file and is read as such: a file given by path always wins over any
+// folder or bundled file of the same id. A bare name is looked up, first
+// hit wins, in
+//
+//  1. SIA's folders: ProvidersDir/<name>.json for providers, and
+//     ProfilesDir/<name>.json for profiles of either role (SIA keeps meta and
+//     target profiles in one flat folder);
+//  2. sia's user folder: UserDir/profiles/{providers,meta,target}/<name>.json;
+//  3. the bundled set.
 type Loader struct {
+	// ProfilesDir and ProvidersDir are SIA's user folders
+	// ($SIA_PROFILES_DIR / $SIA_PROVIDERS_DIR, else ./profiles and
+	// ./providers of the working directory); "" skips them.
+	ProfilesDir, ProvidersDir string
 	// UserDir is sia's user config folder (see UserDir); profiles live in
 	// its profiles/ subfolder. "" skips the user's files.
 	UserDir string
@@ -85,10 +100,31 @@ func (l *Loader) bundled() fs.FS {
 
 // isPath says whether a reference names a file rather than a profile.
 func isPath(ref string) bool {
-	return strings.ContainsAny(ref, `/\`) || strings.HasSuffix(ref, ".json")
+	return strings.ContainsAny(ref, `/`+string(filepath.Separator)) || strings.HasSuffix(ref, ".json")
 }
 
-// read returns the JSON for ref of kind and where it came from.
+// siaDir is SIA's flat folder for kind.
+func (l *Loader) siaDir(kind string) string {
+	if kind == KindProvider {
+		return l.ProvidersDir
+	}
+	return l.ProfilesDir
+}
+
+// candidates are the files a name may live in, in lookup order.
+func (l *Loader) candidates(kind, name string) []string {
+	var out []string
+	if d := l.siaDir(kind); d != "" {
+		out = append(out, filepath.Join(d, name+".json"))
+	}
+	if l.UserDir != "" {
+		out = append(out, filepath.Join(l.UserDir, "profiles", kind, name+".json"))
+	}
+	return out
+}
+
+// read returns the JSON for ref of kind and the file it came from
+// ("bundled:<path>" for the bundled set).
 func (l *Loader) read(kind, ref string) ([]byte, string, error) {
 	if ref == "" {
 		return nil, "", fmt.Errorf("empty %s reference", kindNoun(kind))
@@ -103,8 +139,7 @@ func (l *Loader) read(kind, ref string) ([]byte, string, error) {
 	if err := checkID("name", ref); err != nil {
 		return nil, ref, err
 	}
-	if l.UserDir != "" {
-		p := filepath.Join(l.UserDir, "profiles", kind, ref+".json")
+	for _, p := range l.candidates(kind, ref) {
 		data, err := os.ReadFile(p)
 		if err == nil {
 			return data, p, nil
@@ -117,7 +152,7 @@ func (l *Loader) read(kind, ref string) ([]byte, string, error) {
 	data, err := fs.ReadFile(l.bundled(), p)
 	if errors.Is(err, fs.ErrNotExist) {
 		names, _ := l.List(kind)
-		return nil, ref, fmt.Errorf("%w (known: %s)", ErrNotFound, strings.Join(names, ", "))
+		return nil, ref, fmt.Errorf("%w (known: %s; or pass a path to a .json file)", ErrNotFound, strings.Join(names, ", "))
 	}
 	return data, "bundled:" + p, err
 }
@@ -138,49 +173,94 @@ func decode(data []byte, v any) error {
 	return json.Unmarshal(data, v)
 }
 
+// fileDir is the folder of a file a profile was read from; "" for bundled.
+func fileDir(from string) string {
+	if strings.HasPrefix(from, "bundled:") || from == "" {
+		return ""
+	}
+	if abs, err := filepath.Abs(filepath.Dir(from)); err == nil {
+		return abs
+	}
+	return filepath.Dir(from)
+}
+
 // Provider resolves a provider reference.
 func (l *Loader) Provider(ref string) (*Provider, error) {
 	var p Provider
-	if err := l.load(KindProvider, ref, &p, p.validate); err != nil {
+	if _, err := l.load(KindProvider, ref, &p, p.validate); err != nil {
 		return nil, err
 	}
 	return &p, nil
 }
 
+// providerFor resolves the provider a profile read from dir names. A
+// relative path that is not found from the working directory is tried
+// against the profile's own folder.
+func (l *Loader) providerFor(ref, dir string) (*Provider, error) {
+	if isPath(ref) && !filepath.IsAbs(ref) && dir != "" {
+		if _, err := os.Stat(ref); errors.Is(err, fs.ErrNotExist) {
+			if alt := filepath.Join(dir, ref); fileExists(alt) {
+				ref = alt
+			}
+		}
+	}
+	return l.Provider(ref)
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}
+
 // Meta resolves a meta profile reference.
 func (l *Loader) Meta(ref string) (*MetaProfile, error) {
 	var p MetaProfile
-	if err := l.load(KindMeta, ref, &p, p.validate); err != nil {
+	from, err := l.load(KindMeta, ref, &p, p.validate)
+	if err != nil {
 		return nil, err
 	}
+	p.Dir = fileDir(from)
 	return &p, nil
 }
 
 // Target resolves a target profile reference.
 func (l *Loader) Target(ref string) (*TargetProfile, error) {
 	var p TargetProfile
-	if err := l.load(KindTarget, ref, &p, p.validate); err != nil {
+	from, err := l.load(KindTarget, ref, &p, p.validate)
+	if err != nil {
 		return nil, err
 	}
+	p.Dir = fileDir(from)
 	return &p, nil
 }
 
-func (l *Loader) load(kind, ref string, v any, validate func() error) error {
-	data, from, err := l.read(kind, ref)
-	if err != nil {
-		return fmt.Errorf("load %s %q: %w", kindNoun(kind), ref, err)
-	}
-	if err := decode(data, v); err != nil {
-		return fmt.Errorf("load %s %q from %s: %w", kindNoun(kind), ref, from, err)
-	}
-	if err := validate(); err != nil {
-		return fmt.Errorf("load %s %q from %s: %w", kindNoun(kind), ref, from, err)
-	}
-	return nil
+// MetaProvider resolves the provider a meta profile names.
+func (l *Loader) MetaProvider(p *MetaProfile) (*Provider, error) {
+	return l.providerFor(p.ProviderID, p.Dir)
 }
 
-// List returns the names of kind in the user's folder and the bundled set,
-// sorted, each once.
+// TargetProvider resolves the provider a target profile names.
+func (l *Loader) TargetProvider(p *TargetProfile) (*Provider, error) {
+	return l.providerFor(p.ProviderID, p.Dir)
+}
+
+func (l *Loader) load(kind, ref string, v any, validate func() error) (string, error) {
+	data, from, err := l.read(kind, ref)
+	if err != nil {
+		return from, fmt.Errorf("load %s %q: %w", kindNoun(kind), ref, err)
+	}
+	if err := decode(data, v); err != nil {
+		return from, fmt.Errorf("load %s %q from %s: %w", kindNoun(kind), ref, from, err)
+	}
+	if err := validate(); err != nil {
+		return from, fmt.Errorf("load %s %q from %s: %w", kindNoun(kind), ref, from, err)
+	}
+	return from, nil
+}
+
+// List returns the names of kind in SIA's folder, the user's folder and the
+// bundled set, sorted, each once. SIA's profiles folder holds both roles, so
+// its names are listed under meta and target alike.
 func (l *Loader) List(kind string) ([]string, error) {
 	seen := map[string]bool{}
 	add := func(entries []fs.DirEntry) {
@@ -195,8 +275,14 @@ func (l *Loader) List(kind string) ([]string, error) {
 		return nil, fmt.Errorf("list bundled %s: %w", kind, err)
 	}
 	add(entries)
+	dirs := []string{l.siaDir(kind)}
 	if l.UserDir != "" {
-		dir := filepath.Join(l.UserDir, "profiles", kind)
+		dirs = append(dirs, filepath.Join(l.UserDir, "profiles", kind))
+	}
+	for _, dir := range dirs {
+		if dir == "" {
+			continue
+		}
 		entries, err := os.ReadDir(dir)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("list %s: %w", dir, err)

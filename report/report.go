@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -27,6 +25,11 @@ type Gen struct {
 	CostUSD        float64       `json:"cost_usd"`
 	HarnessSHA     string        `json:"harness_sha"`
 	AdapterVersion int           `json:"adapter_version"`
+	// Accepted: it became the incumbent when verified; Selection is the
+	// paired comparison with the incumbent that decided it (absent in runs
+	// recorded before it existed).
+	Accepted  bool                `json:"accepted"`
+	Selection *runstore.Selection `json:"selection,omitempty"`
 }
 
 // Best is the incumbent.
@@ -35,59 +38,63 @@ type Best struct {
 	Score float64 `json:"score"`
 }
 
+// Baseline is the task's reference harness, scored on the same val and
+// test items and seeds as the generations when the Meta-Agent changed it
+// (the run folder's baseline.json).
+type Baseline struct {
+	HarnessSHA string   `json:"harness_sha"`
+	Val        float64  `json:"val"`
+	Test       *float64 `json:"test"`
+	DurationS  float64  `json:"duration_s"`
+	Tokens     int      `json:"tokens"`
+	CostUSD    float64  `json:"cost_usd"`
+}
+
 // Summary is `sia show --json`.
 type Summary struct {
-	FormatVersion int      `json:"format_version"`
-	Run           string   `json:"run"`
-	Task          string   `json:"task"`
-	Mode          string   `json:"mode"`
-	Metric        string   `json:"metric"`
-	Generations   []Gen    `json:"generations"`
-	Best          *Best    `json:"best"`
-	TestScore     *float64 `json:"test_score"`
-	Finished      bool     `json:"finished"`
-	Reason        string   `json:"reason,omitempty"`
-	Tokens        int      `json:"tokens"`
-	CostUSD       float64  `json:"cost_usd"`
+	FormatVersion int    `json:"format_version"`
+	Run           string `json:"run"`
+	Task          string `json:"task"`
+	Mode          string `json:"mode"`
+	Metric        string `json:"metric"`
+	Generations   []Gen  `json:"generations"`
+	Best          *Best  `json:"best"`
+	// Confirm is the final incumbent re-scored before the test: on fresh
+	// samples of the selection slice and on the held-out confirmation slice.
+	Confirm   *runstore.Confirmation `json:"confirm,omitempty"`
+	TestScore *float64               `json:"test_score"`
+	Finished  bool                   `json:"finished"`
+	Reason    string                 `json:"reason,omitempty"`
+	Tokens    int                    `json:"tokens"`
+	CostUSD   float64                `json:"cost_usd"`
+	// Sandbox is how untrusted python code was isolated ("bwrap", or
+	// "none" when the user turned isolation off); "" when none ran.
+	Sandbox string `json:"sandbox,omitempty"`
+
+	// Baseline is nil when gen 1 is the reference harness itself.
+	Baseline *Baseline `json:"baseline,omitempty"`
 }
 
-type runJSON struct {
-	RunID          string `json:"run_id"`
-	Task           string `json:"task"`
-	Mode           string `json:"mode"`
-	Metric         string `json:"metric"`
-	HigherIsBetter *bool  `json:"higher_is_better"`
-}
+// Unsandboxed reports whether python code ran without isolation, so its
+// scores carry no held-out guarantee.
+func (s *Summary) Unsandboxed() bool { return s.Sandbox == "none" }
 
-// Load reads a run folder.
+// Load reads a run folder into its summary.
 func Load(dir string) (*Summary, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "run.json"))
-	if err != nil {
-		return nil, fmt.Errorf("%s is not a run folder: %w", dir, err)
-	}
-	var rj runJSON
-	if err := json.Unmarshal(b, &rj); err != nil {
-		return nil, fmt.Errorf("%s/run.json: %w", dir, err)
-	}
-	higher := rj.HigherIsBetter == nil || *rj.HigherIsBetter
-	events, err := runstore.ReadEvents(dir)
+	r, err := Open(dir)
 	if err != nil {
 		return nil, err
 	}
-	st, err := runstore.Replay(events, higher)
-	if err != nil {
-		return nil, fmt.Errorf("%s/events.jsonl: %w", dir, err)
-	}
-	return FromState(rj.RunID, rj.Task, rj.Mode, rj.Metric, st), nil
+	return r.Summary, nil
 }
 
 // FromState builds a summary from a replayed state.
 func FromState(run, taskName, mode, metric string, st runstore.State) *Summary {
 	s := &Summary{FormatVersion: FormatVersion, Run: run, Task: taskName, Mode: mode, Metric: metric,
-		Generations: []Gen{}, TestScore: st.TestScore, Finished: st.Finished, Reason: st.Reason}
+		Generations: []Gen{}, TestScore: st.TestScore, Finished: st.Finished, Reason: st.Reason, Confirm: st.Confirm}
 	for _, g := range st.Gens {
 		row := Gen{Gen: g.Gen, Action: g.Action, DurationS: round(g.DurationS, 3), Tokens: g.Tokens, CostUSD: g.CostUSD,
-			HarnessSHA: g.HarnessSHA, AdapterVersion: g.AdapterVersion}
+			HarnessSHA: g.HarnessSHA, AdapterVersion: g.AdapterVersion, Accepted: g.Accepted, Selection: g.Selection}
 		if g.Algorithm != "" {
 			a := g.Algorithm
 			row.Algorithm = &a
@@ -126,9 +133,13 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 
 // WriteText prints the summary as a table.
 func (s *Summary) WriteText(w io.Writer) error {
-	fmt.Fprintf(w, "run %s · task %s · mode %s · metric %s (val)\n\n", s.Run, s.Task, s.Mode, s.Metric)
+	fmt.Fprintf(w, "run %s · task %s · mode %s · metric %s (val)\n", s.Run, s.Task, s.Mode, s.Metric)
+	if s.Unsandboxed() {
+		fmt.Fprintln(w, "UNSANDBOXED: python code ran without isolation (--sandbox none); it could read anything, held-out labels included")
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
-	fmt.Fprintln(tw, "gen\taction\talgorithm\tscore\tduration\ttokens\tcost\t")
+	fmt.Fprintln(tw, "gen\taction\talgorithm\tscore\tgain vs incumbent [CI]\tp\tkept\tduration\ttokens\tcost\t")
 	for _, g := range s.Generations {
 		alg := "—"
 		if g.Algorithm != nil {
@@ -146,17 +157,33 @@ func (s *Summary) WriteText(w io.Writer) error {
 		if g.CostUSD > 0 {
 			cost = fmt.Sprintf("$%.4f", g.CostUSD)
 		}
-		fmt.Fprintf(tw, "%d%s\t%s\t%s\t%s\t%.1fs\t%d\t%s\t\n", g.Gen, mark, g.Action, alg, score, g.DurationS, g.Tokens, cost)
+		gain, p, kept := selectionCells(g)
+		fmt.Fprintf(tw, "%d%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1fs\t%d\t%s\t\n", g.Gen, mark, g.Action, alg, score, gain, p, kept,
+			g.DurationS, g.Tokens, cost)
+		if b := s.Baseline; b != nil && g.Gen == 1 {
+			cost := "—"
+			if b.CostUSD > 0 {
+				cost = fmt.Sprintf("$%.4f", b.CostUSD)
+			}
+			fmt.Fprintf(tw, "ref\treference harness\t—\t%.4f\t—\t—\t—\t%.1fs\t%d\t%s\t\n", b.Val, b.DurationS, b.Tokens, cost)
+		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	writeSelectionReasons(w, s.Generations)
 	var tail []string
 	if s.Best != nil {
 		tail = append(tail, fmt.Sprintf("best: gen %d (val %.4f)", s.Best.Gen, s.Best.Score))
 	}
+	if c := s.Confirm; c != nil {
+		fmt.Fprintf(w, "\n%s\n", confirmText(c))
+	}
 	if s.TestScore != nil {
 		tail = append(tail, fmt.Sprintf("held-out test: %.4f", *s.TestScore))
+		if b := s.Baseline; b != nil && b.Test != nil {
+			tail = append(tail, fmt.Sprintf("reference harness test: %.4f", *b.Test))
+		}
 	} else if s.Finished {
 		tail = append(tail, "held-out test: none")
 	}

@@ -53,4 +53,51 @@ type Stats struct {
 	// TokenSamples counts samples that carry token ids and logprobs: only
 	// those can be trained on.
 	TokenSamples int `json:"token_samples"`
+	// Units counts, per algorithm, what an update on these samples would
+	// learn reward from (package reward's Plan.Units): Select never picks an
+	// algorithm with 0. nil when unknown (ComputeStats alone cannot tell).
+	Units *Units `json:"units,omitempty"`
+}
+
+// Units holds a count per algorithm.
+type Units struct {
+	PPO         int `json:"ppo"`
+	Entropic    int `json:"entropic"`
+	GRPO        int `json:"grpo"`
+	ReinforceKL int `json:"reinforce_kl"`
+	DPO         int `json:"dpo"`
+	BestOfN     int `json:"best_of_n"`
+}
+
+// Of returns a's count (0 for an unknown algorithm).
+func (u *Units) Of(a Algorithm) int {
+	if p := u.field(a); p != nil {
+		return *p
+	}
+	return 0
+}
+
+// Set sets a's count; an unknown algorithm is ignored.
+func (u *Units) Set(a Algorithm, n int) {
+	if p := u.field(a); p != nil {
+		*p = n
+	}
+}
+
+func (u *Units) field(a Algorithm) *int {
+	switch a {
+	case PPO:
+		return &u.PPO
+	case Entropic:
+		return &u.Entropic
+	case GRPO:
+		return &u.GRPO
+	case ReinforceKL:
+		return &u.ReinforceKL
+	case DPO:
+		return &u.DPO
+	case BestOfN:
+		return &u.BestOfN
+	}
+	return nil
 }

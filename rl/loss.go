@@ -56,32 +56,32 @@ func PolicyGradient(logp, adv []float64) (loss float64, grad []float64) {
 	return loss, grad
 }
 
-// KLToRef estimates the KL of the policy to the reference (the base) on
-// tokens sampled from the policy, with the non-negative, low-variance k3
-// estimator: k_t = exp(ref_t − logp_t) − (ref_t − logp_t) − 1. It returns
-// the sum over tokens and ∂/∂logp_t = 1 − exp(ref_t − logp_t).
-func KLToRef(logp, refLogp []float64) (kl float64, grad []float64) {
+// KLEstimate estimates KL(π‖ref), the KL of the policy to the reference
+// (the base), summed over tokens sampled from the policy, with the
+// non-negative, low-variance k3 estimator: k_t = e^{d_t} − d_t − 1 with
+// d_t = ref_t − logp_t. It is what the trainers report as kl; it is not
+// the penalty they differentiate (see KLPenalty).
+func KLEstimate(logp, refLogp []float64) float64 {
 	n := min(len(logp), len(refLogp))
-	grad = make([]float64, n)
+	kl := 0.0
 	for t := 0; t < n; t++ {
 		d := refLogp[t] - logp[t]
-		e := math.Exp(d)
-		kl += e - d - 1
-		grad[t] = 1 - e
+		kl += math.Exp(d) - d - 1
 	}
-	return kl, grad
+	return kl
 }
 
-// SampledKL is the plain per-token estimate Σ_t (logp_t − ref_t) of the KL
-// of the sampling policy to the reference, on tokens drawn from it. It is
-// what a trajectory's stored logprobs give against the base.
-func SampledKL(logp, refLogp []float64) float64 {
-	n := min(len(logp), len(refLogp))
-	s := 0.0
-	for t := 0; t < n; t++ {
-		s += logp[t] - refLogp[t]
-	}
-	return s
+// KLPenalty is the penalty whose gradient, on tokens sampled from the
+// policy π, is in expectation the gradient of KL(π‖ref): the k2 term
+// ½·Σ_t (logp_t − ref_t)², with ∂/∂logp_t = logp_t − ref_t. (Indeed
+// E_π[(log π − log ref)·∇log π] = ∇ Σ_x π(x)(log π(x) − log ref(x)).)
+// Differentiating the k3 estimate instead gives 1 − ref_t/π_t, whose
+// expectation E_π[(1 − ref/π)·∇log π] = −Σ_x ref(x)·∇log π(x) is the
+// gradient of the other KL, KL(ref‖π); TestKLPenaltyGradientIsKLPolicyToBase
+// checks the difference. It returns the penalty summed over tokens and
+// its per-token gradient.
+func KLPenalty(logp, refLogp []float64) (loss float64, grad []float64) {
+	return halfSquares(logp, refLogp)
 }
 
 // DPOResult is the DPO loss on one preference pair.
@@ -124,10 +124,16 @@ func CrossEntropy(logp []float64, w float64) (loss float64, grad []float64) {
 // ValueLoss is ½·Σ_t (V_t − R_t)² for the value head and its gradient
 // V_t − R_t.
 func ValueLoss(values, returns []float64) (loss float64, grad []float64) {
-	n := min(len(values), len(returns))
+	return halfSquares(values, returns)
+}
+
+// halfSquares is ½·Σ_t (x_t − y_t)² and its gradient x_t − y_t in x, over
+// the shorter length.
+func halfSquares(x, y []float64) (loss float64, grad []float64) {
+	n := min(len(x), len(y))
 	grad = make([]float64, n)
 	for t := 0; t < n; t++ {
-		d := values[t] - returns[t]
+		d := x[t] - y[t]
 		loss += 0.5 * d * d
 		grad[t] = d
 	}

@@ -158,17 +158,20 @@ func TestPolicyGradient(t *testing.T) {
 }
 
 func TestKL(t *testing.T) {
-	kl, g := KLToRef([]float64{math.Log(0.5), -1}, []float64{math.Log(0.25), -1})
-	if !near(kl, 0.5+math.Log(2)-1) {
+	if kl := KLEstimate([]float64{math.Log(0.5), -1}, []float64{math.Log(0.25), -1}); !near(kl, 0.5+math.Log(2)-1) {
 		t.Errorf("kl %.9f, want %.9f", kl, 0.5+math.Log(2)-1)
 	}
-	nearAll(t, "grad", g, []float64{0.5, 0})
-	checkGrad(t, "kl", []float64{-0.3, -2, -0.9}, func(x []float64) (float64, []float64) {
-		return KLToRef(x, []float64{-0.5, -1, -0.9})
-	})
-	if got := SampledKL([]float64{-1, -2}, []float64{-1.5, -1}); !near(got, -0.5) {
-		t.Errorf("sampled kl %v, want -0.5", got)
+	if kl := KLEstimate([]float64{-0.3, -2}, []float64{-0.3, -2}); kl != 0 {
+		t.Errorf("kl of a policy to itself %v, want 0", kl)
 	}
+	loss, g := KLPenalty([]float64{-1, -2}, []float64{-1.5, -1})
+	if !near(loss, 0.5*(0.25+1)) {
+		t.Errorf("penalty %v, want %v", loss, 0.5*(0.25+1))
+	}
+	nearAll(t, "grad", g, []float64{0.5, -1})
+	checkGrad(t, "kl penalty", []float64{-0.3, -2, -0.9}, func(x []float64) (float64, []float64) {
+		return KLPenalty(x, []float64{-0.5, -1, -0.9})
+	})
 }
 
 func TestDPO(t *testing.T) {

@@ -110,8 +110,8 @@ func TestSelect(t *testing.T) {
 		{"clear pairs on few items", group([]float64{1, 0}, []float64{1, 1}, []float64{1, 1}, []float64{0, 0}, []float64{1, 1}), DPO, "DPO"},
 		{"clean outcome scalar", group([]float64{1}, []float64{0}, []float64{1}, []float64{1}), PPO, "PPO"},
 		{"K samples, no spread", group([]float64{1, 1}, []float64{0, 0}, []float64{1, 1}), PPO, "PPO"},
-		{"no samples", nil, PPO, "no samples"},
-		{"no token ids", noTokens, PPO, "no sample carries token ids"},
+		{"no samples", nil, "", "no samples"},
+		{"no token ids", noTokens, "", "no sample carries token ids"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

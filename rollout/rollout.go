@@ -36,7 +36,8 @@ type Config struct {
 	// after its timeout before it is abandoned (default 2 s).
 	Grace time.Duration
 	// BatchTimeout bounds one whole-split run of a harness.Batch (default
-	// ItemTimeout × ⌈items / Parallel⌉, at least 10 minutes).
+	// ItemTimeout × ⌈items / Parallel⌉: the time the same items would get
+	// one by one, exactly, with no hidden minimum).
 	BatchTimeout time.Duration
 }
 
@@ -174,8 +175,8 @@ func Answers(ts []trajectory.Trajectory, k int) map[string]string {
 func runBatch(ctx context.Context, b harness.Batch, items []task.Item, cfg Config, progress Progress) ([]trajectory.Trajectory, error) {
 	timeout := cfg.BatchTimeout
 	if timeout <= 0 {
-		rounds := (len(items) + cfg.Parallel - 1) / cfg.Parallel
-		timeout = max(10*time.Minute, cfg.ItemTimeout*time.Duration(rounds))
+		rounds := max(1, (len(items)+cfg.Parallel-1)/cfg.Parallel)
+		timeout = cfg.ItemTimeout * time.Duration(rounds)
 	}
 	out := make([]trajectory.Trajectory, len(items)*cfg.Samples)
 	for k := 0; k < cfg.Samples; k++ {

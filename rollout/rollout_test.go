@@ -11,6 +11,7 @@ import (
 
 	"github.com/sia-agent/sia/harness"
 	"github.com/sia-agent/sia/task"
+	"github.com/sia-agent/sia/trajectory"
 )
 
 // behaviour picks what the fake harness does per item id.
@@ -100,5 +101,30 @@ func TestRunCancelled(t *testing.T) {
 	cancel()
 	if _, err := Run(ctx, fakeHarness{}, []task.Item{{ID: "ok"}}, Config{}, nil); !errors.Is(err, context.Canceled) {
 		t.Fatalf("want context.Canceled, got %v", err)
+	}
+}
+
+// deadlineBatch records how long SolveAll was given.
+type deadlineBatch struct {
+	fakeHarness
+	got time.Duration
+}
+
+func (b *deadlineBatch) SolveAll(ctx context.Context, items []task.Item, _ int, _ int64, _ map[string]*trajectory.Recorder) (map[string]string, error) {
+	dl, _ := ctx.Deadline()
+	b.got = time.Until(dl)
+	return map[string]string{}, nil
+}
+
+// A batch harness gets exactly the time its items would get one by one:
+// no hidden minimum stretches --item-timeout.
+func TestBatchTimeoutIsTheItemTimeout(t *testing.T) {
+	b := &deadlineBatch{}
+	items := []task.Item{{ID: "a"}, {ID: "b"}, {ID: "c"}}
+	if _, err := Run(t.Context(), b, items, Config{ItemTimeout: 2 * time.Second, Parallel: 2}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if want := 4 * time.Second; b.got > want || b.got < want-time.Second {
+		t.Errorf("the batch run got %s, want %s (2s × ⌈3/2⌉)", b.got, want)
 	}
 }

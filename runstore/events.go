@@ -21,6 +21,7 @@ const (
 	EvVerified       = "verified"        // gen_<n>/results.json written, rewards folded into rollouts.jsonl
 	EvDecided        = "decided"         // gen_<n+1>/decision.json, improvement.md (and the new harness) written
 	EvAdapterTrained = "adapter_trained" // gen_<n+1>/adapter/ written
+	EvConfirmed      = "confirmed"       // best/fresh_results.json (and confirm_results.json) written
 	EvTestScored     = "test_scored"     // best/test_results.json written
 	EvRunFinished    = "run_finished"
 	// EvRunExtended reopens a run for more generations (sia run --resume
@@ -47,12 +48,23 @@ type Event struct {
 	DurationS float64  `json:"duration_s,omitempty"`
 	Score     *float64 `json:"score,omitempty"`
 
+	// verified: how the generation compared with the incumbent and whether
+	// it became the incumbent (absent in logs written before selection was
+	// recorded: Replay then keeps any strict improvement).
+	Selection *Selection `json:"selection,omitempty"`
+
+	// confirmed: the final incumbent re-scored before the test.
+	Confirm *Confirmation `json:"confirm,omitempty"`
+
 	// decided
 	Action    string       `json:"action,omitempty"`
 	Algorithm rl.Algorithm `json:"algorithm,omitempty"`
 	Rationale string       `json:"rationale,omitempty"`
+	// Parent is the weights generation a weight update continues (an
+	// unproven branch of the incumbent); 0: the incumbent.
+	Parent int `json:"parent,omitempty"`
 
-	// adapter_trained
+	// adapter_trained (Tokens: the train rollouts' tokens)
 	AdapterVersion int    `json:"adapter_version,omitempty"`
 	AdapterDir     string `json:"adapter_dir,omitempty"`
 

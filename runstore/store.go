@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/sia-agent/sia/runstore/atomicfile"
@@ -18,9 +19,11 @@ var ErrExists = errors.New("run folder exists (pass --resume to continue it, or 
 // is its only writer.
 type Store struct {
 	dir    string
+	lock   *os.File // held while the store is open
 	mu     sync.Mutex
 	events *os.File
 	seq    int
+	size   int64 // events.jsonl's length after our last append
 }
 
 // Dir returns the run folder.
@@ -38,15 +41,27 @@ func (s *Store) Path(parts ...string) string {
 }
 
 // Create makes a new run folder and writes run.json. It refuses an existing
-// non-empty folder.
-func Create(dir string, config any) (*Store, error) {
-	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+// non-empty folder, and a folder another process is creating.
+func Create(dir string, config any) (_ *Store, err error) {
+	if nonEmpty(dir) {
 		return nil, fmt.Errorf("%s: %w", dir, ErrExists)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	s := &Store{dir: dir}
+	l, err := lock(dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{dir: dir, lock: l}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	if nonEmpty(dir) { // another process got here first and finished
+		return nil, fmt.Errorf("%s: %w", dir, ErrExists)
+	}
 	if err := s.WriteJSON("run.json", config); err != nil {
 		return nil, err
 	}
@@ -56,16 +71,47 @@ func Create(dir string, config any) (*Store, error) {
 	return s, nil
 }
 
+// nonEmpty reports whether dir holds anything besides a lock file.
+func nonEmpty(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if e.Name() != LockFile {
+			return true
+		}
+	}
+	return false
+}
+
 // Open opens an existing run folder for resuming and returns its events.
-func Open(dir string) (*Store, []Event, error) {
+// It fails at once, naming the holder, while another process works in it.
+func Open(dir string) (_ *Store, _ []Event, err error) {
 	if _, err := os.Stat(filepath.Join(dir, "run.json")); err != nil {
 		return nil, nil, fmt.Errorf("%s is not a run folder: %w", dir, err)
 	}
+	l, err := lock(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	s := &Store{dir: dir, lock: l}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
 	events, err := ReadEvents(dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	s := &Store{dir: dir, seq: len(events)}
+	if _, err := Replay(events, true); err != nil {
+		return nil, nil, fmt.Errorf("%s: events.jsonl: %w", dir, err)
+	}
+	s.seq = len(events)
+	if err := sweepTemps(dir); err != nil {
+		return nil, nil, err
+	}
 	if err := s.truncateTorn(events); err != nil {
 		return nil, nil, err
 	}
@@ -115,7 +161,12 @@ func (s *Store) openEvents() error {
 	if err != nil {
 		return err
 	}
-	s.events = f
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	s.events, s.size = f, st.Size()
 	return nil
 }
 
@@ -128,13 +179,23 @@ func (s *Store) Append(e Event) (Event, error) {
 	if err != nil {
 		return e, err
 	}
-	if _, err := s.events.Write(append(b, '\n')); err != nil {
+	// The log is ours alone (the lock), but check before writing rather
+	// than let a reader find the damage: a file that changed since our
+	// last append would take this event out of sequence.
+	if st, err := s.events.Stat(); err != nil {
+		return e, err
+	} else if st.Size() != s.size {
+		return e, fmt.Errorf("append event %d: events.jsonl changed under this process (%d bytes, expected %d); not writing out of sequence", e.Seq, st.Size(), s.size)
+	}
+	line := append(b, '\n')
+	if _, err := s.events.Write(line); err != nil {
 		return e, fmt.Errorf("append event: %w", err)
 	}
 	if err := s.events.Sync(); err != nil {
 		return e, fmt.Errorf("sync events: %w", err)
 	}
 	s.seq++
+	s.size += int64(len(line))
 	return e, nil
 }
 
@@ -164,12 +225,18 @@ func (s *Store) ReadJSON(rel string, v any) error {
 	return nil
 }
 
-// Close closes the events file.
+// Close closes the events file and releases the run folder.
 func (s *Store) Close() error {
-	if s.events == nil {
-		return nil
+	var err error
+	if s.events != nil {
+		err = s.events.Close()
+		s.events = nil
 	}
-	return s.events.Close()
+	if s.lock != nil {
+		s.lock.Close() // closing the descriptor releases the flock
+		s.lock = nil
+	}
+	return err
 }
 
 // ReplaceDir atomically swaps a folder: it fills a temp sibling with fill,
@@ -185,6 +252,9 @@ func ReplaceDir(dst string, fill func(tmp string) error) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp makes it 0700
+		return err
+	}
 	if err := fill(tmp); err != nil {
 		return err
 	}
@@ -199,4 +269,73 @@ func ReplaceDir(dst string, fill func(tmp string) error) error {
 		return err
 	}
 	return os.RemoveAll(old)
+}
+
+// Truncate keeps only the first n events (a resume that found an earlier
+// step's files gone redoes from there). It rewrites events.jsonl
+// atomically and appends continue after event n-1.
+func (s *Store) Truncate(events []Event, n int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n < 0 || n > len(events) {
+		return fmt.Errorf("truncate to %d of %d events", n, len(events))
+	}
+	if s.events != nil {
+		s.events.Close()
+		s.events = nil
+	}
+	s.seq = n
+	if err := s.truncateTorn(events[:n]); err != nil {
+		return err
+	}
+	return s.openEvents()
+}
+
+// TempDir is a run folder's scratch space (a python harness's working
+// folders): emptied whenever the run is opened again.
+const TempDir = ".tmp"
+
+// sweepTemps removes what a killed process left half-done: temp files of
+// atomic writes (.name.tmp123), temp and old folders of ReplaceDir, and
+// the scratch folder.
+func sweepTemps(dir string) error {
+	if err := os.RemoveAll(filepath.Join(dir, TempDir)); err != nil {
+		return err
+	}
+	return filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || p == dir {
+			return err
+		}
+		name := d.Name()
+		if isTemp(name) {
+			if err := os.RemoveAll(p); err != nil {
+				return err
+			}
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+		}
+		return nil
+	})
+}
+
+// isTemp matches the names atomicfile.Write and ReplaceDir use for work in
+// progress: ".<name>.tmp<digits>" and "<name>.old".
+func isTemp(name string) bool {
+	if strings.HasSuffix(name, ".old") {
+		return true
+	}
+	if !strings.HasPrefix(name, ".") {
+		return false
+	}
+	i := strings.LastIndex(name, ".tmp")
+	if i < 1 {
+		return false
+	}
+	for _, c := range name[i+4:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/sia-agent/sia/jsonnum"
 )
 
 // Dataset is a task's loaded splits. Gold labels are kept apart from items.
@@ -48,13 +50,12 @@ type row struct {
 // Load reads and forms the splits as the spec says.
 func (t *Task) Load(ctx context.Context) (*Dataset, error) {
 	if t.Data == nil {
-		return nil, fmt.Errorf("task %q: data is missing (%s); run `sia data pull %s` or set SIA_DATA_DIR",
+		return nil, fmt.Errorf("task %q: data is missing (%s); run `sia data pull %s`, or `sia data import DIR` with a local copy, or set SIA_DATA_DIR",
 			t.Spec.Name, strings.Join(t.MissingData(), ", "), t.Spec.Name)
 	}
 	rows := map[string][]row{}
 	// Files first, then carves (a carve takes from a formed split).
-	order := []string{Train, Val, Test}
-	for _, name := range order {
+	for _, name := range splitOrder {
 		sp, ok := t.Spec.Splits[name]
 		if !ok || sp.File == "" {
 			continue
@@ -73,53 +74,25 @@ func (t *Task) Load(ctx context.Context) (*Dataset, error) {
 		}
 		rows[name] = rs
 	}
-	for _, name := range order {
-		sp, ok := t.Spec.Splits[name]
-		if !ok || sp.CarveFrom == "" {
-			continue
-		}
-		src := rows[sp.CarveFrom]
-		n := sp.Count
-		if n <= 0 {
-			n = int(float64(len(src))*sp.Fraction + 0.5)
-		}
-		if n < 1 {
-			return nil, fmt.Errorf("task %q split %s: carving %g of %d items leaves %s empty", t.Spec.Name, name, sp.Fraction, len(src), name)
-		}
-		if n >= len(src) {
-			return nil, fmt.Errorf("task %q split %s: carving %d of %d items leaves %s empty", t.Spec.Name, name, n, len(src), sp.CarveFrom)
-		}
-		idx := rand.New(rand.NewPCG(uint64(sp.Seed), 0x51a)).Perm(len(src))
-		take := map[int]bool{}
-		for _, i := range idx[:n] {
-			take[i] = true
-		}
-		var carved, kept []row
-		for i, r := range src { // keep file order within each side
-			if take[i] {
-				carved = append(carved, r)
-			} else {
-				kept = append(kept, r)
+	for _, name := range splitOrder {
+		if sp, ok := t.Spec.Splits[name]; ok && sp.CarveFrom != "" {
+			carved, kept, err := carve(rows[sp.CarveFrom], name, sp)
+			if err != nil {
+				return nil, fmt.Errorf("task %q split %s: %w", t.Spec.Name, name, err)
 			}
+			rows[name], rows[sp.CarveFrom] = carved, kept
 		}
-		rows[name], rows[sp.CarveFrom] = carved, kept
+	}
+	if err := checkDisjoint(rows); err != nil {
+		return nil, fmt.Errorf("task %q: %w", t.Spec.Name, err)
 	}
 	d := &Dataset{items: map[string][]Item{}, gold: map[string]map[string]string{}}
-	for _, name := range order {
+	for _, name := range splitOrder {
 		sp, ok := t.Spec.Splits[name]
 		if !ok {
 			continue
 		}
-		rs := rows[name]
-		if sp.Max > 0 && len(rs) > sp.Max {
-			idx := rand.New(rand.NewPCG(uint64(sp.Seed), 0x3a7)).Perm(len(rs))[:sp.Max]
-			sort.Ints(idx)
-			sub := make([]row, len(idx))
-			for i, j := range idx {
-				sub[i] = rs[j]
-			}
-			rs = sub
-		}
+		rs := capRows(rows[name], sp)
 		if name == Train {
 			for _, r := range rs {
 				if !r.hasLabel {
@@ -129,18 +102,69 @@ func (t *Task) Load(ctx context.Context) (*Dataset, error) {
 			}
 			continue
 		}
-		gold := map[string]string{}
-		items := make([]Item, 0, len(rs))
-		for _, r := range rs {
-			items = append(items, r.item)
-			if r.hasLabel {
-				gold[r.item.ID] = r.label
-			}
-		}
-		d.items[name] = items
-		d.gold[name] = gold
+		d.items[name], d.gold[name] = itemsAndGold(rs)
 	}
 	return d, nil
+}
+
+// splitOrder is the order splits are formed in.
+var splitOrder = []string{Train, Val, Test}
+
+// carve takes split name's share of src (sp.Count items, else sp.Fraction
+// of them) by a seeded shuffle, keeping file order on both sides.
+func carve(src []row, name string, sp SplitSpec) (carved, kept []row, err error) {
+	n := sp.Count
+	if n <= 0 {
+		n = int(float64(len(src))*sp.Fraction + 0.5)
+	}
+	if n < 1 {
+		return nil, nil, fmt.Errorf("carving %g of %d items leaves %s empty", sp.Fraction, len(src), name)
+	}
+	if n >= len(src) {
+		return nil, nil, fmt.Errorf("carving %d of %d items leaves %s empty", n, len(src), sp.CarveFrom)
+	}
+	idx := rand.New(rand.NewPCG(uint64(sp.Seed), 0x51a)).Perm(len(src))
+	take := map[int]bool{}
+	for _, i := range idx[:n] {
+		take[i] = true
+	}
+	for i, r := range src {
+		if take[i] {
+			carved = append(carved, r)
+		} else {
+			kept = append(kept, r)
+		}
+	}
+	return carved, kept, nil
+}
+
+// capRows keeps a seeded sample of sp.Max rows, in file order, when there
+// are more.
+func capRows(rs []row, sp SplitSpec) []row {
+	if sp.Max <= 0 || len(rs) <= sp.Max {
+		return rs
+	}
+	idx := rand.New(rand.NewPCG(uint64(sp.Seed), 0x3a7)).Perm(len(rs))[:sp.Max]
+	sort.Ints(idx)
+	sub := make([]row, len(idx))
+	for i, j := range idx {
+		sub[i] = rs[j]
+	}
+	return sub
+}
+
+// itemsAndGold splits an evaluation split's rows into label-free items and
+// the gold labels by id.
+func itemsAndGold(rs []row) ([]Item, map[string]string) {
+	gold := map[string]string{}
+	items := make([]Item, 0, len(rs))
+	for _, r := range rs {
+		items = append(items, r.item)
+		if r.hasLabel {
+			gold[r.item.ID] = r.label
+		}
+	}
+	return items, gold
 }
 
 // readRows reads one data file into rows, splitting off the label.
@@ -197,11 +221,38 @@ func (t *Task) attachGold(rs []row, g GoldSpec) error {
 		if !ok1 || !ok2 {
 			return fmt.Errorf("%s: record %d lacks %q or %q", g.File, i+1, idKey, labelKey)
 		}
-		labels[scalarString(id)] = scalarString(lab)
+		sid := scalarString(id)
+		if _, dup := labels[sid]; dup {
+			return fmt.Errorf("%s: duplicate id %q", g.File, sid)
+		}
+		labels[sid] = scalarString(lab)
 	}
+	var missing []string
 	for i := range rs {
 		if l, ok := labels[rs[i].item.ID]; ok {
 			rs[i].label, rs[i].hasLabel = l, true
+		} else {
+			missing = append(missing, rs[i].item.ID)
+		}
+	}
+	// A split scored on a silent subset would report a number about other
+	// items than it names.
+	if len(missing) > 0 {
+		return fmt.Errorf("%s has no label for %d of %d items (e.g. %s)", g.File, len(missing), len(rs), strings.Join(missing[:min(3, len(missing))], ", "))
+	}
+	return nil
+}
+
+// checkDisjoint fails when an id is in two splits: an item labelled in
+// train and solved in val or test would turn its label into an answer.
+func checkDisjoint(rows map[string][]row) error {
+	where := map[string]string{}
+	for _, name := range []string{Train, Val, Test} {
+		for _, r := range rows[name] {
+			if prev, ok := where[r.item.ID]; ok {
+				return fmt.Errorf("id %q is in both the %s and %s splits", r.item.ID, prev, name)
+			}
+			where[r.item.ID] = name
 		}
 	}
 	return nil
@@ -266,13 +317,10 @@ func parseCSV(file string, b []byte) ([]map[string]any, error) {
 }
 
 func parseJSON(file string, b []byte) ([]map[string]any, error) {
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
+	v, err := jsonnum.Decode(b, jsonnum.Float)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	v = normalizeNumbers(v)
 	switch x := v.(type) {
 	case []any:
 		out := make([]map[string]any, 0, len(x))
@@ -308,27 +356,6 @@ func parseJSON(file string, b []byte) ([]map[string]any, error) {
 	}
 }
 
-// normalizeNumbers turns json.Number into float64, or int-valued strings'
-// exact text where float64 would lose precision.
-func normalizeNumbers(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if f, err := x.Float64(); err == nil {
-			return f
-		}
-		return x.String()
-	case []any:
-		for i := range x {
-			x[i] = normalizeNumbers(x[i])
-		}
-	case map[string]any:
-		for k := range x {
-			x[k] = normalizeNumbers(x[k])
-		}
-	}
-	return v
-}
-
 // scalarString renders an id or label as text: strings as-is, integral
 // numbers without a decimal point, other values as JSON.
 func scalarString(v any) string {
@@ -349,3 +376,8 @@ func scalarString(v any) string {
 		return string(b)
 	}
 }
+
+// IDString renders an id or label value read from a data file as text,
+// the way splits and gold are keyed: strings as-is, integral numbers
+// without a decimal point, other values as JSON.
+func IDString(v any) string { return scalarString(v) }

@@ -3,7 +3,11 @@
 //
 // A task folder has SIA's layout, unchanged: data/public/task.md,
 // data/public/*, data/private/*, reference/, an optional evaluate.py, plus an
-// optional task.yaml for what SIA leaves implicit. Bundled tasks keep their
+// optional task.yaml for what SIA leaves implicit. Without one the spec is
+// inferred from the files (InferSIASpec), and the folder's evaluate.py is
+// the verifier, run sandboxed over a scratch copy of the folder that holds
+// only the gold of the split being scored (Evaluator, docs/tasks.md).
+// ExportSIA writes a bundled task in that layout. Bundled tasks keep their
 // spec and reference harness in an embed.FS and their data under
 // SIA_DATA_DIR/<name>/{public,private}, or generate it from a seed.
 //

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Spec is task.yaml. Every field has a documented default so a bare SIA task
@@ -23,10 +23,11 @@ type Spec struct {
 	// Harness is the reference harness path inside the task folder
 	// (default reference/harness.star, else reference/target_agent.py).
 	Harness string `yaml:"harness,omitempty"`
-	// Verifier names how answers are scored: a bundled Go verifier name,
-	// "exact" (trimmed string equality, the default), "exact_fold" (case
-	// and space insensitive), "number", or "evaluate.py" (SIA's external
-	// evaluate.py --gen-dir contract).
+	// Verifier names how a task folder's answers are scored: a bundled
+	// task's name (its Go verifier), "exact" (trimmed string equality, the
+	// default), "exact_fold" (case and space insensitive), "number", or
+	// "evaluate.py" (SIA's external evaluate.py --gen-dir contract). A
+	// bundled task is scored by its Bundle's Scorer and sets none.
 	Verifier string `yaml:"verifier,omitempty"`
 	// Answer describes the expected answer format to agents.
 	Answer string `yaml:"answer,omitempty"`
@@ -34,8 +35,9 @@ type Spec struct {
 	Items ItemsSpec `yaml:"items"`
 	// Splits says how each split is formed. Keys: train, val, test.
 	Splits map[string]SplitSpec `yaml:"splits"`
-	// Generator names a bundled data generator; the task's data is then made
-	// from the seed and needs no download.
+	// Generator is read by nothing: a bundled task's data is made by its
+	// Bundle.Generate, and a task folder's data is its data/ folder. The key
+	// is accepted so task.yaml files that set it still load.
 	Generator string `yaml:"generator,omitempty"`
 	// Timeouts per item, seconds (default 60).
 	ItemTimeoutS float64 `yaml:"item_timeout_s,omitempty"`
@@ -129,6 +131,9 @@ func (s *Spec) applyDefaults() {
 func (s Spec) validate() error {
 	if s.Name == "" {
 		return fmt.Errorf("task.yaml: name is empty")
+	}
+	if s.ItemTimeoutS < 0 {
+		return fmt.Errorf("task.yaml: item_timeout_s %g: want a positive number of seconds", s.ItemTimeoutS)
 	}
 	if s.Direction != "max" && s.Direction != "min" {
 		return fmt.Errorf("task.yaml: direction %q: want max or min", s.Direction)

@@ -43,6 +43,10 @@ type Bundle struct {
 	// Generate makes the task's data folder (public/, private/) from a seed;
 	// nil for tasks whose data is downloaded.
 	Generate func(seed int64) (fs.FS, error)
+	// EvaluatePy is the task's scoring as a SIA evaluate.py (the same
+	// scores as Scorer), written into the task folders `sia data
+	// export-sia` makes; nil when the task has none.
+	EvaluatePy []byte
 	// Corpus is the pretraining corpus of the embedded base model for the
 	// data of seed, as chats; nil means a generic corpus built from the
 	// train split. It is never shown to a harness or an agent.
@@ -95,6 +99,8 @@ type Task struct {
 	// Dir is the task folder on disk for --task-dir tasks, "" for bundled.
 	Dir    string
 	Bundle *Bundle // nil for folder tasks
+
+	eval *Evaluator // how evaluate.py runs; see WithEvaluator
 }
 
 // Options for opening a task.
@@ -109,6 +115,9 @@ type Options struct {
 func (r *Registry) Open(name string, opt Options) (*Task, error) {
 	b, ok := r.byName[name]
 	if !ok {
+		if near := closest(name, r.names); near != "" {
+			return nil, fmt.Errorf("task %q: %w; did you mean %q? (bundled: %s)", name, ErrNotFound, near, strings.Join(r.names, ", "))
+		}
 		return nil, fmt.Errorf("task %q: %w (bundled: %s)", name, ErrNotFound, strings.Join(r.names, ", "))
 	}
 	spec, err := loadSpec(b.Files, name)
@@ -164,7 +173,8 @@ func isDir(p string) bool {
 	return err == nil && st.IsDir()
 }
 
-// loadSpec reads task.yaml, or infers SIA defaults when it is absent.
+// loadSpec reads task.yaml, or infers the spec from a SIA task folder's
+// files when it is absent (InferSIASpec).
 func loadSpec(files fs.FS, fallbackName string) (Spec, error) {
 	var spec Spec
 	b, err := fs.ReadFile(files, "task.yaml")
@@ -174,7 +184,9 @@ func loadSpec(files fs.FS, fallbackName string) (Spec, error) {
 			return Spec{}, err
 		}
 	case errors.Is(err, fs.ErrNotExist):
-		spec = inferSIASpec(files, fallbackName)
+		if spec, err = InferSIASpec(files, fallbackName); err != nil {
+			return Spec{}, err
+		}
 	default:
 		return Spec{}, err
 	}
@@ -182,7 +194,7 @@ func loadSpec(files fs.FS, fallbackName string) (Spec, error) {
 		spec.Name = fallbackName
 	}
 	if spec.Harness == "" {
-		for _, p := range []string{"reference/harness.star", "reference/target_agent.py"} {
+		for _, p := range referenceHarnesses {
 			if _, err := fs.Stat(files, p); err == nil {
 				spec.Harness = p
 				break
@@ -195,23 +207,16 @@ func loadSpec(files fs.FS, fallbackName string) (Spec, error) {
 			spec.Runtime = "python"
 		}
 	}
+	if spec.Verifier == "" && findEvaluateScript(files) != "" {
+		// A task.yaml that names no verifier leaves scoring to the
+		// folder's own evaluate.py, as SIA would.
+		spec.Verifier = "evaluate.py"
+	}
 	spec.applyDefaults()
 	if err := spec.validate(); err != nil {
 		return Spec{}, err
 	}
 	return spec, nil
-}
-
-// inferSIASpec describes a bare SIA task folder: its harness processes the
-// whole public folder and evaluate.py scores the result. SIA selects and
-// reports on the same split; we say so rather than hide it.
-func inferSIASpec(files fs.FS, name string) Spec {
-	s := Spec{Name: name, Verifier: "evaluate.py", Runtime: "python"}
-	s.Splits = map[string]SplitSpec{
-		Val:  {File: "public", Note: "no task.yaml: the whole public folder, scored by evaluate.py (as SIA does)"},
-		Test: {File: "public", Note: "no task.yaml: same as val — add a task.yaml to hold data out"},
-	}
-	return s
 }
 
 // Doc returns the task description (task.md) harnesses and agents read:
@@ -229,7 +234,35 @@ func (t *Task) Doc() (string, error) {
 	return string(b), nil
 }
 
-// ReferenceHarness returns the reference harness file name and source.
+// SampleTasks returns reference/SAMPLE_TASK_DESCRIPTIONS.md, the example
+// task descriptions SIA gives its Meta-Agent; "" when the task has none.
+func (t *Task) SampleTasks() string {
+	if t.Files == nil {
+		return ""
+	}
+	b, err := fs.ReadFile(t.Files, SampleTasksFile)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// SampleExecution returns ../_shared/sample_agent_execution.json beside a
+// task folder, the example trajectory SIA gives its Meta-Agent; "" when
+// there is none (bundled tasks, folders without _shared/).
+func (t *Task) SampleExecution() string {
+	if t.Dir == "" {
+		return ""
+	}
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(t.Dir), "_shared", SharedSampleExecution))
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// ReferenceHarness returns the reference harness's source and the file
+// name a harness of its runtime is stored under.
 func (t *Task) ReferenceHarness() (string, []byte, error) {
 	if t.Spec.Harness == "" {
 		return "", nil, fmt.Errorf("task %q has no reference harness", t.Spec.Name)
@@ -238,7 +271,17 @@ func (t *Task) ReferenceHarness() (string, []byte, error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("task %q reference harness: %w", t.Spec.Name, err)
 	}
-	return path.Base(t.Spec.Harness), b, nil
+	// The name a harness version is stored under for its runtime
+	// (harness.FileFor), whatever the reference is called: SIA names its
+	// reference_target_agent.py.
+	name := path.Base(t.Spec.Harness)
+	switch path.Ext(name) {
+	case ".py":
+		name = "target_agent.py"
+	case ".star":
+		name = "harness.star"
+	}
+	return name, b, nil
 }
 
 // Public returns the public data folder (nil when data is missing). This is
@@ -304,4 +347,44 @@ func (t *Task) MissingData() []string {
 		}
 	}
 	return missing
+}
+
+// closest returns the name nearest to s by edit distance, when it is near
+// enough to be a typo (at most a third of its length, and 3 edits).
+func closest(s string, names []string) string {
+	best, bestD := "", 4
+	for _, n := range names {
+		d := editDistance(strings.ToLower(s), strings.ToLower(n))
+		if d < bestD && d*3 <= max(len(n), 3) {
+			best, bestD = n, d
+		}
+	}
+	return best
+}
+
+// editDistance is the optimal-string-alignment distance between a and b
+// in bytes: insertions, deletions, substitutions and swaps of two
+// neighbours ("dmeo" is one edit from "demo").
+func editDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
 }

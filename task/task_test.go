@@ -194,3 +194,56 @@ func TestParseSubmission(t *testing.T) {
 		})
 	}
 }
+
+// Data that would make a score mean something else fails to load, naming
+// the file and the ids.
+func TestLoadRefusesAmbiguousData(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		spec string
+		data fstest.MapFS
+		want string
+	}{
+		{"an id in train and test", csvSpec, fstest.MapFS{
+			"public/train.csv": {Data: []byte("id,x,label\na,1,A\nb,2,B\nc,3,C\nd,4,D\n")},
+			"public/test.csv":  {Data: []byte("id,x\na,9\n")},
+			"private/test.csv": {Data: []byte("id,label\na,Z\n")},
+		}, `id "a" is in both`},
+		{"gold lacking ids", csvSpec, fstest.MapFS{
+			"public/train.csv": {Data: []byte("id,x,label\na,1,A\nb,2,B\nc,3,C\nd,4,D\n")},
+			"public/test.csv":  {Data: []byte("id,x\nq1,9\nq2,8\n")},
+			"private/test.csv": {Data: []byte("id,label\nq1,Z\n")},
+		}, "no label for 1 of 2 items (e.g. q2)"},
+		{"duplicate gold ids", csvSpec, fstest.MapFS{
+			"public/train.csv": {Data: []byte("id,x,label\na,1,A\nb,2,B\nc,3,C\nd,4,D\n")},
+			"public/test.csv":  {Data: []byte("id,x\nq1,9\n")},
+			"private/test.csv": {Data: []byte("id,label\nq1,Z\nq1,Y\n")},
+		}, `duplicate id "q1"`},
+		{"duplicate item ids", csvSpec, fstest.MapFS{
+			"public/train.csv": {Data: []byte("id,x,label\na,1,A\na,2,B\nc,3,C\nd,4,D\n")},
+			"public/test.csv":  {Data: []byte("id,x\nq1,9\n")},
+			"private/test.csv": {Data: []byte("id,label\nq1,Z\n")},
+		}, `duplicate id "a"`},
+		{"negative item timeout", "item_timeout_s: -1\n" + csvSpec, csvData(8), "item_timeout_s"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tk, err := openMem(t, tc.spec, tc.data)
+			if err == nil {
+				_, err = tk.Load(t.Context())
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestClosestTaskName(t *testing.T) {
+	names := []string{"cipher", "demo", "gpqa", "lawbench", "longcot-chess", "spaceship-titanic"}
+	for in, want := range map[string]string{"dmeo": "demo", "spaceship": "", "spaceship-titanc": "spaceship-titanic",
+		"lawbnch": "lawbench", "cypher": "cipher", "xyz": "", "longcot_chess": "longcot-chess"} {
+		if got := closest(in, names); got != want {
+			t.Errorf("closest(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -11,15 +11,16 @@ import (
 	"github.com/sia-agent/sia/verify"
 )
 
-// Verifier returns the verifier for a split: the bundle's Go scorer, or the
-// spec's generic one.
+// Verifier returns the verifier for a split: the task folder's evaluate.py
+// when the spec names it (run sandboxed, see WithEvaluator), else the
+// bundle's Go scorer, else the spec's generic one.
 func (t *Task) Verifier(split string) (verify.Verifier, error) {
 	spec := verify.Spec{Task: t.Spec.Name, Split: split, Metric: t.Spec.Metric, Higher: t.Spec.HigherIsBetter()}
+	if t.UsesEvaluator() {
+		return t.externalVerifier(spec, split)
+	}
 	if t.Bundle != nil && t.Bundle.Scorer != nil {
 		return verify.ScorerVerifier{Spec: spec, Scorer: t.Bundle.Scorer, Aggregator: t.Bundle.Aggregator}, nil
-	}
-	if t.Spec.Verifier == "evaluate.py" {
-		return nil, fmt.Errorf("task %q is scored by evaluate.py, which needs the python runtime's output folder", t.Spec.Name)
 	}
 	sc, err := verify.Generic(t.Spec.Verifier)
 	if err != nil {
@@ -38,8 +39,9 @@ func (t *Task) ParseSubmission(filename string, data []byte) (map[string]string,
 }
 
 // ParseSubmission is the generic reader: a CSV with an id column and an
-// answer column (the label column, else "answer", else the second column),
-// or JSON: an object id → answer, or an array of {id, answer|label}.
+// answer column (the first of the label column, "answer", "prediction" and
+// "solution"), or JSON: an object id → answer, or an array of records with
+// the id and the first of "answer", the label, "prediction", "solution".
 func ParseSubmission(filename string, data []byte, idKey, labelKey string) (map[string]string, error) {
 	switch strings.ToLower(path.Ext(filename)) {
 	case ".csv":
@@ -56,7 +58,7 @@ func ParseSubmission(filename string, data []byte, idKey, labelKey string) (map[
 			switch {
 			case h == idKey:
 				idCol = i
-			case ansCol < 0 && (h == labelKey || h == "answer" || h == "prediction"):
+			case ansCol < 0 && (h == labelKey || h == "answer" || h == "prediction" || h == "solution"):
 				ansCol = i
 			}
 		}
@@ -93,9 +95,12 @@ func ParseSubmission(filename string, data []byte, idKey, labelKey string) (map[
 			if !ok {
 				return nil, fmt.Errorf("%s: record %d has no %q", filename, i+1, idKey)
 			}
-			ans, ok := r["answer"]
-			if !ok {
-				ans = r[labelKey]
+			var ans any
+			for _, k := range []string{"answer", labelKey, "prediction", "solution"} {
+				if v, ok := r[k]; ok {
+					ans = v
+					break
+				}
 			}
 			out[scalarString(id)] = scalarString(ans)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // The benchmark configuration of ../shared/ref/cpu-training-benchmark.md,
@@ -33,8 +34,15 @@ func benchBatchSeqs() [][]int {
 }
 
 // BenchmarkLoRAStep times one LoRA training step: forward over the batch,
-// mean next-token cross-entropy, backward into the adapter, AdamW.
-func BenchmarkLoRAStep(b *testing.B) {
+// mean next-token cross-entropy, backward into the adapter, AdamW, and
+// Tape.Release.
+func BenchmarkLoRAStep(b *testing.B) { benchLoRAStep(b, true) }
+
+// BenchmarkLoRAStepNoRelease is the same step leaving the tape to the
+// garbage collector (what a caller that never calls Release gets).
+func BenchmarkLoRAStepNoRelease(b *testing.B) { benchLoRAStep(b, false) }
+
+func benchLoRAStep(b *testing.B, release bool) {
 	m, err := New(benchConfig)
 	if err != nil {
 		b.Fatal(err)
@@ -60,15 +68,28 @@ func BenchmarkLoRAStep(b *testing.B) {
 		if err := m.Backward(tp, dl, nil); err != nil {
 			b.Fatal(err)
 		}
+		if release {
+			tp.Release()
+		}
 		a.Step(opt, 1)
 		a.ZeroGrad()
 	}
 	step() // warm-up
 	b.ResetTimer()
+	cpu := cpuTime()
 	for b.Loop() {
 		step()
 	}
-	b.ReportMetric(float64(benchBatch*benchSeqLen*b.N)/b.Elapsed().Seconds(), "tok/s")
+	reportTokens(b, benchBatch*benchSeqLen*b.N, cpuTime()-cpu)
+}
+
+// reportTokens reports tokens per second of wall time and, where the CPU
+// time is known, per CPU-second (all threads of the process together).
+func reportTokens(b *testing.B, tokens int, cpu time.Duration) {
+	b.ReportMetric(float64(tokens)/b.Elapsed().Seconds(), "tok/s")
+	if cpu > 0 {
+		b.ReportMetric(float64(tokens)/cpu.Seconds(), "tok/cpu-s")
+	}
 }
 
 // BenchmarkForward times a forward pass over the batch (reference logprobs).
@@ -99,10 +120,36 @@ func BenchmarkSample(b *testing.B) {
 	}
 	prompt := benchBatchSeqs()[0][:benchPrompt]
 	o := SampleOptions{N: benchSamples, MaxTokens: benchNewToken, Temperature: 1, Seed: 1}
+	cpu := cpuTime()
 	for b.Loop() {
 		if _, err := m.Sample(context.Background(), a, prompt, o); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(benchSamples*benchNewToken*b.N)/b.Elapsed().Seconds(), "tok/s")
+	reportTokens(b, benchSamples*benchNewToken*b.N, cpuTime()-cpu)
+}
+
+// demoBaseConfig mirrors llm/embedded.DemoBase(): the base that the offline
+// tasks pretrain on first use.
+var demoBaseConfig = Config{DModel: 64, Layers: 2, Heads: 4, MLP: 192, Context: 128, Seed: 1}
+
+// BenchmarkPretrainStep times full-parameter pretraining steps of the demo
+// base (16×128 tokens a step, as DemoBase pretrains), 20 steps per
+// iteration, reported as tokens per second.
+func BenchmarkPretrainStep(b *testing.B) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	doc := make([]int, 64*1024)
+	for i := range doc {
+		doc[i] = 32 + rng.IntN(95)
+	}
+	const steps = 20
+	opt := PretrainOptions{Steps: steps, BatchSeqs: 16, SeqLen: 128, LR: 3e-3, Seed: 1}
+	cpu := cpuTime()
+	for b.Loop() {
+		if _, err := Pretrain(context.Background(), demoBaseConfig, [][]int{doc}, opt); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportTokens(b, 16*128*steps*b.N, cpuTime()-cpu)
+	b.ReportMetric(b.Elapsed().Seconds()*1000/float64(steps*b.N), "ms/step")
 }

@@ -1,6 +1,10 @@
 package tinylm
 
-import "math"
+import (
+	"math"
+
+	"github.com/viterin/vek/vek32"
+)
 
 // head.go: the output distribution (log-softmax, the target's logprob and
 // the entropy) and the value head, forward and backward.
@@ -23,27 +27,14 @@ func headLogSoftmax(logits []float32, target []int, lp, ent []float32, M, V int)
 // logSoftmaxRow replaces row by its log-softmax, using e (len V) as scratch,
 // and returns the entropy of the distribution.
 func logSoftmaxRow(row, e []float32) float32 {
-	mx := row[0]
-	for _, x := range row[1:] {
-		mx = max(mx, x)
-	}
-	for j, x := range row {
-		e[j] = x - mx
-	}
+	mx := vek32.Max(row)
+	vek32.SubNumber_Into(e, row, mx)
 	expInplace(e)
-	var sum float64
-	for _, x := range e {
-		sum += float64(x)
-	}
-	logZ := float32(math.Log(sum)) + mx
-	inv := float32(1 / sum)
-	var h float64
-	for j, x := range row {
-		l := x - logZ
-		row[j] = l
-		h -= float64(e[j]*inv) * float64(l)
-	}
-	return float32(h)
+	sum := vek32.Sum(e)
+	logZ := float32(math.Log(float64(sum))) + mx
+	vek32.SubNumber_Inplace(row, logZ)
+	// H = −Σ p·log p, p = e/sum.
+	return -vek32.Dot(e, row) / sum
 }
 
 // headBackward sets dlogits from dL/dlogprob and dL/dentropy per row:

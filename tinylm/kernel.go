@@ -10,40 +10,59 @@ import (
 // kernel.go is the one place where matrix products and the few vectorised
 // element-wise helpers live. All matrices are row-major float32 slices.
 //
-// vek32.MatMul_Into itself splits the rows of large products over the CPUs
-// (goroutines it owns and waits for), so products here are issued as large as
-// possible — over the whole batch's rows — and only the row-wise work around
-// them (norms, softmax, GELU, attention per head) is split by parallelFor.
+// Products run on the register-blocked kernel in gemm.go (AVX-512 or
+// AVX2/FMA assembly, pure Go elsewhere), which takes transposed operands
+// as they are, and splits large products over the CPUs itself. Matrix-vector
+// products (one output column) stay on vek32, whose dot-product kernel is
+// faster there than a tile padded to 32 columns (docs/benchmarks.md). Products
+// are issued as large as possible — over the whole batch's rows — and only
+// the row-wise work around them (norms, softmax, GELU, attention per head) is
+// split by parallelFor.
 
-// kernelWidth is the kernel's vector width in output columns: vek32's
-// AVX2 product handles output columns in blocks of 32 and the remainder one
-// scalar at a time, so a product with n % 32 ≠ 0 columns pays for the
-// remainder about 8× per column. Matrices built here (the fused LoRA ones)
-// are padded with zero columns to a multiple of it.
-const kernelWidth = 32
-
-func padCols(n int) int { return (n + kernelWidth - 1) / kernelWidth * kernelWidth }
+// kernelsFor returns the kernel set for a product n columns wide: the
+// fastest this CPU runs, or for n ≤ 16 the fastest 16 wide (a 32-wide tile
+// would compute half its columns for nothing).
+func kernelsFor(n int) *kernelSet {
+	ks := availableKernels()
+	if n <= 16 {
+		for _, k := range ks {
+			if k.nr == 16 {
+				return k
+			}
+		}
+	}
+	return ks[0]
+}
 
 // matmul sets dst[m,n] = a[m,k] · b[k,n].
 func matmul(dst, a, b []float32, m, k, n int) {
-	if m == 0 || n == 0 {
+	if n == 1 && k > 0 {
+		vek32.MatMul_Into(dst[:m], a[:m*k], b[:k], k)
 		return
 	}
-	if k == 0 {
-		clear(dst[:m*n])
-		return
-	}
-	vek32.MatMul_Into(dst[:m*n], a[:m*k], b[:k*n], k)
+	gemm(kernelsFor(n), false, m, n, k, operand{data: a, stride: k}, operand{data: b, stride: n}, dst, n)
 }
 
-// matmulAcc adds a[m,k] · b[k,n] to dst[m,n], using tmp (len ≥ m·n) as scratch.
-func matmulAcc(dst, a, b, tmp []float32, m, k, n int) {
-	if m == 0 || n == 0 || k == 0 {
-		return
-	}
-	t := tmp[:m*n]
-	vek32.MatMul_Into(t, a[:m*k], b[:k*n], k)
-	vek32.Add_Inplace(dst[:m*n], t)
+// matmulAcc adds a[m,k] · b[k,n] to dst[m,n].
+func matmulAcc(dst, a, b []float32, m, k, n int) {
+	gemm(kernelsFor(n), true, m, n, k, operand{data: a, stride: k}, operand{data: b, stride: n}, dst, n)
+}
+
+// matmulTA adds aᵀ · b to dst[m,n], where a is [k,m] and b is [k,n] (a
+// weight gradient: a sum over the batch rows k).
+func matmulTA(dst, a, b []float32, m, k, n int) {
+	gemm(kernelsFor(n), true, m, n, k, operand{data: a, stride: m, trans: true}, operand{data: b, stride: n}, dst, n)
+}
+
+// matmulTB sets dst[m,n] = a · bᵀ, where a is [m,k] and b is [n,k].
+func matmulTB(dst, a, b []float32, m, k, n int) {
+	gemm(kernelsFor(n), false, m, n, k, operand{data: a, stride: k}, operand{data: b, stride: k, trans: true}, dst, n)
+}
+
+// product sets C[m,n] = op(A)·op(B) (acc: adds it to C) for strided and
+// transposed operands; C has row stride ldc.
+func product(acc bool, m, n, k int, a, b operand, c []float32, ldc int) {
+	gemm(kernelsFor(n), acc, m, n, k, a, b, c, ldc)
 }
 
 // transpose sets dst[cols,rows] = src[rows,cols]ᵀ, in cache-sized tiles.

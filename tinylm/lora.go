@@ -109,67 +109,49 @@ func targetID(name string) int {
 	return -1
 }
 
-// loraPair is one target's A and B with their gradients, and the fused
-// matrices derived from them and the base layer (rebuilt by refresh).
+// loraPair is one target's A and B with their gradients, and the matrices
+// derived from them and the base layer (rebuilt by refresh). The forward
+// pass runs on the merged weight W + s·B·A (one product, the same function
+// of x as the separate LoRA path); the backward pass needs x·Aᵀ and
+// dy·(s·B) for the gradients of A and B, and dy·(W + s·B·A) for dx.
 type loraPair struct {
 	in, out, r int
-	a          *tensor // [r,in]
-	b          *tensor // [out,r]
-	s          float32 // Alpha/Rank
-	fwd        []float32
-	bwd        []float32
-	bTs        []float32
-	sB         []float32 // s·B padded to [out,padCols(r)], for du alone
+	a          *tensor   // [r,in]
+	b          *tensor   // [out,r]
+	s          float32   // Alpha/Rank
+	w          []float32 // merged weight W + s·B·A [out,in]
+	wT         []float32 // its transpose [in,out]
+	aT         []float32 // Aᵀ [in,r]
+	sB         []float32 // s·B [out,r]
 }
 
-// refresh rebuilds fwd = [Wᵀ | Aᵀ | 0] ([in,fwdCols()]), bwd = [W | s·B | 0]
-// ([out,bwdCols()]) and bTs = s·Bᵀ ([r,out]) from the base layer l.
+// refresh rebuilds the derived matrices from A, B and the base layer l.
 func (p *loraPair) refresh(l *linear, s float32) {
 	p.s = s
 	in, out, r := p.in, p.out, p.r
-	n := p.fwdCols()
-	p.fwd = grow(p.fwd, in*n)
-	clear(p.fwd)
-	for i := 0; i < in; i++ {
-		copy(p.fwd[i*n:i*n+out], l.wT[i*out:i*out+out])
-		for j := 0; j < r; j++ {
-			p.fwd[i*n+out+j] = p.a.w[j*in+i]
-		}
+	p.sB = grow(p.sB, out*r)
+	for i, v := range p.b.w {
+		p.sB[i] = s * v
 	}
-	n = p.bwdCols()
-	p.bwd = grow(p.bwd, out*n)
-	clear(p.bwd)
-	p.bTs = grow(p.bTs, r*out)
-	rp := padCols(r)
-	p.sB = grow(p.sB, out*rp)
-	clear(p.sB)
-	for o := 0; o < out; o++ {
-		copy(p.bwd[o*n:o*n+in], l.w.w[o*in:o*in+in])
-		for j := 0; j < r; j++ {
-			v := s * p.b.w[o*r+j]
-			p.bwd[o*n+in+j] = v
-			p.bTs[j*out+o] = v
-			p.sB[o*rp+j] = v
-		}
-	}
+	p.aT = grow(p.aT, in*r)
+	transpose(p.aT, p.a.w, r, in)
+	p.w = grow(p.w, out*in)
+	copy(p.w, l.w.w)
+	matmulAcc(p.w, p.sB, p.a.w, out, r, in)
+	p.wT = grow(p.wT, in*out)
+	transpose(p.wT, p.w, out, in)
 }
 
-// fwdCols and bwdCols are the widths of the fused matrices, padded with
-// zero columns to a multiple of kernelWidth (see kernel.go).
-func (p *loraPair) fwdCols() int { return padCols(p.out + p.r) }
-func (p *loraPair) bwdCols() int { return padCols(p.in + p.r) }
-
-// backward adds dA = duᵀ·x and dB = s·dyᵀ·u to the gradients, where
-// du = dy·(s·B) is already computed. s is folded into du and bTs.
-func (p *loraPair) backward(x, u, dy, du []float32, M int) {
+// backward adds dA = duᵀ·x and dB = dyᵀ·(s·u) to the gradients, given
+// u = x·Aᵀ and du = dy·(s·B).
+func (p *loraPair) backward(x, u, dy, du []float32, M int, sc *linearScratch) {
 	in, out, r, s := p.in, p.out, p.r, p.s
-	T := make([]float32, r*M)
-	transpose(T, du, M, r)
-	tmp := make([]float32, r*max(in, out))
-	matmulAcc(p.a.g, T, x, tmp, r, M, in)
-	transpose(T, u, M, r)
-	dBT := tmp[:r*out]
-	matmul(dBT, T, dy, r, M, out)
+	matmulTA(p.a.g, du, x, r, M, in)
+	// dBᵀ = uᵀ·dy has out columns (the kernel's good side), dB has r.
+	dBT := grow(sc.buf3, r*out)
+	sc.buf3 = dBT
+	clear(dBT)
+	matmulTA(dBT, u, dy, r, M, out)
 	for j := 0; j < r; j++ {
 		for o := 0; o < out; o++ {
 			p.b.g[o*r+j] += s * dBT[j*out+o]

@@ -176,7 +176,6 @@ type layerTape struct {
 	ln2           lnCache
 	h2            []float32 // [M,d]
 	pre, act, cdf []float32 // MLP pre-activation, GELU output, Φ(pre) [M,MLP]
-	u             [numTargets][]float32
 }
 
 // Tape is the result of Forward, kept for Backward. Logprobs[b][t] is the
@@ -203,6 +202,8 @@ type Tape struct {
 	lnF       lnCache
 	hf        []float32 // final hidden state [M,d]
 	logp      []float32 // log-softmax of the logits [M,Vocab]
+	arena     *arena    // where the activations live (nil for a parent of parts)
+	released  bool
 }
 
 // Tokens returns the number of tokens in the batch.
@@ -220,7 +221,13 @@ func (m *Model) Forward(a *Adapter, seqs [][]int) (t *Tape, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return m.forward(a, seqs, spans), nil
+	t = m.forward(a, seqs, spans)
+	if a == nil && !m.baseTrainable() {
+		// Nothing can be trained through this tape (Backward refuses it),
+		// so its activations go back for reuse at once.
+		t.Release()
+	}
+	return t, nil
 }
 
 func (m *Model) checkAdapter(a *Adapter) error {
@@ -285,55 +292,49 @@ func (m *Model) forwardPart(a *Adapter, seqs [][]int, spans []span) *Tape {
 			}
 		}
 	}
-	x := make([]float32, M*d)
+	ar := tapeArenas.get()
+	t.arena = ar
+	x := ar.take(M * d)
 	embedForward(x, m.tokEmb, m.posEmb, t.tokens, t.positions, d)
 	t.layers = make([]layerTape, cfg.Layers)
-	var sc linearScratch
+	lnc := func() lnCache { return lnCache{xhat: ar.take(M * d), rstd: ar.take(M)} }
 	for li, b := range m.layers {
 		lt := &t.layers[li]
 		lt.x = x
 		var lps [numTargets]*loraPair
 		if a != nil {
 			lps = a.layers[li]
-			for id, p := range lps {
-				if p != nil {
-					lt.u[id] = make([]float32, M*p.r)
-				}
-			}
 		}
-		lt.ln1 = lnCache{xhat: make([]float32, M*d), rstd: make([]float32, M)}
-		lt.h1 = make([]float32, M*d)
+		lt.ln1 = lnc()
+		lt.h1 = ar.take(M * d)
 		layerNormForward(lt.h1, x, b.ln1.g.w, b.ln1.b.w, M, d, lt.ln1)
-		lt.q = make([]float32, M*d)
-		lt.k = make([]float32, M*d)
-		lt.v = make([]float32, M*d)
-		linearForward(b.q, lps[tQ], lt.h1, lt.q, lt.u[tQ], M, &sc)
-		linearForward(b.k, lps[tK], lt.h1, lt.k, lt.u[tK], M, &sc)
-		linearForward(b.v, lps[tV], lt.h1, lt.v, lt.u[tV], M, &sc)
-		lt.att = make([]float32, M*d)
-		lt.probs = make([]float32, t.lay.total)
+		lt.q, lt.k, lt.v = ar.take(M*d), ar.take(M*d), ar.take(M*d)
+		linearForward(b.q, lps[tQ], lt.h1, lt.q, M)
+		linearForward(b.k, lps[tK], lt.h1, lt.k, M)
+		linearForward(b.v, lps[tV], lt.h1, lt.v, M)
+		lt.att = ar.take(M * d)
+		lt.probs = ar.take(t.lay.total)
 		attentionForward(lt.att, lt.q, lt.k, lt.v, t.lay, d, lt.probs)
-		lt.x1 = make([]float32, M*d)
-		linearForward(b.o, lps[tO], lt.att, lt.x1, lt.u[tO], M, &sc)
+		lt.x1 = ar.take(M * d)
+		linearForward(b.o, lps[tO], lt.att, lt.x1, M)
 		addTo(lt.x1, x)
-		lt.ln2 = lnCache{xhat: make([]float32, M*d), rstd: make([]float32, M)}
-		lt.h2 = make([]float32, M*d)
+		lt.ln2 = lnc()
+		lt.h2 = ar.take(M * d)
 		layerNormForward(lt.h2, lt.x1, b.ln2.g.w, b.ln2.b.w, M, d, lt.ln2)
-		lt.pre = make([]float32, M*F)
-		lt.act = make([]float32, M*F)
-		lt.cdf = make([]float32, M*F)
-		linearForward(b.up, lps[tUp], lt.h2, lt.pre, lt.u[tUp], M, &sc)
+		lt.pre, lt.act, lt.cdf = ar.take(M*F), ar.take(M*F), ar.take(M*F)
+		linearForward(b.up, lps[tUp], lt.h2, lt.pre, M)
 		geluForward(lt.act, lt.cdf, lt.pre)
-		x = make([]float32, M*d)
-		linearForward(b.dwn, lps[tDown], lt.act, x, lt.u[tDown], M, &sc)
+		x = ar.take(M * d)
+		linearForward(b.dwn, lps[tDown], lt.act, x, M)
 		addTo(x, lt.x1)
 	}
 	t.xL = x
-	t.lnF = lnCache{xhat: make([]float32, M*d), rstd: make([]float32, M)}
-	t.hf = make([]float32, M*d)
+	t.lnF = lnc()
+	t.hf = ar.take(M * d)
 	layerNormForward(t.hf, x, m.lnF.g.w, m.lnF.b.w, M, d, t.lnF)
-	t.logp = make([]float32, M*V)
-	linearForward(m.head, nil, t.hf, t.logp, nil, M, &sc)
+	t.logp = ar.take(M * V)
+	linearForward(m.head, nil, t.hf, t.logp, M)
+	// What the caller sees is allocated on its own, so it outlives Release.
 	lp := make([]float32, M)
 	ent := make([]float32, M)
 	headLogSoftmax(t.logp, t.target, lp, ent, M, V)
@@ -377,6 +378,9 @@ func (m *Model) BackwardEntropy(t *Tape, dLogp, dValue, dEntropy [][]float32) (e
 	a := t.adapter
 	if a == nil && !m.baseTrainable() {
 		return errors.New("backward: tape has no adapter, nothing to train (run Forward with an adapter)")
+	}
+	if t.released {
+		return errReleased
 	}
 	if a != nil && a.version != t.version {
 		return fmt.Errorf("backward: stale tape: the adapter took %d step(s) since Forward", a.version-t.version)
@@ -424,23 +428,25 @@ func (m *Model) backwardPart(t *Tape, a *Adapter, dLogp, dValue, dEnt []float32)
 	d, V, F, M := cfg.DModel, cfg.Vocab, cfg.MLP, t.M
 	full := m.baseTrainable()
 
-	dlogits := make([]float32, M*V)
+	ar := scratchArenas.get()
+	defer scratchArenas.put(ar)
+	sc := getLinearScratch()
+	defer putLinearScratch(sc)
+	dlogits := ar.take(M * V)
+	clear(dlogits) // headBackward skips rows without a gradient
 	headBackward(dlogits, t.logp, t.target, dLogp, dEnt, M, V)
-	dh := make([]float32, M*d)
-	var sc linearScratch
-	linearBackward(m.head, nil, t.hf, nil, dlogits, dh, M, &sc)
+	dh := ar.take(M * d)
+	clear(dh)
+	linearBackward(m.head, nil, t.hf, dlogits, dh, M, sc)
 	if dValue != nil {
 		valueBackward(dh, dValue, t.hf, a.valueW, a.valueB, M, d)
 	}
-	dx := make([]float32, M*d)
+	dx := ar.take(M * d)
+	clear(dx)
 	layerNormBackward(dx, dh, m.lnF, M, d, t.lnF)
 
-	dact := make([]float32, M*F)
-	dpre := make([]float32, M*F)
-	datt := make([]float32, M*d)
-	dq := make([]float32, M*d)
-	dk := make([]float32, M*d)
-	dv := make([]float32, M*d)
+	dact, dpre := ar.take(M*F), ar.take(M*F)
+	datt, dq, dk, dv := ar.take(M*d), ar.take(M*d), ar.take(M*d), ar.take(M*d)
 	for li := len(m.layers) - 1; li >= 0; li-- {
 		b := m.layers[li]
 		lt := &t.layers[li]
@@ -450,14 +456,14 @@ func (m *Model) backwardPart(t *Tape, a *Adapter, dLogp, dValue, dEnt []float32)
 		}
 		// MLP: x2 = x1 + down(GELU(up(LN2(x1))))
 		clear(dact)
-		linearBackward(b.dwn, lps[tDown], lt.act, lt.u[tDown], dx, dact, M, &sc)
+		linearBackward(b.dwn, lps[tDown], lt.act, dx, dact, M, sc)
 		geluBackward(dpre, dact, lt.pre, lt.cdf)
 		clear(dh)
-		linearBackward(b.up, lps[tUp], lt.h2, lt.u[tUp], dpre, dh, M, &sc)
+		linearBackward(b.up, lps[tUp], lt.h2, dpre, dh, M, sc)
 		layerNormBackward(dx, dh, b.ln2, M, d, lt.ln2)
 		// attention: x1 = x + o(attn(q,k,v)(LN1(x)))
 		clear(datt)
-		linearBackward(b.o, lps[tO], lt.att, lt.u[tO], dx, datt, M, &sc)
+		linearBackward(b.o, lps[tO], lt.att, dx, datt, M, sc)
 		attentionBackward(dq, dk, dv, datt, lt.q, lt.k, lt.v, t.lay, d, lt.probs)
 		// The first layer's input gradient only feeds the embeddings.
 		needDx := li > 0 || full
@@ -466,9 +472,9 @@ func (m *Model) backwardPart(t *Tape, a *Adapter, dLogp, dValue, dEnt []float32)
 			clear(dh)
 			dh1 = dh
 		}
-		linearBackward(b.q, lps[tQ], lt.h1, lt.u[tQ], dq, dh1, M, &sc)
-		linearBackward(b.k, lps[tK], lt.h1, lt.u[tK], dk, dh1, M, &sc)
-		linearBackward(b.v, lps[tV], lt.h1, lt.u[tV], dv, dh1, M, &sc)
+		linearBackward(b.q, lps[tQ], lt.h1, dq, dh1, M, sc)
+		linearBackward(b.k, lps[tK], lt.h1, dk, dh1, M, sc)
+		linearBackward(b.v, lps[tV], lt.h1, dv, dh1, M, sc)
 		if needDx {
 			layerNormBackward(dx, dh, b.ln1, M, d, lt.ln1)
 		}

@@ -491,7 +491,13 @@ func TestSampleDeterministicAndGreedy(t *testing.T) {
 	seq := slices.Clone(prompt)
 	V := m.cfg.Vocab
 	for step := 0; step < 10; step++ {
-		tp, _ := m.Forward(nil, [][]int{seq})
+		// The internal forward keeps the activations (Forward releases
+		// an inference tape's at once).
+		spans, err := m.packSpans([][]int{seq})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tp := m.forward(nil, [][]int{seq}, spans)
 		row := tp.logp[(len(seq)-1)*V : len(seq)*V]
 		best := 0
 		for j, v := range row {

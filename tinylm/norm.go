@@ -1,6 +1,10 @@
 package tinylm
 
-import "math"
+import (
+	"math"
+
+	"github.com/viterin/vek/vek32"
+)
 
 // norm.go: LayerNorm over the last dimension, forward and backward.
 
@@ -27,30 +31,25 @@ func layerNormForward(y, x []float32, g, b []float32, M, d int, c lnCache) {
 }
 
 // layerNormRow normalises one row; xhat may be nil when no backward pass
-// will follow (sampling).
+// will follow (sampling). The passes run on vek32 (float32 sums in vector
+// lanes).
 func layerNormRow(y, x, g, b, xhat []float32, rstd *float32) {
-	d := len(x)
-	var sum float64
-	for _, v := range x {
-		sum += float64(v)
+	d := float32(len(x))
+	h := xhat
+	if h == nil {
+		h = y
 	}
-	mean := float32(sum / float64(d))
-	var ss float64
-	for _, v := range x {
-		dv := float64(v - mean)
-		ss += dv * dv
-	}
-	r := float32(1 / math.Sqrt(ss/float64(d)+lnEps))
+	vek32.SubNumber_Into(h, x, vek32.Sum(x)/d)
+	r := float32(1 / math.Sqrt(float64(vek32.Dot(h, h)/d)+lnEps))
 	if rstd != nil {
 		*rstd = r
 	}
-	for j, v := range x {
-		h := (v - mean) * r
-		if xhat != nil {
-			xhat[j] = h
-		}
-		y[j] = h*g[j] + b[j]
+	vek32.MulNumber_Inplace(h, r)
+	if xhat != nil {
+		copy(y, xhat)
 	}
+	vek32.Mul_Inplace(y, g)
+	vek32.Add_Inplace(y, b)
 }
 
 // layerNormBackward adds dL/dx to dx given dy; it adds dL/dg and dL/db to
@@ -59,33 +58,28 @@ func layerNormBackward(dx, dy []float32, ln layerNorm, M, d int, c lnCache) {
 	g := ln.g.w
 	parallelFor(M, 64, func(lo, hi int) {
 		dxh := make([]float32, d)
+		t := make([]float32, d)
 		for i := lo; i < hi; i++ {
-			dyr := dy[i*d : i*d+d]
 			xh := c.xhat[i*d : i*d+d]
-			var s1, s2 float32
-			for j := range dxh {
-				v := dyr[j] * g[j]
-				dxh[j] = v
-				s1 += v
-				s2 += v * xh[j]
-			}
-			s1 /= float32(d)
-			s2 /= float32(d)
 			r := c.rstd[i]
-			dxr := dx[i*d : i*d+d]
-			for j := range dxh {
-				dxr[j] += r * (dxh[j] - s1 - xh[j]*s2)
-			}
+			// dx += r·(dxh − mean(dxh) − xh·mean(dxh⊙xh)), dxh = dy⊙g
+			vek32.Mul_Into(dxh, dy[i*d:i*d+d], g)
+			s1 := vek32.Sum(dxh) / float32(d)
+			s2 := vek32.Dot(dxh, xh) / float32(d)
+			vek32.MulNumber_Inplace(dxh, r)
+			vek32.AddNumber_Inplace(dxh, -r*s1)
+			vek32.MulNumber_Into(t, xh, -r*s2)
+			vek32.Add_Inplace(dxh, t)
+			vek32.Add_Inplace(dx[i*d:i*d+d], dxh)
 		}
 	})
 	if ln.g.g != nil {
+		t := make([]float32, d)
 		for i := 0; i < M; i++ {
 			dyr := dy[i*d : i*d+d]
-			xh := c.xhat[i*d : i*d+d]
-			for j := range dyr {
-				ln.g.g[j] += dyr[j] * xh[j]
-				ln.b.g[j] += dyr[j]
-			}
+			vek32.Mul_Into(t, dyr, c.xhat[i*d:i*d+d])
+			vek32.Add_Inplace(ln.g.g, t)
+			vek32.Add_Inplace(ln.b.g, dyr)
 		}
 	}
 }

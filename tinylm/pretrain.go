@@ -137,6 +137,7 @@ func Pretrain(ctx context.Context, cfg Config, corpus [][]int, opt PretrainOptio
 			clear(p.g)
 		}
 		m.backward(tp, flatten(dLogp, tp), nil, nil)
+		tp.Release()
 		adam.LR = opt.lrAt(step)
 		adam.step(ps, 1.0)
 		m.refresh()

@@ -145,6 +145,7 @@ func (m *Model) newSampler(a *Adapter, prompt []int, spans []span, o SampleOptio
 	}
 	V := cfg.Vocab
 	s.first = slices.Clone(tp.logp[(P-1)*V : P*V])
+	tp.Release()
 	s.out = make([]Sampled, o.N)
 	s.own = make([][]kvCache, o.N)
 	s.rngs = make([]*rand.Rand, o.N)
@@ -297,8 +298,6 @@ func argmax64(x []float64) int {
 // decodeState is scratch reused across decode steps.
 type decodeState struct {
 	x, h, q, k, v, att, x1, pre, act, cdf, logits []float32
-	u                                             [numTargets][]float32
-	sc                                            linearScratch
 }
 
 // decode runs one token per active sample through the model (the token at
@@ -330,16 +329,11 @@ func (s *sampler) decode(st *decodeState, active, last []int, step int) []float3
 		var lps [numTargets]*loraPair
 		if s.a != nil {
 			lps = s.a.layers[li]
-			for id, p := range lps {
-				if p != nil {
-					st.u[id] = grow(st.u[id], n*p.r)
-				}
-			}
 		}
 		normRows(st.h, st.x, b.ln1, n, d)
-		linearForward(b.q, lps[tQ], st.h, st.q, st.u[tQ], n, &st.sc)
-		linearForward(b.k, lps[tK], st.h, st.k, st.u[tK], n, &st.sc)
-		linearForward(b.v, lps[tV], st.h, st.v, st.u[tV], n, &st.sc)
+		linearForward(b.q, lps[tQ], st.h, st.q, n)
+		linearForward(b.k, lps[tK], st.h, st.k, n)
+		linearForward(b.v, lps[tV], st.h, st.v, n)
 		for r, i := range active {
 			s.own[i][li].put(step, st.k[r*d:(r+1)*d], st.v[r*d:(r+1)*d], hd)
 		}
@@ -357,23 +351,23 @@ func (s *sampler) decode(st *decodeState, active, last []int, step int) []float3
 				}
 				matmul(scores[:s.P], pc.k[h], qh, s.P, hd, 1)
 				matmul(scores[s.P:], oc.k[h], qh, step+1, hd, 1)
-				softmaxCausalRow(scores, L-1)
+				softmaxCausalRow(scores, L-1, 1)
 				out := st.att[r*d+h*hd : r*d+(h+1)*hd]
 				matmul(out, scores[:s.P], pc.v[h], 1, s.P, hd)
 				matmul(tmp, scores[s.P:], oc.v[h], 1, step+1, hd)
 				addTo(out, tmp)
 			}
 		})
-		linearForward(b.o, lps[tO], st.att, st.x1, st.u[tO], n, &st.sc)
+		linearForward(b.o, lps[tO], st.att, st.x1, n)
 		addTo(st.x1, st.x)
 		normRows(st.h, st.x1, b.ln2, n, d)
-		linearForward(b.up, lps[tUp], st.h, st.pre, st.u[tUp], n, &st.sc)
+		linearForward(b.up, lps[tUp], st.h, st.pre, n)
 		geluForward(st.act, st.cdf, st.pre)
-		linearForward(b.dwn, lps[tDown], st.act, st.x, st.u[tDown], n, &st.sc)
+		linearForward(b.dwn, lps[tDown], st.act, st.x, n)
 		addTo(st.x, st.x1)
 	}
 	normRows(st.h, st.x, m.lnF, n, d)
-	linearForward(m.head, nil, st.h, st.logits, nil, n, &st.sc)
+	linearForward(m.head, nil, st.h, st.logits, n)
 	e := make([]float32, V)
 	for r := 0; r < n; r++ {
 		logSoftmaxRow(st.logits[r*V:(r+1)*V], e)

@@ -43,6 +43,12 @@ type Trainer interface {
 	Train(ctx context.Context, req Request) (*Result, error)
 }
 
+// ErrNothingToTrain is returned (wrapped) when an update would train no
+// unit under its algorithm — every advantage 0, no sample to clone, no
+// preference pair, or rewards that are all equal — so no adapter version
+// is written for it. The caller keeps the parent adapter.
+var ErrNothingToTrain = errors.New("nothing to train: the update has no training unit")
+
 // ErrUnsupported is returned (wrapped) when a backend cannot express an
 // algorithm; the message says which backend can.
 var ErrUnsupported = errors.New("algorithm not supported by this trainer")

@@ -111,6 +111,17 @@ func (r *Recorder) Add(s Step) {
 	r.mu.Unlock()
 }
 
+// Append adds steps recorded elsewhere (a harness's worker process),
+// keeping their times.
+func (r *Recorder) Append(steps []Step) {
+	if r == nil || len(steps) == 0 {
+		return
+	}
+	r.mu.Lock()
+	r.steps = append(r.steps, steps...)
+	r.mu.Unlock()
+}
+
 // Log appends a log step.
 func (r *Recorder) Log(text string) { r.Add(Step{Kind: KindLog, Text: text}) }
 

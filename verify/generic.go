@@ -17,10 +17,15 @@ func (e Exact) ScoreItem(_, answer, gold string) ItemResult {
 		return Invalid("empty answer")
 	}
 	if e.Fold {
-		a, g = strings.Join(strings.Fields(strings.ToLower(a)), " "), strings.Join(strings.Fields(strings.ToLower(g)), " ")
+		a, g = Fold(a), Fold(g)
 	}
 	return Judge(a == g, "")
 }
+
+// Fold is the answer normalisation of exact_fold: lower case, runs of
+// white space made one space, trimmed. The reward rules (package reward)
+// compare completions with answers by it too.
+func Fold(s string) string { return strings.Join(strings.Fields(strings.ToLower(s)), " ") }
 
 // Word scores a one-word answer of letters a–z: trimmed and lowercased, it
 // must equal gold exactly. Anything else than letters is invalid, and a

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sia-agent/sia/agent"
 	"github.com/sia-agent/sia/harness"
+	"github.com/sia-agent/sia/rl"
 	"github.com/sia-agent/sia/verify"
 )
 
@@ -50,26 +51,43 @@ func (f Feedback) Decide(_ context.Context, in agent.FeedbackInput) (agent.Feedb
 		if !canWeights {
 			return stop("the weights lever cannot run: no trainer, or the harness made no model calls with token ids", evidence), nil
 		}
-		return weights(in, "weights mode: the harness stays fixed after gen 1", evidence), nil
+		out := weights(in, in.Recommended, "weights mode: the harness stays fixed after gen 1", evidence)
+		if in.LeverChoice == agent.LeverBandit {
+			return choose(in, canWeights, nil, out, evidence), nil
+		}
+		return out, nil
 	}
 	moves := f.moves(in)
-	last := in.History[len(in.History)-1]
-	best := bestGen(in)
-	switch {
-	case perfect(in, best):
+	if perfect(in, bestGen(in)) {
 		return stop("the incumbent's val score is already perfect", evidence), nil
-	case canWeights && last.Action == agent.ActionWeights && last.Gen == best:
-		return weights(in, fmt.Sprintf("the last weight update made gen %d the incumbent; another update on its rollouts", last.Gen), evidence), nil
+	}
+	out := f.rules(in, canWeights, plateau, moves, evidence)
+	if in.LeverChoice == agent.LeverBandit {
+		return choose(in, canWeights, moves, out, evidence), nil
+	}
+	return out, nil
+}
+
+// rules is the plateau rule table (the package doc): the choice with
+// LeverRules, and the bandit's prior with LeverBandit.
+func (f Feedback) rules(in agent.FeedbackInput, canWeights bool, plateau int, moves []move, evidence string) agent.FeedbackOutput {
+	last := in.History[len(in.History)-1]
+	acc := acceptedGens(in)
+	switch {
+	case canWeights && last.Action == agent.ActionWeights && acc[last.Gen]:
+		return weights(in, in.Recommended, fmt.Sprintf("the last weight update made gen %d the incumbent; another update starting from its adapter", last.Gen), evidence)
+	case canWeights && last.Action == agent.ActionWeights && in.Branch != nil && in.Branch.Gen == last.Gen:
+		return weights(in, in.Recommended, fmt.Sprintf("the last weight update (gen %d) gained %+.4f over the incumbent, not yet proven (p %.3g); another update continues it", last.Gen, in.Branch.Gain, in.Branch.PValue), evidence)
 	case canWeights && harnessPlateau(in, plateau):
-		return weights(in, fmt.Sprintf("the last %d harness edits did not beat the incumbent (plateau)", plateau), evidence), nil
+		return weights(in, in.Recommended, fmt.Sprintf("the last %d harness edits did not beat the incumbent (plateau)", plateau), evidence)
 	case canWeights && !tried(in, agent.ActionWeights) && improved(in, agent.ActionHarness) && harnessPlateau(in, 1):
-		return weights(in, "the harness search has paid off once and its last edit did not: time to try the weights lever once", evidence), nil
+		return weights(in, in.Recommended, "the harness search has paid off once and its last edit did not: time to try the weights lever once", evidence)
 	case canWeights && len(moves) == 0:
-		return weights(in, "every single-knob change of the incumbent has been tried", evidence), nil
+		return weights(in, in.Recommended, "every single-knob change of the incumbent has been tried", evidence)
 	case len(moves) > 0:
-		return harnessMove(in, moves[0], evidence)
+		return harnessMoves(in, moves, evidence)
 	default:
-		return stop("no untried knob setting is left and the weights lever is unavailable", evidence), nil
+		return stop("no untried knob setting is left and the weights lever is unavailable", evidence)
 	}
 }
 
@@ -102,6 +120,9 @@ func (f Feedback) moves(in agent.FeedbackInput) []move {
 	tried := map[string]bool{}
 	for _, h := range in.History {
 		tried[key(effective(decl, h.Knobs))] = true
+	}
+	for _, c := range in.Ranked { // lost a ranking on a slice of val
+		tried[key(effective(decl, c.Knobs))] = true
 	}
 	var out []move
 	for _, k := range order {
@@ -173,7 +194,12 @@ func perfect(in agent.FeedbackInput, best int) bool {
 	return false
 }
 
+// bestGen is the incumbent: the loop's when it says (IncumbentGen), else
+// the best val score, ties keeping the older generation.
 func bestGen(in agent.FeedbackInput) int {
+	if in.IncumbentGen > 0 {
+		return in.IncumbentGen
+	}
 	best, score := 0, 0.0
 	for _, h := range in.History {
 		if best == 0 || verify.Better(h.Score, score, in.Higher) {
@@ -193,16 +219,32 @@ func tried(in agent.FeedbackInput, action string) bool {
 	return false
 }
 
-// improved reports whether some generation made by action beat every
-// generation before it.
-func improved(in agent.FeedbackInput, action string) bool {
+// acceptedGens says which generations became the incumbent when they were
+// verified: as the loop recorded it (IncumbentGen set), else by the rule
+// of any strict improvement.
+func acceptedGens(in agent.FeedbackInput) map[int]bool {
+	acc := map[int]bool{}
 	best, have := 0.0, false
 	for _, h := range in.History {
-		if have && h.Action == action && verify.Better(h.Score, best, in.Higher) {
-			return true
+		if in.IncumbentGen > 0 {
+			acc[h.Gen] = h.Accepted
+			continue
 		}
 		if !have || verify.Better(h.Score, best, in.Higher) {
 			best, have = h.Score, true
+			acc[h.Gen] = true
+		}
+	}
+	return acc
+}
+
+// improved reports whether some generation made by action became the
+// incumbent.
+func improved(in agent.FeedbackInput, action string) bool {
+	acc := acceptedGens(in)
+	for _, h := range in.History {
+		if h.Action == action && acc[h.Gen] {
+			return true
 		}
 	}
 	return false
@@ -214,16 +256,26 @@ func harnessPlateau(in agent.FeedbackInput, n int) bool {
 	if len(in.History) < n+1 {
 		return false
 	}
-	best := bestGen(in)
+	acc := acceptedGens(in)
 	for _, h := range in.History[len(in.History)-n:] {
-		if h.Action != agent.ActionHarness || h.Gen == best {
+		if h.Action != agent.ActionHarness || acc[h.Gen] {
 			return false
 		}
 	}
 	return true
 }
 
-func harnessMove(in agent.FeedbackInput, m move, evidence string) (agent.FeedbackOutput, error) {
+// harnessMoves proposes the first move, and as alternatives the next
+// ones, up to in.Candidates in all (the loop ranks them).
+func harnessMoves(in agent.FeedbackInput, moves []move, evidence string) agent.FeedbackOutput {
+	out := harnessMove(in, moves[0], evidence)
+	for _, m := range moves[1:min(len(moves), max(1, in.Candidates))] {
+		out.Alternatives = append(out.Alternatives, harnessMove(in, m, evidence))
+	}
+	return out
+}
+
+func harnessMove(in agent.FeedbackInput, m move, evidence string) agent.FeedbackOutput {
 	src := harness.Source{Name: in.Incumbent.Name, Code: in.Incumbent.Code, Knobs: m.settings}
 	d := agent.Decision{
 		Action:     agent.ActionHarness,
@@ -234,22 +286,29 @@ func harnessMove(in agent.FeedbackInput, m move, evidence string) (agent.Feedbac
 		Expected:   fmt.Sprintf("val %s above the incumbent's %s.", metricName(in), scoreText(in, bestGen(in))),
 		Risk:       "A single-knob change can interact with other knobs; if it does not help, the incumbent is kept and the next candidate is tried.",
 	}
-	return agent.FeedbackOutput{Decision: d, Harness: &src}, nil
+	return agent.FeedbackOutput{Decision: d, Harness: &src}
 }
 
-func weights(in agent.FeedbackInput, why, evidence string) agent.FeedbackOutput {
-	alg := in.Recommended
+func weights(in agent.FeedbackInput, alg rl.Algorithm, why, evidence string) agent.FeedbackOutput {
 	if in.ForcedAlgorithm != "" {
 		alg = in.ForcedAlgorithm
+	}
+	start := "the incumbent's adapter"
+	if in.Branch != nil {
+		start = fmt.Sprintf("gen %d's adapter (an unproven branch of the incumbent: %+.4f on val, p %.3g)", in.Branch.Gen, in.Branch.Gain, in.Branch.PValue)
+	}
+	from := "from the reward shape"
+	if alg != in.Recommended && in.ForcedAlgorithm == "" {
+		from = fmt.Sprintf("by measured return (the reward shape recommends %s)", in.Recommended)
 	}
 	return agent.FeedbackOutput{Decision: agent.Decision{
 		Action:     agent.ActionWeights,
 		Algorithm:  alg,
-		Rationale:  why + fmt.Sprintf("; algorithm %s from the reward shape", alg),
+		Rationale:  why + fmt.Sprintf("; algorithm %s %s", alg, from),
 		Hypothesis: "Training the adapter on the incumbent's own rollouts raises its success rate beyond what the harness settings reach.",
 		Evidence: evidence + fmt.Sprintf(" Reward shape: success %.2f, mean %.3f, within-item variance %.3f, failed %.2f, binary %v.",
 			in.Stats.SuccessRate, in.Stats.Mean, in.Stats.WithinItemVar, in.Stats.FailedFrac, in.Stats.Binary),
-		Change:   fmt.Sprintf("A new LoRA adapter version trained with %s on rollouts of the incumbent over train items; the harness is unchanged.", alg),
+		Change:   fmt.Sprintf("A new LoRA adapter version trained with %s on fresh rollouts over train-split items (never val), starting from %s; the harness is unchanged.", alg, start),
 		Expected: fmt.Sprintf("val %s above the incumbent's %s.", metricName(in), scoreText(in, bestGen(in))),
 		Risk:     "Few rollouts can overfit the adapter or drift it from the base; the incumbent is kept if val drops.",
 	}}

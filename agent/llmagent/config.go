@@ -28,6 +28,10 @@ type Config struct {
 	MaxReplyTokens int
 	// MaxTryItems caps run_harness' n_items (default 20).
 	MaxTryItems int
+	// MeasureBudget bounds the item solves of one session's measuring tools
+	// (run_harness, measure_harness, search_knobs) together (default
+	// 20,000). Their seconds and tokens are charged to the run.
+	MeasureBudget int
 	// PromptVersion picks the prompt files (default PromptVersion).
 	PromptVersion string
 	// OnEvent, when set, receives every event of a session as it happens,
@@ -47,6 +51,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.MaxTryItems <= 0 {
 		c.MaxTryItems = defaultMaxTryItems
+	}
+	if c.MeasureBudget <= 0 {
+		c.MeasureBudget = defaultMeasureBudget
 	}
 	if c.PromptVersion == "" {
 		c.PromptVersion = PromptVersion

@@ -123,7 +123,7 @@ func submitDecisionTool(in *agent.FeedbackInput, check func(agent.Decision) erro
 		Spec: llm.Tool{
 			Name: ToolSubmitDecision,
 			Description: "Submit this generation's decision and end the session. action harness: the edited harness in the generation folder is used next; " +
-				"weights: train the task model's adapter with algorithm (default: the recommended one) on this generation's rollouts, harness unchanged; " +
+				"weights: train a new adapter with algorithm (default: the recommended one) on fresh rollouts of the incumbent harness on train-split items, starting from the incumbent's adapter, harness unchanged; " +
 				"stop: end the run. Allowed now: " + strings.Join(allowed, ", ") + ".",
 			Parameters: schema(map[string]prop{
 				"action":     {typ: "string", desc: "the lever for the next generation", enum: allowed},

@@ -80,11 +80,11 @@ func (f *Feedback) Decide(ctx context.Context, in agent.FeedbackInput) (agent.Fe
 		decision  agent.Decision
 		submitted bool
 	)
-	tools := append(fileTools(ws), readTrajectoriesTool(in.Rollouts, in.Seed), rewardStatsTool(&in))
-	if in.Try != nil {
-		tools = append(tools, runHarnessTool(ws, name, in.Try, f.cfg.MaxTryItems))
-	}
-	tools = append(tools, submitDecisionTool(&in, checkEdited, &decision, &submitted))
+	b := newBench(ws, name, in.Measure, in.TrainSize, f.cfg, in.Seed)
+	b.declared = in.Decl.Knobs
+	b.sources = append(b.sources, valSource(&in))
+	tools := append(fileTools(ws), workbenchTools(b, loadHarnessDocs(in.Docs))...)
+	tools = append(tools, rewardStatsTool(&in), submitDecisionTool(&in, checkEdited, &decision, &submitted))
 	msgs, err := f.messages(&in, name)
 	if err != nil {
 		return agent.FeedbackOutput{}, fmt.Errorf("feedback agent: %w", err)
@@ -123,7 +123,7 @@ func (f *Feedback) Decide(ctx context.Context, in agent.FeedbackInput) (agent.Fe
 	}
 	switch decision.Action {
 	case agent.ActionWeights:
-		out.Decision.Change = fmt.Sprintf("train the adapter with %s on generation %d's rollouts; harness %s unchanged", decision.Algorithm, in.Gen, incumbentSHA)
+		out.Decision.Change = fmt.Sprintf("train a new adapter with %s on fresh rollouts of the incumbent on train-split items, starting from the incumbent's adapter; harness %s unchanged", decision.Algorithm, incumbentSHA)
 		if in.Recommended != "" && decision.Algorithm != in.Recommended {
 			out.Decision.Change += fmt.Sprintf(" (the rule table recommended %s)", in.Recommended)
 		}
@@ -134,7 +134,7 @@ func (f *Feedback) Decide(ctx context.Context, in agent.FeedbackInput) (agent.Fe
 }
 
 func (f *Feedback) messages(in *agent.FeedbackInput, name string) ([]llm.Message, error) {
-	d := newFeedbackData(in, name, in.Try != nil, f.cfg)
+	d := newFeedbackData(in, name, f.cfg)
 	sys, err := f.prompts.render(promptFeedbackSystem, d)
 	if err != nil {
 		return nil, err

@@ -14,11 +14,12 @@ import (
 	"github.com/sia-agent/sia/llm"
 	"github.com/sia-agent/sia/llm/llmtest"
 	"github.com/sia-agent/sia/rl"
+	"github.com/sia-agent/sia/task"
 	"github.com/sia-agent/sia/trajectory"
 	"github.com/sia-agent/sia/verify"
 )
 
-func feedbackInput(t *testing.T, try agent.TryFunc) agent.FeedbackInput {
+func feedbackInput(t *testing.T, fm *fakeMeasure) agent.FeedbackInput {
 	t.Helper()
 	inc := harness.Source{Name: StarlarkFile, Code: []byte(referenceStar), Knobs: map[string]any{"style": "short"}}
 	items := []verify.ItemResult{
@@ -38,9 +39,13 @@ func feedbackInput(t *testing.T, try agent.TryFunc) agent.FeedbackInput {
 				}})
 		}
 	}
+	var vals []task.Item
+	for i, it := range items {
+		vals = append(vals, task.Item{ID: it.ID, Fields: map[string]any{"question": "Question " + it.ID, "topic": []string{"law", "math"}[i%2]}})
+	}
 	stats := rl.Stats{N: 8, Items: 4, SamplesPerItem: 2, SuccessRate: 0.25, Mean: 0.25, Variance: 0.1875, FailedFrac: 0.5, Binary: true, TokenSamples: 8}
 	rec, _ := rl.Select(stats)
-	return agent.FeedbackInput{
+	in := agent.FeedbackInput{
 		TaskName: "mcq", TaskDoc: "Answer each multiple-choice question with one letter.", Mode: agent.ModeAuto, Gen: 2,
 		Current: inc, Incumbent: inc, Decl: harness.Decl{Knobs: map[string][]any{"style": {"short", "long"}}},
 		History: []agent.GenSummary{
@@ -51,19 +56,23 @@ func feedbackInput(t *testing.T, try agent.TryFunc) agent.FeedbackInput {
 		Results: &verify.Result{Task: "mcq", Split: "val", Metric: "accuracy", Score: 0.25, Higher: true, N: 4,
 			Counts: map[string]int{"correct": 1, "wrong": 1, "invalid": 1, "error": 1}, Items: items},
 		Rollouts: ts, Stats: stats, Recommended: rec, CanTrain: true, RemainingGens: 3,
-		GenDir: filepath.Join(t.TempDir(), "gen_3"), Try: try, Seed: 7,
-		Docs: fstest.MapFS{"harness.md": {Data: []byte("# Harness API\n")}},
+		GenDir: filepath.Join(t.TempDir(), "gen_3"), Seed: 7, Items: vals,
+		Docs: fstest.MapFS{"harness.md": {Data: []byte(testHarnessDoc)}},
 	}
+	if fm != nil {
+		in.Measure, in.TrainSize = fm.measure, len(fm.train)
+	}
+	return in
 }
 
 func TestFeedbackHarnessSession(t *testing.T) {
-	ft := &fakeTry{}
-	in := feedbackInput(t, ft.try)
+	fm := newFakeMeasure(t, 30)
+	in := feedbackInput(t, fm)
 	m := scripted(t,
 		turn("", call("s", ToolRewardStats, map[string]any{}), call("r", ToolReadTrajectories, map[string]any{"n": 3, "filter": "failed"})),
 		turn("", call("d0", ToolSubmitDecision, map[string]string{"action": "harness", "rationale": "r", "hypothesis": "h", "expected": "e", "risk": "k"})),
 		turn("", call("e", ToolEditFile, map[string]string{"path": StarlarkFile,
-			"old": "    return model.chat(", "new": "    return extract(model.chat("}), call("t", ToolRunHarness, map[string]int{"n_items": 2})),
+			"old": "    return model.chat(", "new": "    return extract(model.chat("}), call("t", ToolMeasureHarness, map[string]int{"folds": 2, "items": 10})),
 		turn("Submitting.", call("d1", ToolSubmitDecision, map[string]string{"action": "harness", "rationale": "answers lack a letter",
 			"hypothesis": "extraction fails on verbose replies", "expected": "+0.2 accuracy", "risk": "over-eager extraction"})),
 	)
@@ -88,7 +97,8 @@ func TestFeedbackHarnessSession(t *testing.T) {
 
 	calls := m.Calls()
 	user := calls[0].Messages[1].Content
-	for _, want := range []string{"| 2 | harness | - | 0.25 |", "q3: invalid", "no letter found", "Recommended algorithm: " + string(in.Recommended), "# Harness API", "def solve(item)"} {
+	for _, want := range []string{"| 2 | harness | - | - | 0.25 |", "q3: invalid", "no letter found", `"topic":"math"`,
+		"Recommended algorithm: " + string(in.Recommended), "# Harness API", "def solve(item)"} {
 		if !strings.Contains(user, want) {
 			t.Errorf("feedback prompt lacks %q", want)
 		}
@@ -104,29 +114,31 @@ func TestFeedbackHarnessSession(t *testing.T) {
 	if stats.Stats != in.Stats || stats.Recommended != in.Recommended || strings.Join(stats.AllowedActions, ",") != "harness,weights,stop" || stats.Score != 0.25 {
 		t.Errorf("reward_stats %+v", stats)
 	}
-	var trajs struct {
-		Matching int           `json:"matching"`
-		Rollouts []rolloutView `json:"rollouts"`
-	}
-	if err := json.Unmarshal([]byte(r1["r"]), &trajs); err != nil {
+	var page trajPage
+	if err := json.Unmarshal([]byte(r1["r"]), &page); err != nil {
 		t.Fatal(err)
 	}
-	if trajs.Matching != 6 || len(trajs.Rollouts) != 3 {
-		t.Fatalf("read_trajectories matched %d, showed %d", trajs.Matching, len(trajs.Rollouts))
+	if page.Source != "val" || page.Matching != 6 || len(page.Rollouts) != 3 || page.NextOffset == nil || *page.NextOffset != 3 {
+		t.Fatalf("read_trajectories page %+v", page)
 	}
-	for _, rv := range trajs.Rollouts {
-		if rv.Status == verify.StatusCorrect || len(rv.Steps) != 2 || rv.Steps[0].Completion != "reply to "+rv.Item || rv.Steps[0].Prompt != "Question "+rv.Item {
+	for _, rv := range page.Rollouts {
+		if rv.Status == verify.StatusCorrect || len(rv.Steps) != 2 || rv.Steps[0].Completion != "reply to "+rv.Item ||
+			len(rv.Steps[0].Messages) != 1 || rv.Steps[0].Messages[0].Content != "Question "+rv.Item || rv.Fields["question"] != "Question "+rv.Item {
 			t.Errorf("rollout view %+v", rv)
 		}
 	}
-	if strings.Contains(r1["r"], "token_ids") || strings.Contains(r1["r"], "logprobs") {
-		t.Error("read_trajectories leaks token-level data the agent cannot use")
+	if strings.Contains(r1["r"], "token_ids") || strings.Contains(r1["r"], `"label"`) {
+		t.Error("read_trajectories shows token ids or labels")
 	}
 	if got := toolResults(calls[2])["d0"]; !strings.Contains(got, "unchanged from the incumbent") {
 		t.Errorf("harness decision with no edit answered %q", got)
 	}
-	if got := toolResults(calls[3])["t"]; !strings.Contains(got, `"correct":2`) {
-		t.Errorf("run_harness after edit: %q", got)
+	var meas measureAnswer
+	if err := json.Unmarshal([]byte(toolResults(calls[3])["t"]), &meas); err != nil {
+		t.Fatal(err)
+	}
+	if meas.Score != 1 || meas.N != 10 || meas.Folds != 2 || meas.Seed != in.Seed {
+		t.Errorf("measure_harness after the edit: %+v", meas)
 	}
 }
 

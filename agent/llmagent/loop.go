@@ -55,6 +55,10 @@ type Event struct {
 	IsError bool `json:"is_error,omitempty"`
 	// Usage is the session's total so far.
 	Usage llm.Usage `json:"usage"`
+	// PromptChars is the size of the request that produced a model_turn:
+	// the characters of every message (tool calls and results included)
+	// and of the tool declarations the model was sent.
+	PromptChars int `json:"prompt_chars,omitempty"`
 }
 
 // ToolFunc runs a tool on its JSON arguments. An error is reported to the
@@ -167,7 +171,7 @@ func (l Loop) Run(ctx context.Context, messages []llm.Message) iter.Seq2[Event, 
 			reply := c.Choices[0].Message
 			reply.Role = llm.RoleAssistant
 			msgs = append(msgs, reply)
-			if !yield(Event{Kind: EventModelTurn, Turn: turn, Text: reply.Content, Usage: used}, nil) {
+			if !yield(Event{Kind: EventModelTurn, Turn: turn, Text: reply.Content, Usage: used, PromptChars: requestChars(req)}, nil) {
 				return
 			}
 			if len(reply.ToolCalls) == 0 {
@@ -253,4 +257,20 @@ func truncate(s string, n int) string {
 		cut--
 	}
 	return s[:cut] + fmt.Sprintf("\n[truncated: %d of %d bytes shown]", cut, len(s))
+}
+
+// requestChars measures a request as the model reads it: message texts,
+// tool-call arguments and tool declarations.
+func requestChars(req llm.Request) int {
+	n := 0
+	for _, m := range req.Messages {
+		n += utf8.RuneCountInString(m.Content)
+		for _, c := range m.ToolCalls {
+			n += utf8.RuneCountInString(c.Name) + utf8.RuneCount(c.Arguments)
+		}
+	}
+	for _, t := range req.Tools {
+		n += utf8.RuneCountInString(t.Name) + utf8.RuneCountInString(t.Description) + utf8.RuneCount(t.Parameters)
+	}
+	return n
 }

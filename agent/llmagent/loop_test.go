@@ -82,6 +82,20 @@ func TestLoopRunsToolsThenFinishes(t *testing.T) {
 	if a := msgs[1]; a.Role != llm.RoleAssistant || len(a.ToolCalls) != 2 || msgs[2].ToolCallID != "c1" {
 		t.Errorf("history: %+v", msgs)
 	}
+	// Each model turn reports the size of the request it answered: the
+	// messages so far, tool calls and results included, and the tools.
+	var sizes []int
+	for _, e := range evs {
+		if e.Kind == EventModelTurn {
+			sizes = append(sizes, e.PromptChars)
+		}
+	}
+	spec := echoTool(false).Spec
+	toolChars := len(spec.Name) + len(spec.Description) + len(spec.Parameters) + len("go") // the user message
+	grown := len("thinking") + 2*len("echo") + len(`{"text":"hi"}`) + len(`{"text":"there"}`) + len("echo: hi") + len("echo: there")
+	if len(sizes) != 2 || sizes[0] != toolChars || sizes[1] != sizes[0]+grown {
+		t.Errorf("prompt sizes %v; want %d then %d", sizes, toolChars, toolChars+grown)
+	}
 }
 
 func TestLoopBadCallsBecomeErrorResults(t *testing.T) {

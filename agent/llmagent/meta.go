@@ -50,10 +50,8 @@ func (m *Meta) Initial(ctx context.Context, in agent.MetaInput) (harness.Source,
 	if err != nil {
 		return harness.Source{}, fmt.Errorf("meta agent: %w", err)
 	}
-	tools := fileTools(ws)
-	if in.Try != nil {
-		tools = append(tools, runHarnessTool(ws, name, in.Try, m.cfg.MaxTryItems))
-	}
+	b := newBench(ws, name, in.Measure, in.TrainSize, m.cfg, 1)
+	tools := append(fileTools(ws), workbenchTools(b, loadHarnessDocs(in.Docs))...)
 	loop := m.cfg.loop(tools, "Only one turn is left: finish the harness now and reply with your summary.", "")
 	err = drain(ctx, loop.Run(ctx, msgs), RoleMeta, m.cfg.OnEvent)
 	if err != nil && !errors.Is(err, ErrTurnLimit) && !errors.Is(err, ErrTokenLimit) {

@@ -3,7 +3,7 @@ package llmagent
 import (
 	"context"
 	"encoding/json"
-	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,59 +12,102 @@ import (
 	"testing/fstest"
 
 	"github.com/sia-agent/sia/agent"
+	"github.com/sia-agent/sia/agent/measure"
 	"github.com/sia-agent/sia/harness"
 	"github.com/sia-agent/sia/llm"
 	"github.com/sia-agent/sia/llm/llmtest"
+	"github.com/sia-agent/sia/task"
+	"github.com/sia-agent/sia/trajectory"
 	"github.com/sia-agent/sia/verify"
 )
 
 const referenceStar = "KNOBS = {\"style\": [\"short\", \"long\"]}\n\ndef solve(item):\n    return model.chat([{\"role\": \"user\", \"content\": item[\"question\"]}])\n"
 
-// fakeTry records the harnesses it was asked to run and answers every item
-// with status by the code's content: "extract" in the code makes them correct.
-type fakeTry struct {
-	mu   sync.Mutex
-	seen []harness.Source
-	ns   []int
+// fakeMeasure is a MeasureFunc over the real fold planner with a fake
+// evaluator: a harness whose code says "syntax error" fails to load, one
+// that says "extract" answers every train item correctly, others answer
+// "blah". It records the requests and sources it saw, and checks that no
+// fold sets up on a label it solves.
+type fakeMeasure struct {
+	t     *testing.T
+	train []task.Example
+	mu    sync.Mutex
+	seen  []harness.Source
+	reqs  []measure.Request
 }
 
-func (f *fakeTry) try(_ context.Context, src harness.Source, n int) ([]verify.ItemResult, error) {
+func newFakeMeasure(t *testing.T, n int) *fakeMeasure {
+	f := &fakeMeasure{t: t}
+	for i := range n {
+		id := fmt.Sprintf("t%02d", i)
+		f.train = append(f.train, task.Example{Item: task.Item{ID: id, Fields: map[string]any{"question": "Q" + id, "topic": []string{"law", "math"}[i%2]}}, Label: "B"})
+	}
+	return f
+}
+
+func (f *fakeMeasure) measure(ctx context.Context, src harness.Source, req measure.Request) (*measure.Result, error) {
 	f.mu.Lock()
 	f.seen = append(f.seen, src)
-	f.ns = append(f.ns, n)
+	f.reqs = append(f.reqs, req)
 	f.mu.Unlock()
-	if strings.Contains(string(src.Code), "syntax error") {
-		return nil, errors.New("harness.star:3:1: got newline, want expression")
-	}
-	out := make([]verify.ItemResult, n)
-	for i := range out {
-		out[i] = verify.ItemResult{ID: string(rune('a' + i)), Status: verify.StatusWrong, Output: "blah", Detail: "no letter found"}
-		if strings.Contains(string(src.Code), "extract") {
-			out[i].Status, out[i].Reward, out[i].Output, out[i].Detail = verify.StatusCorrect, 1, "B", ""
-		}
-	}
-	return out, nil
+	return measure.Run(ctx, f.eval, src, f.train, req)
 }
 
-func metaInput(t *testing.T, try agent.TryFunc) agent.MetaInput {
+func (f *fakeMeasure) eval(_ context.Context, src harness.Source, fold measure.Fold, samples, _ int) (*measure.FoldRun, error) {
+	solving := map[string]bool{}
+	for _, it := range fold.Solve {
+		solving[it.ID] = true
+	}
+	for _, ex := range fold.Train {
+		if solving[ex.ID] {
+			f.t.Errorf("fold %d set up on the label of %s", fold.Index, ex.ID)
+		}
+	}
+	run := &measure.FoldRun{SetupLog: []string{fmt.Sprintf("setup saw %d train rows", len(fold.Train))}}
+	code := string(src.Code)
+	if strings.Contains(code, "syntax error") {
+		run.SetupError = "harness.star:3:1: got newline, want expression"
+		return run, nil
+	}
+	for _, it := range fold.Solve {
+		for k := range samples {
+			tr := trajectory.Trajectory{Item: it.ID, Sample: k, Answer: "blah", Status: verify.StatusWrong,
+				Steps: []trajectory.Step{{Kind: trajectory.KindLog, Text: "no letter in blah"}}}
+			if strings.Contains(code, "extract") {
+				tr.Answer, tr.Status, tr.Reward, tr.Steps = "B", verify.StatusCorrect, 1, nil
+			}
+			run.Trajectories = append(run.Trajectories, tr)
+		}
+	}
+	return run, nil
+}
+
+func metaInput(t *testing.T, fm *fakeMeasure) agent.MetaInput {
 	t.Helper()
-	return agent.MetaInput{
+	in := agent.MetaInput{
 		TaskName:  "mcq",
 		TaskDoc:   "Answer each multiple-choice question with one letter.",
 		Reference: harness.Source{Name: StarlarkFile, Code: []byte(referenceStar), Knobs: map[string]any{"style": "short"}},
 		Runtime:   "starlark",
 		GenDir:    filepath.Join(t.TempDir(), "gen_1"),
-		Try:       try,
 		Public:    fstest.MapFS{"train.csv": {Data: []byte("id,question\n1,Q?\n")}},
-		Docs:      fstest.MapFS{"harness.md": {Data: []byte("# Harness API\n\nmodel.chat(messages) returns the reply text.\n")}},
+		Docs:      fstest.MapFS{"harness.md": {Data: []byte(testHarnessDoc)}},
 	}
+	if fm != nil {
+		in.Measure, in.TrainSize = fm.measure, len(fm.train)
+	}
+	return in
 }
+
+// testHarnessDoc is a small harness reference in the real one's shape.
+const testHarnessDoc = "# Harness API\n\nIntro.\n\n## API index\n\n`model.chat`: `model`; `ml.gbt`: `ml`\n\n## Harness file\n\nsolve(item).\n\n" +
+	"## `model`: the task model\n\nmodel.chat(messages) returns the reply text.\n\n## `ml`: machine learning\n\nml.gbt(rows, y) fits trees.\n"
 
 const improvedStar = "def solve(item):\n    reply = model.chat([{\"role\": \"user\", \"content\": item[\"question\"]}])\n    return extract(reply)\n"
 
 func TestMetaSession(t *testing.T) {
-	ft := &fakeTry{}
-	in := metaInput(t, ft.try)
+	fm := newFakeMeasure(t, 30)
+	in := metaInput(t, fm)
 	m := scripted(t,
 		turn("Let me look.", call("1", ToolListDir, map[string]string{"path": "."}), call("2", ToolReadFile, map[string]string{"path": "docs/harness.md"})),
 		turn("", call("3", ToolReadFile, map[string]string{"path": "../../etc/passwd"})),
@@ -72,6 +115,9 @@ func TestMetaSession(t *testing.T) {
 		turn("", call("6", ToolWriteFile, map[string]string{"path": StarlarkFile, "content": improvedStar}),
 			call("7", ToolWriteFile, map[string]string{"path": KnobsFile, "content": `{"style": "long"}`}),
 			call("8", ToolRunHarness, map[string]int{"n_items": 500})),
+		turn("", call("9", ToolMeasureHarness, map[string]int{"folds": 3, "items": 12, "seed": 4}),
+			call("10", ToolReadDocs, map[string]string{"section": "ml"}),
+			call("11", ToolReadTrajectories, map[string]any{"source": "m2", "n": 2, "offset": 3})),
 		turn("I added answer extraction."),
 	)
 	var events []Event
@@ -92,24 +138,29 @@ func TestMetaSession(t *testing.T) {
 	}
 
 	calls := m.Calls()
-	if len(calls) != 5 {
-		t.Fatalf("%d model calls, want 5", len(calls))
+	if len(calls) != 6 {
+		t.Fatalf("%d model calls, want 6", len(calls))
 	}
 	first := calls[0]
 	if first.Messages[0].Role != llm.RoleSystem || !strings.Contains(first.Messages[0].Content, "Meta-Agent") {
 		t.Errorf("system prompt: %.200q", first.Messages[0].Content)
 	}
 	user := first.Messages[1].Content
-	for _, want := range []string{in.TaskDoc, "return model.chat", "# Harness API", `"style": "short"`} {
+	for _, want := range []string{in.TaskDoc, "return model.chat", "# Harness API", `"style": "short"`, "model.chat(messages) returns",
+		"## API index", "read_docs(section) reads the others: ml"} {
 		if !strings.Contains(user, want) {
 			t.Errorf("user prompt lacks %q", want)
 		}
+	}
+	if strings.Contains(user, "fits trees") {
+		t.Error("the prompt carries the ml section, which the harness does not use")
 	}
 	offered := map[string]bool{}
 	for _, tl := range first.Tools {
 		offered[tl.Name] = true
 	}
-	for _, name := range []string{ToolListDir, ToolReadFile, ToolWriteFile, ToolEditFile, ToolRunHarness} {
+	for _, name := range []string{ToolListDir, ToolReadFile, ToolWriteFile, ToolEditFile, ToolDeleteFile, ToolReadDocs, ToolRunHarness,
+		ToolMeasureHarness, ToolSearchKnobs, ToolReadTrajectories} {
 		if !offered[name] {
 			t.Errorf("tool %s not offered", name)
 		}
@@ -128,18 +179,50 @@ func TestMetaSession(t *testing.T) {
 	if got := toolResults(calls[2])["3"]; !strings.HasPrefix(got, "error:") || !strings.Contains(got, "leaves the workspace") {
 		t.Errorf("escape attempt answered %q", got)
 	}
-	if got := toolResults(calls[3])["5"]; !strings.Contains(got, "got newline") {
-		t.Errorf("run_harness of broken code: %q", got)
+	var broken tryAnswer
+	if err := json.Unmarshal([]byte(toolResults(calls[3])["5"]), &broken); err != nil {
+		t.Fatal(err)
 	}
-	var rep tryReport
+	if !strings.Contains(broken.SetupError, "got newline") || broken.Counts[verify.StatusError] != 3 {
+		t.Errorf("run_harness of broken code: %+v", broken)
+	}
+	var rep tryAnswer
 	if err := json.Unmarshal([]byte(toolResults(calls[4])["8"]), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.N != 20 || rep.Counts[verify.StatusCorrect] != 20 || rep.Note == "" || rep.HarnessSHA != src.SHA() {
+	if rep.N != 20 || rep.Counts[verify.StatusCorrect] != 20 || rep.Note == "" || rep.HarnessSHA != src.SHA() || rep.ID != "m2" {
 		t.Errorf("run_harness report %+v", rep)
 	}
-	if len(ft.ns) != 2 || ft.ns[0] != 3 || ft.ns[1] != 20 || ft.seen[1].Knobs["style"] != "long" {
-		t.Errorf("try saw n=%v knobs=%v", ft.ns, ft.seen)
+	// run_harness(n) solves the first n train items, in order.
+	for i, it := range rep.Items {
+		if want := fmt.Sprintf("t%02d", i); it.ID != want || it.Fields["question"] != "Q"+want {
+			t.Fatalf("run_harness item %d is %s %v, want %s", i, it.ID, it.Fields, want)
+		}
+	}
+	if got := rep.SetupLog; len(got) != 1 || got[0] != "setup saw 10 train rows" {
+		t.Errorf("run_harness setup log %q", got)
+	}
+	var meas measureAnswer
+	if err := json.Unmarshal([]byte(toolResults(calls[5])["9"]), &meas); err != nil {
+		t.Fatal(err)
+	}
+	if meas.N != 12 || meas.Folds != 3 || meas.Score != 1 || meas.SE != 0 || meas.Split != "train" || meas.ID != "m3" ||
+		len(meas.PerFold) != 3 || meas.PerFold[0].Train != 26 || meas.Budget.ItemSolvesLeft != defaultMeasureBudget-3-20-12 {
+		t.Errorf("measure_harness %+v", meas)
+	}
+	if got := toolResults(calls[5])["10"]; !strings.Contains(got, "fits trees") {
+		t.Errorf("read_docs(ml) = %q", got)
+	}
+	var page trajPage
+	if err := json.Unmarshal([]byte(toolResults(calls[5])["11"]), &page); err != nil {
+		t.Fatal(err)
+	}
+	if page.Source != "m2" || page.Matching != 20 || len(page.Rollouts) != 2 || page.Rollouts[0].Item != "t03" ||
+		page.NextOffset == nil || *page.NextOffset != 5 || page.Rollouts[0].Fields["topic"] != "math" {
+		t.Errorf("read_trajectories page %+v", page)
+	}
+	if len(fm.reqs) != 3 || fm.reqs[0].Items != 3 || !fm.reqs[0].First || fm.reqs[1].Items != 20 || fm.seen[1].Knobs["style"] != "long" {
+		t.Errorf("measure saw %+v", fm.reqs)
 	}
 
 	var final, toolResultsSeen int
@@ -154,7 +237,7 @@ func TestMetaSession(t *testing.T) {
 			toolResultsSeen++
 		}
 	}
-	if final != 1 || toolResultsSeen != 8 {
+	if final != 1 || toolResultsSeen != 11 {
 		t.Errorf("events: %d final, %d tool results", final, toolResultsSeen)
 	}
 }
@@ -180,8 +263,8 @@ func TestMetaTurnLimitKeepsWrittenHarness(t *testing.T) {
 		t.Errorf("code %q, limit event %v, %d calls", src.Code, limited, len(m.Calls()))
 	}
 	for _, tl := range m.Calls()[0].Tools {
-		if tl.Name == ToolRunHarness {
-			t.Error("run_harness offered without a TryFunc")
+		if tl.Name == ToolRunHarness || tl.Name == ToolMeasureHarness {
+			t.Errorf("%s offered without a MeasureFunc", tl.Name)
 		}
 	}
 }

@@ -20,7 +20,7 @@ import (
 // PromptVersion is the prompt set used when Config.PromptVersion is "".
 // Prompts are versioned files, prompts/<role>_<part>.<version>.tmpl; a
 // changed prompt gets a new version so runs stay comparable.
-const PromptVersion = "v1"
+const PromptVersion = "v2"
 
 // Prompt parts.
 const (
@@ -32,10 +32,6 @@ const (
 
 //go:embed prompts/*.tmpl
 var promptFiles embed.FS
-
-// maxDocChars bounds docs/harness.md inside a prompt; the agent can
-// read_file the rest.
-const maxDocChars = 60_000
 
 // maxFailures bounds the failure sample in the feedback prompt.
 const maxFailures = 8
@@ -88,34 +84,54 @@ type commonData struct {
 	TaskDoc     string
 	Runtime     string
 	RuntimeName string
+	IsStarlark  bool
 	HarnessName string
 	KnobsFile   string
 	HasKnobs    bool
 	Knobs       string // knobs.json as written
-	HarnessDoc  string
-	HasDocs     bool
-	HasPublic   bool
+	// EditFiles names what a harness edit changes, for this runtime.
+	EditFiles string
+	// DocText is docs/harness.md as the prompt carries it (introduction,
+	// index, the sections the harness uses); DocOmitted lists the other
+	// sections, which read_docs fetches.
+	DocText    string
+	DocOmitted string
+	HasDocs    bool
+	HasPublic  bool
 	// ReadOnly names the read-only folders that exist: "docs/ is",
 	// "docs/ and public/ are", or "".
-	ReadOnly     string
-	HasReference bool
-	HasTry       bool
-	MaxTryItems  int
-	MaxTurns     int
+	ReadOnly      string
+	HasReference  bool
+	HasMeasure    bool
+	TrainSize     int
+	MaxTryItems   int
+	MeasureBudget int
+	DefaultFolds  int
+	MaxTurns      int
 }
 
-func newCommonData(taskName, taskDoc, runtime, name string, knobs map[string]any, docs, public fs.FS, hasTry bool, cfg Config) commonData {
+func newCommonData(taskName, taskDoc, runtime, name string, knobs map[string]any, docsFS, public fs.FS, hasMeasure bool, trainSize int, cfg Config, code ...[]byte) commonData {
 	d := commonData{TaskName: taskName, TaskDoc: strings.TrimSpace(taskDoc), Runtime: runtime, HarnessName: name, KnobsFile: KnobsFile,
-		HasDocs: docs != nil, HasPublic: public != nil, HasTry: hasTry, MaxTryItems: cfg.MaxTryItems, MaxTurns: cfg.MaxTurns}
+		HasPublic: public != nil, HasMeasure: hasMeasure, TrainSize: trainSize, MaxTryItems: cfg.MaxTryItems,
+		MeasureBudget: cfg.MeasureBudget, DefaultFolds: defaultFolds, MaxTurns: cfg.MaxTurns}
 	if d.Runtime == "" {
 		d.Runtime = "starlark"
 		if name == PythonFile {
 			d.Runtime = "python"
 		}
 	}
+	d.IsStarlark = d.Runtime != "python"
 	d.RuntimeName = "Starlark"
-	if d.Runtime == "python" {
+	d.EditFiles = fmt.Sprintf("%s (the harness) and %s (its knob settings: one value per KNOBS knob; delete it to give every knob its first candidate)", name, KnobsFile)
+	if !d.IsStarlark {
 		d.RuntimeName = "Python"
+		d.EditFiles = fmt.Sprintf("%s (the harness; %s, if present, reaches it as the JSON in SIA_KNOBS)", name, KnobsFile)
+	}
+	if hd := loadHarnessDocs(docsFS); hd != nil {
+		d.HasDocs = true
+		var omitted []string
+		d.DocText, omitted = hd.forPrompt(d.Runtime, code...)
+		d.DocOmitted = strings.Join(omitted, ", ")
 	}
 	switch {
 	case d.HasDocs && d.HasPublic:
@@ -129,14 +145,6 @@ func newCommonData(taskName, taskDoc, runtime, name string, knobs map[string]any
 		b, _ := json.MarshalIndent(knobs, "", "  ")
 		d.HasKnobs, d.Knobs = true, string(b)
 	}
-	if docs != nil {
-		if b, err := fs.ReadFile(docs, "harness.md"); err == nil {
-			d.HarnessDoc = strings.TrimSpace(string(b))
-			if len(d.HarnessDoc) > maxDocChars {
-				d.HarnessDoc = clip(d.HarnessDoc, maxDocChars) + "\n\n[read_file docs/harness.md for the rest]"
-			}
-		}
-	}
 	return d
 }
 
@@ -148,10 +156,19 @@ type metaData struct {
 
 func newMetaData(in *agent.MetaInput, name string, cfg Config) metaData {
 	d := metaData{
-		commonData: newCommonData(in.TaskName, in.TaskDoc, in.Runtime, name, in.Reference.Knobs, in.Docs, in.Public, in.Try != nil, cfg),
-		Reference:  string(trimNewlines(in.Reference.Code)),
+		commonData: newCommonData(in.TaskName, in.TaskDoc, in.Runtime, name, in.Reference.Knobs, in.Docs, in.Public, in.Measure != nil,
+			in.TrainSize, cfg, in.Reference.Code),
+		Reference: string(trimNewlines(in.Reference.Code)),
 	}
 	d.HasReference = d.Reference != ""
+	// A SIA task folder's example descriptions and sample trajectory go
+	// with the task, as SIA's meta prompt gives them.
+	if x := strings.TrimSpace(in.SampleTasks); x != "" {
+		d.TaskDoc += "\n\n## Sample task descriptions (reference/SAMPLE_TASK_DESCRIPTIONS.md)\n\n" + x
+	}
+	if x := strings.TrimSpace(in.SampleExecution); x != "" {
+		d.TaskDoc += "\n\n## A sample agent execution trajectory (_shared/sample_agent_execution.json)\n\n```json\n" + clip(x, 8000) + "\n```" // a sample, not a log
+	}
 	return d
 }
 
@@ -179,9 +196,11 @@ type algorithmHelp struct {
 	Use  string
 }
 
-// failureView is one failed item in the feedback prompt.
+// failureView is one failed val item in the feedback prompt: its fields
+// (never its label), the answer and the verifier's gold-free detail.
 type failureView struct {
 	ID, Status, Output, Detail string
+	Fields                     string
 	Reward                     float64
 }
 
@@ -193,10 +212,17 @@ type feedbackData struct {
 	AllowedActions  []string
 	Algorithms      []algorithmHelp
 	ForcedAlgorithm rl.Algorithm
+	TrainPlan       string
 	Gen             int
 	RemainingGens   int
+	Budget          string
 	Higher          bool
-	History         []agent.GenSummary
+	History         []historyRow
+	HasAcceptance   bool
+	Incumbent       int
+	Trainings       []string
+	Memory          []string
+	Baseline        string
 	Metric          string
 	Score           float64
 	N               int
@@ -205,34 +231,48 @@ type feedbackData struct {
 	IncumbentSHA    string
 	SameAsIncumbent bool
 	StatsLine       string
+	TrainStatsLine  string
 	Recommended     rl.Algorithm
 	RecommendedWhy  string
+	Overall         string
+	Clusters        []string
 	Failures        []failureView
 	MoreFailures    int
-	Incumbent       string
+	IncumbentCode   string
 	Declared        string
 }
 
-func newFeedbackData(in *agent.FeedbackInput, name string, hasTry bool, cfg Config) feedbackData {
+func newFeedbackData(in *agent.FeedbackInput, name string, cfg Config) feedbackData {
 	d := feedbackData{
-		commonData: newCommonData(in.TaskName, in.TaskDoc, "", name, in.Incumbent.Knobs, in.Docs, in.Public, hasTry, cfg),
-		Mode:       modeOf(in.Mode), CanTrain: in.CanTrain, AllowedActions: allowedActions(in.Mode, in.CanTrain),
+		commonData: newCommonData(in.TaskName, in.TaskDoc, "", name, in.Incumbent.Knobs, in.Docs, in.Public, in.Measure != nil,
+			in.TrainSize, cfg, in.Incumbent.Code),
+		Mode: modeOf(in.Mode), CanTrain: in.CanTrain, AllowedActions: allowedActions(in.Mode, in.CanTrain),
 		ForcedAlgorithm: in.ForcedAlgorithm, Gen: in.Gen, RemainingGens: in.RemainingGens, Higher: in.Higher,
-		History: in.History, CurrentSHA: in.Current.SHA(), IncumbentSHA: in.Incumbent.SHA(),
-		StatsLine: statsLine(in.Stats), Recommended: in.Recommended, Incumbent: strings.TrimRight(string(in.Incumbent.Code), "\n"),
+		CurrentSHA: in.Current.SHA(), IncumbentSHA: in.Incumbent.SHA(),
+		StatsLine: statsLine(in.Stats), Recommended: in.Recommended, IncumbentCode: strings.TrimRight(string(in.Incumbent.Code), "\n"),
+		Budget: budgetLine(in.Budget, in.RemainingGens), TrainPlan: trainPlanLine(in.TrainPlan),
 	}
 	d.SameAsIncumbent = d.CurrentSHA == d.IncumbentSHA
 	for _, a := range rl.Algorithms {
 		d.Algorithms = append(d.Algorithms, algorithmHelp{Name: a, Use: algorithmUse(a)})
 	}
-	if in.Recommended != "" {
-		if a, why := rl.Select(in.Stats); a == in.Recommended {
-			d.RecommendedWhy = why
-		}
+	if a, why := rl.Select(in.Stats); a == in.Recommended {
+		d.RecommendedWhy = why // also why none, when nothing can be learned
+	}
+	d.History, d.HasAcceptance, d.Incumbent = historyRows(in.History)
+	d.Trainings = trainingLines(in.History)
+	d.Memory, d.Baseline = memoryLines(in.Memory)
+	if tr := in.TrainRollouts; tr != nil {
+		d.TrainStatsLine = fmt.Sprintf("train rollouts of generation %d (harness %s over adapter v%d): %s", tr.Gen, tr.HarnessSHA, tr.AdapterVersion, statsLine(tr.Stats))
 	}
 	if r := in.Results; r != nil {
 		d.Metric, d.Score, d.N, d.Counts = r.Metric, r.Score, r.N, formatCounts(r.Counts)
-		d.Failures, d.MoreFailures = sampleFailures(r.Items, in.Seed)
+		fields := map[string]map[string]any{}
+		for _, it := range in.Items {
+			fields[it.ID] = it.Fields
+		}
+		d.Failures, d.MoreFailures = sampleFailures(r.Items, fields, in.Seed)
+		d.Overall, d.Clusters = clusterLines(r.Items, fields)
 	}
 	if len(in.Decl.Knobs) > 0 {
 		b, _ := json.Marshal(in.Decl.Knobs)
@@ -272,8 +312,8 @@ func formatCounts(c map[string]int) string {
 }
 
 // sampleFailures picks up to maxFailures non-correct items, seeded so a
-// rerun shows the same ones, kept in result order.
-func sampleFailures(items []verify.ItemResult, seed int64) ([]failureView, int) {
+// rerun shows the same ones, kept in result order, with their fields.
+func sampleFailures(items []verify.ItemResult, fields map[string]map[string]any, seed int64) ([]failureView, int) {
 	var idx []int
 	for i, it := range items {
 		if it.Status != verify.StatusCorrect {
@@ -291,7 +331,25 @@ func sampleFailures(items []verify.ItemResult, seed int64) ([]failureView, int) 
 	for i, j := range idx {
 		it := items[j]
 		out[i] = failureView{ID: it.ID, Status: it.Status, Reward: it.Reward,
-			Output: clip(it.Output, maxOutputChars), Detail: clip(it.Detail, maxOutputChars)}
+			Output: clip(it.Output, maxAnswerChars), Detail: clip(it.Detail, maxAnswerChars)}
+		if f := fields[it.ID]; len(f) > 0 {
+			out[i].Fields = mustJSON(clipFieldsTo(f, 120))
+		}
 	}
 	return out, total - len(out)
+}
+
+// clusterLines renders the val failure clusters.
+func clusterLines(items []verify.ItemResult, fields map[string]map[string]any) (string, []string) {
+	rows := make([]clusterRow, len(items))
+	for i, it := range items {
+		rows[i] = clusterRow{Fields: fields[it.ID], Answer: it.Output, Failed: it.Status != verify.StatusCorrect}
+	}
+	overall, cs := failureClusters(rows)
+	var out []string
+	for _, c := range cs {
+		out = append(out, fmt.Sprintf("%s = %s: %d of %d fail (%.0f%%), %.1f more failures than the overall rate predicts",
+			c.Field, c.Value, c.Failed, c.Items, 100*c.Rate, c.Excess))
+	}
+	return fmt.Sprintf("%.1f%% of %d val items fail", 100*overall, len(items)), out
 }

@@ -239,8 +239,7 @@ func newWireModel(t *testing.T, provider string, turns ...*llm.Completion) (llm.
 func TestAgentsOverRealWireFormats(t *testing.T) {
 	for _, provider := range []string{"anthropic", "openai"} {
 		t.Run(provider+"/meta", func(t *testing.T) {
-			ft := &fakeTry{}
-			in := metaInput(t, ft.try)
+			in := metaInput(t, newFakeMeasure(t, 30))
 			m, f := newWireModel(t, provider,
 				turn("I will improve extraction.", call("w1", ToolWriteFile, map[string]string{"path": StarlarkFile, "content": improvedStar}),
 					call("r1", ToolRunHarness, map[string]int{"n_items": 2})),
@@ -270,7 +269,7 @@ func TestAgentsOverRealWireFormats(t *testing.T) {
 			if got := f.results[2]["x1"]; !strings.Contains(got, "absolute") {
 				t.Errorf("escape attempt result on the wire: %q", got)
 			}
-			if strings.Join(f.offered, ",") != "list_dir,read_file,write_file,edit_file,run_harness" {
+			if strings.Join(f.offered, ",") != "list_dir,read_file,write_file,edit_file,delete_file,read_docs,run_harness,measure_harness,search_knobs,read_trajectories" {
 				t.Errorf("tools offered: %v", f.offered)
 			}
 		})

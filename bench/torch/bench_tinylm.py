@@ -10,7 +10,8 @@ hand so both sides do the same work:
   LoRA: rank 16, alpha 16 (scale 1) on q, k, v, o of every layer; A
   kaiming-uniform, B zero; the base is frozen (requires_grad=False).
 
-Benchmarks (tokens per second):
+Benchmarks (tokens per second of wall time, and per CPU-second of the
+process, all threads together):
   lora_step  forward + mean next-token cross-entropy + backward + gradient
              clipping (norm 1) + AdamW(lr 1e-3, wd 0.01) on a 16x128 batch.
   sample     8 samples of 112 new tokens from a 16-token prompt at
@@ -137,11 +138,11 @@ def bench_lora(model, steps, warmup):
 
     for _ in range(warmup):
         step()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(steps):
         step()
-    dt = time.perf_counter() - t0
-    return BATCH * SEQ * steps / dt
+    dt, dc = time.perf_counter() - t0, time.process_time() - c0
+    return BATCH * SEQ * steps / dt, BATCH * SEQ * steps / dc
 
 
 @torch.inference_mode()
@@ -170,25 +171,47 @@ def bench_sample(model, reps, warmup):
     prompt = torch.randint(32, 127, (PROMPT,), generator=g)
     for _ in range(warmup):
         sample(model, prompt, g)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(reps):
         sample(model, prompt, g)
-    dt = time.perf_counter() - t0
-    return SAMPLES * NEW * reps / dt
+    dt, dc = time.perf_counter() - t0, time.process_time() - c0
+    return SAMPLES * NEW * reps / dt, SAMPLES * NEW * reps / dc
 
 
-def bench_matmul():
-    """GFLOP/s of single products on the model's shapes (compare with
-    go test ./tinylm -bench Matmul)."""
-    for m, k, n in [(2048, 128, 384), (2048, 128, 512), (2048, 512, 128)]:
-        a, b = torch.randn(m, k), torch.randn(k, n)
+# The products of a LoRA step and of sampling (m, k, n, A stored transposed),
+# the same list as matmulShapes in tinylm/kernel_bench_test.go.
+MATMUL_SHAPES = [
+    (2048, 128, 128, False), (1024, 128, 128, False), (2048, 128, 512, False), (2048, 512, 128, False),
+    (2048, 128, 256, False), (2048, 256, 128, False), (2048, 128, 16, False), (16, 1024, 128, True),
+    (128, 1024, 128, True), (24, 32, 128, False), (24, 128, 32, False),
+    (8, 128, 128, False), (8, 128, 512, False), (8, 512, 128, False), (8, 128, 256, False),
+    (1, 128, 32, False), (128, 32, 1, False),
+    (2048, 64, 264, False), (2048, 64, 64, False), (24, 128, 16, False),
+]
+
+
+def bench_matmul(min_time=0.2):
+    """GFLOP/s of single products on the model's shapes, written into a
+    preallocated output (torch.matmul(out=...)) as the Go kernel does; compare
+    with go test ./tinylm -bench Matmul (bench/run.sh matmul runs both)."""
+    for m, k, n, ta in MATMUL_SHAPES:
+        a = torch.randn(k, m).t() if ta else torch.randn(m, k)
+        b, out = torch.randn(k, n), torch.empty(m, n)
         for _ in range(5):
-            a @ b
-        t0 = time.perf_counter()
-        for _ in range(100):
-            a @ b
-        dt = (time.perf_counter() - t0) / 100
-        print(json.dumps({"impl": "pytorch", "bench": f"matmul_{m}x{k}x{n}", "gflops": 2 * m * k * n / dt / 1e9}))
+            torch.matmul(a, b, out=out)
+        reps, dt = 10, 0.0
+        while True:
+            t0, c0 = time.perf_counter(), time.process_time()
+            for _ in range(reps):
+                torch.matmul(a, b, out=out)
+            dt, dc = time.perf_counter() - t0, time.process_time() - c0
+            if dt >= min_time:
+                break
+            reps *= 2
+        name = f"{m}x{k}x{n}" + ("TA" if ta else "")
+        flops = 2 * m * k * n * reps
+        print(json.dumps({"impl": "pytorch", "bench": "matmul", "shape": name, "gflops": flops / dt / 1e9,
+                          "gflops_cpu": flops / dc / 1e9 if dc > 0 else None}))
 
 
 def main():
@@ -204,10 +227,12 @@ def main():
         return
     torch.manual_seed(0)
     model = TinyLM()
-    print(json.dumps({"impl": "pytorch", "bench": "lora_step", "tok_per_s": bench_lora(model, args.steps, 3),
+    wall, cpu = bench_lora(model, args.steps, 3)
+    print(json.dumps({"impl": "pytorch", "bench": "lora_step", "tok_per_s": wall, "tok_per_cpu_s": cpu,
                       "torch": torch.__version__, "threads": args.threads}))
     model.eval()
-    print(json.dumps({"impl": "pytorch", "bench": "sample", "tok_per_s": bench_sample(model, args.samples, 2),
+    wall, cpu = bench_sample(model, args.samples, 2)
+    print(json.dumps({"impl": "pytorch", "bench": "sample", "tok_per_s": wall, "tok_per_cpu_s": cpu,
                       "torch": torch.__version__, "threads": args.threads}))
 
 

@@ -51,6 +51,7 @@ def dpo(cfg, lines, model, tok, out):
     h = cfg["hyper"]
     args = DPOConfig(output_dir=out + "/.trl", beta=h["dpo_beta"], num_train_epochs=h["epochs"],
                      learning_rate=h["learning_rate"], per_device_train_batch_size=h["batch_size"],
+                     rpo_alpha=h.get("dpo_nll") or None,  # sia --dpo-nll: None is plain DPO
                      save_strategy="no", report_to=[])
     DPOTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tok).train()
 

@@ -10,12 +10,35 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sia-agent/sia/sandbox"
 )
 
-func needPython(t *testing.T) {
+// setup returns a resolved interpreter and a sandbox of the given mode,
+// or skips the test saying what is missing.
+func setup(t *testing.T, mode sandbox.Mode) (sandbox.Interpreter, *sandbox.Sandbox) {
 	t.Helper()
 	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 is not installed; the python runtime tests need it")
+		t.Skip("python3 is not installed; the python runtime tests need it (.ci/run installs it)")
+	}
+	it, err := sandbox.ResolvePython(t.Context(), "python3")
+	if err != nil {
+		t.Skip(err)
+	}
+	sb, err := sandbox.New(t.Context(), mode)
+	if err != nil {
+		t.Skipf("%v (.ci/run installs bubblewrap)", err)
+	}
+	return it, sb
+}
+
+// modes runs f under bubblewrap and without isolation.
+func modes(t *testing.T, f func(t *testing.T, it sandbox.Interpreter, sb *sandbox.Sandbox)) {
+	for _, m := range []sandbox.Mode{sandbox.ModeBwrap, sandbox.ModeNone} {
+		t.Run(string(m), func(t *testing.T) {
+			it, sb := setup(t, m)
+			f(t, it, sb)
+		})
 	}
 }
 
@@ -42,46 +65,55 @@ print("cwd", os.getcwd() == a.working_dir)
 `
 
 func TestRunContract(t *testing.T) {
-	needPython(t)
-	t.Setenv("SIA_TEST_SECRET", "must-not-leak")
-	data, work := dirs(t)
-	res, err := Run(t.Context(), RunConfig{Script: []byte(okScript), DatasetDir: data, WorkingDir: work, Timeout: time.Minute,
-		Env: map[string]string{"OPENAI_BASE_URL": "http://127.0.0.1:1/v1", "OPENAI_API_KEY": "k"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.ExitCode != 0 || res.LogPath != filepath.Join(work, LogName) {
-		t.Errorf("result %+v", res)
-	}
-	sub, err := os.ReadFile(filepath.Join(work, "submission.csv"))
-	if err != nil || string(sub) != "id,answer\n1,x\n2,x\n" {
-		t.Errorf("submission %q, %v", sub, err)
-	}
-	log, _ := os.ReadFile(res.LogPath)
-	for _, want := range []string{"stdout line", "stderr line", "env ['OPENAI_API_KEY', 'OPENAI_BASE_URL']", "cwd True"} {
-		if !strings.Contains(string(log), want) {
-			t.Errorf("log lacks %q:\n%s", want, log)
+	modes(t, func(t *testing.T, it sandbox.Interpreter, sb *sandbox.Sandbox) {
+		t.Setenv("SIA_TEST_SECRET", "must-not-leak")
+		data, work := dirs(t)
+		res, err := Run(t.Context(), RunConfig{Script: []byte(okScript), DatasetDir: data, WorkingDir: work, Timeout: time.Minute,
+			Env: map[string]string{"OPENAI_BASE_URL": "http://127.0.0.1:1/v1", "OPENAI_API_KEY": "k"}, Interpreter: it, Sandbox: sb})
+		if err != nil {
+			b, _ := os.ReadFile(filepath.Join(filepath.Dir(work), LogName))
+			t.Fatalf("%v\n%s", err, b)
 		}
-	}
-	if b, _ := os.ReadFile(filepath.Join(work, ScriptName)); string(b) != okScript {
-		t.Error("script not written to the working dir")
-	}
+		if res.ExitCode != 0 || res.LogPath != filepath.Join(filepath.Dir(work), LogName) {
+			t.Errorf("result %+v", res)
+		}
+		sub, err := os.ReadFile(filepath.Join(work, "submission.csv"))
+		if err != nil || string(sub) != "id,answer\n1,x\n2,x\n" {
+			t.Errorf("submission %q, %v", sub, err)
+		}
+		log, _ := os.ReadFile(res.LogPath)
+		for _, want := range []string{"stdout line", "stderr line", "env ['OPENAI_API_KEY', 'OPENAI_BASE_URL']", "cwd True"} {
+			if !strings.Contains(string(log), want) {
+				t.Errorf("log lacks %q:\n%s", want, log)
+			}
+		}
+		if b, _ := os.ReadFile(filepath.Join(work, ScriptName)); string(b) != okScript {
+			t.Error("script not written to the working dir")
+		}
+	})
 }
 
 func TestRunFailures(t *testing.T) {
-	needPython(t)
+	it, sb := setup(t, sandbox.ModeBwrap)
 	data, work := dirs(t)
-	res, err := Run(t.Context(), RunConfig{Script: []byte("import sys\nprint('bye')\nsys.exit(3)\n"), DatasetDir: data, WorkingDir: work})
+	res, err := Run(t.Context(), RunConfig{Script: []byte("import sys\nprint('bye')\nsys.exit(3)\n"), DatasetDir: data, WorkingDir: work, Interpreter: it, Sandbox: sb})
 	if err == nil || res == nil || res.ExitCode != 3 || !strings.Contains(err.Error(), "exit status 3") {
 		t.Errorf("exit 3: res %+v err %v", res, err)
 	}
-	_, err = Run(t.Context(), RunConfig{Script: []byte("pass"), DatasetDir: data, WorkingDir: work, Python: "no-such-python-xyz"})
+	_, err = Run(t.Context(), RunConfig{Script: []byte("pass"), DatasetDir: data, WorkingDir: work, Sandbox: sb})
 	if !errors.Is(err, ErrNoPython) {
+		t.Errorf("no interpreter: err %v, want ErrNoPython", err)
+	}
+	if _, err := sandbox.ResolvePython(t.Context(), "no-such-python-xyz"); !errors.Is(err, ErrNoPython) {
 		t.Errorf("missing interpreter: err %v, want ErrNoPython", err)
 	}
-	_, err = Run(t.Context(), RunConfig{Script: []byte("pass"), WorkingDir: work})
+	_, err = Run(t.Context(), RunConfig{Script: []byte("pass"), WorkingDir: work, Interpreter: it, Sandbox: sb})
 	if err == nil {
 		t.Error("no dataset dir: no error")
+	}
+	_, err = Run(t.Context(), RunConfig{Script: []byte("pass"), DatasetDir: data, WorkingDir: work, Interpreter: it})
+	if err == nil {
+		t.Error("no sandbox: no error")
 	}
 }
 
@@ -112,7 +144,7 @@ import argparse, os, subprocess, time
 ap = argparse.ArgumentParser()
 ap.add_argument("--dataset_dir"); ap.add_argument("--working_dir")
 a = ap.parse_args()
-child = subprocess.Popen(["sleep", "300"])
+child = subprocess.Popen(["sleep", "313"])
 with open(os.path.join(a.working_dir, "child.pid"), "w") as f:
     f.write(str(child.pid))
 if EXIT_EARLY:
@@ -121,48 +153,75 @@ time.sleep(300)
 `
 
 func TestTimeoutKillsProcessGroup(t *testing.T) {
-	needPython(t)
-	tests := []struct {
-		name      string
-		exitEarly bool
-		wantErr   error
-	}{
-		{"sleeping script and its child are killed at the timeout", false, context.DeadlineExceeded},
-		{"a child left behind by a finished script is killed", true, nil},
+	if testing.Short() {
+		t.Skip("-short: waits out real process timeouts; .ci/run runs it")
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			data, work := dirs(t)
-			script := strings.Replace(spawnScript, "EXIT_EARLY", map[bool]string{true: "True", false: "False"}[tc.exitEarly], 1)
-			start := time.Now()
-			res, err := Run(t.Context(), RunConfig{Script: []byte(script), DatasetDir: data, WorkingDir: work, Timeout: 2 * time.Second})
-			if !errors.Is(err, tc.wantErr) && !(tc.wantErr == nil && err == nil) {
-				t.Fatalf("err %v, want %v", err, tc.wantErr)
+	modes(t, func(t *testing.T, it sandbox.Interpreter, sb *sandbox.Sandbox) {
+		tests := []struct {
+			name      string
+			exitEarly bool
+			wantErr   error
+		}{
+			{"sleeping script and its child are killed at the timeout", false, context.DeadlineExceeded},
+			{"a child left behind by a finished script is killed", true, nil},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				data, work := dirs(t)
+				script := strings.Replace(spawnScript, "EXIT_EARLY", map[bool]string{true: "True", false: "False"}[tc.exitEarly], 1)
+				start := time.Now()
+				res, err := Run(t.Context(), RunConfig{Script: []byte(script), DatasetDir: data, WorkingDir: work, Timeout: 2 * time.Second, Interpreter: it, Sandbox: sb})
+				if !errors.Is(err, tc.wantErr) && !(tc.wantErr == nil && err == nil) {
+					t.Fatalf("err %v, want %v", err, tc.wantErr)
+				}
+				if d := time.Since(start); d > 10*time.Second {
+					t.Errorf("run took %v", d)
+				}
+				if tc.wantErr != nil && res.ExitCode != -1 {
+					t.Errorf("exit code %d, want -1 (killed)", res.ExitCode)
+				}
+				b, rerr := os.ReadFile(filepath.Join(work, "child.pid"))
+				if rerr != nil {
+					t.Fatalf("child pid file: %v", rerr)
+				}
+				pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+				if sb.Mode() == sandbox.ModeBwrap {
+					// A pid inside the sandbox's own namespace: look for the
+					// process by what it runs instead.
+					noSleeper(t)
+					return
+				}
+				if !waitDead(pid) {
+					t.Errorf("grandchild %d still running", pid)
+				}
+			})
+		}
+	})
+}
+
+// noSleeper checks that no "sleep 313" started by these tests (a length no other test uses) is alive.
+func noSleeper(t *testing.T) {
+	t.Helper()
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && string(b) == "sleep\x00313\x00" {
+			if pid, _ := strconv.Atoi(e.Name()); alive(pid) {
+				t.Errorf("process %s (sleep 313) outlived its run", e.Name())
 			}
-			if d := time.Since(start); d > 10*time.Second {
-				t.Errorf("run took %v", d)
-			}
-			if tc.wantErr != nil && res.ExitCode != -1 {
-				t.Errorf("exit code %d, want -1 (killed)", res.ExitCode)
-			}
-			b, rerr := os.ReadFile(filepath.Join(work, "child.pid"))
-			if rerr != nil {
-				t.Fatalf("child pid file: %v", rerr)
-			}
-			pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-			if !waitDead(pid) {
-				t.Errorf("grandchild %d still running", pid)
-			}
-		})
+		}
 	}
 }
 
 func TestCancelStopsRun(t *testing.T) {
-	needPython(t)
+	if testing.Short() {
+		t.Skip("-short: waits out a sandboxed process's cancellation; .ci/run runs it")
+	}
+	it, sb := setup(t, sandbox.ModeBwrap)
 	data, work := dirs(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
 	defer cancel()
-	_, err := Run(ctx, RunConfig{Script: []byte("import time\ntime.sleep(300)\n"), DatasetDir: data, WorkingDir: work, Timeout: time.Minute})
+	_, err := Run(ctx, RunConfig{Script: []byte("import time\ntime.sleep(300)\n"), DatasetDir: data, WorkingDir: work, Timeout: time.Minute, Interpreter: it, Sandbox: sb})
 	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "stopped") {
 		t.Errorf("err %v, want a stop caused by the caller's deadline", err)
 	}

@@ -3,60 +3,97 @@ package python
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
-	"path"
 	"path/filepath"
-	"sort"
 	"strconv"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/sia-agent/sia/harness"
+	"github.com/sia-agent/sia/sandbox"
 	"github.com/sia-agent/sia/task"
 	"github.com/sia-agent/sia/trajectory"
 )
 
 // Runtime runs SIA-compatible target_agent.py harnesses as a
-// harness.Runtime: each rollout sample is one run over the whole split,
-// laid out as SIA's dataset_dir, and the submission it writes is read back
-// into answers by id. Model calls go through the gateway (OPENAI_BASE_URL,
-// OPENAI_API_KEY); a call tagged with X-SIA-Item "item=<id>;sample=<k>" is
-// logged into that item's trajectory.
+// harness.Runtime: each rollout sample is one sandboxed run over the whole
+// split, with the harness's data view as SIA's dataset_dir, and the
+// submission it writes is read back (as data, never following a link)
+// into answers by id. Model calls go through the gateway
+// (OPENAI_BASE_URL, OPENAI_API_KEY); a call tagged with X-SIA-Item
+// "item=<id>;sample=<k>" is logged into that item's trajectory.
 type Runtime struct {
 	// Python is the interpreter (default python3).
 	Python string
+	// Sandbox starts every script; Load fails without one (a run without
+	// isolation passes a sandbox.ModeNone sandbox, explicitly).
+	Sandbox *sandbox.Sandbox
+	// Limits bound each run (zero fields: sandbox.DefaultLimits).
+	Limits sandbox.Limits
 	// Timeout bounds one run (default: the rollout's batch timeout).
 	Timeout time.Duration
 	// TempDir holds the per-run dataset and working folders ("" = os.TempDir).
 	TempDir string
-	// Sandbox runs each script under bubblewrap with the task's private
-	// folders masked (see RunConfig.Sandbox).
-	Sandbox bool
+	// ProxyExe is the sia binary that runs a sandbox's gateway proxy
+	// (sandbox.NetProxyArg); "" = this executable.
+	ProxyExe string
+	// Layout says where the task's harnesses leave their answers.
+	Layout Layout
+
+	once   sync.Once
+	interp sandbox.Interpreter
+	err    error
 }
 
 var _ harness.Runtime = (*Runtime)(nil)
 
-// Load checks the source and returns a harness that runs it.
-func (r *Runtime) Load(_ context.Context, src harness.Source, env harness.Env) (harness.Harness, error) {
+// SubmissionCap is the most bytes of a submission or log sia reads.
+const SubmissionCap = 64 << 20
+
+// interpreter resolves the Python once per runtime.
+func (r *Runtime) interpreter(ctx context.Context) (sandbox.Interpreter, error) {
+	r.once.Do(func() { r.interp, r.err = sandbox.ResolvePython(ctx, r.Python) })
+	return r.interp, r.err
+}
+
+// Load checks the source, lays the data view out on disk once (read-only
+// to every run) and returns a harness that runs it.
+func (r *Runtime) Load(ctx context.Context, src harness.Source, env harness.Env) (harness.Harness, error) {
 	if len(bytes.TrimSpace(src.Code)) == 0 {
 		return nil, errors.New("target_agent.py is empty")
 	}
-	if env.Layout.ItemsFile == "" {
-		return nil, errors.New("python harness: the task's layout names no items file (task.yaml splits.test.file)")
+	if r.Sandbox == nil {
+		return nil, errors.New("python harness: no sandbox configured")
 	}
-	return &Harness{rt: r, src: src, env: env}, nil
+	it, err := r.interpreter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	root, err := os.MkdirTemp(r.TempDir, "sia-py-view-*")
+	if err != nil {
+		return nil, err
+	}
+	dataset := filepath.Join(root, "dataset")
+	if err := Materialize(dataset, env.Public); err != nil {
+		os.RemoveAll(root)
+		return nil, fmt.Errorf("lay out dataset_dir: %w", err)
+	}
+	return &Harness{rt: r, src: src, env: env, interp: it, root: root, dataset: dataset}, nil
 }
 
 // Harness is a loaded target_agent.py.
 type Harness struct {
-	rt  *Runtime
-	src harness.Source
-	env harness.Env
+	rt      *Runtime
+	src     harness.Source
+	env     harness.Env
+	interp  sandbox.Interpreter
+	root    string // holds the dataset view; removed by Close
+	dataset string
 }
 
 var (
@@ -79,20 +116,18 @@ func (h *Harness) Decl() harness.Decl {
 	return harness.Decl{Knobs: map[string][]any{}, Settings: h.src.Knobs}
 }
 
-// Close implements harness.Harness.
-func (h *Harness) Close() error { return nil }
+// Close removes the dataset view.
+func (h *Harness) Close() error { return os.RemoveAll(h.root) }
 
-// SolveAll implements harness.Batch.
+// SolveAll implements harness.Batch. The items are those of the view the
+// harness was loaded with (the loop builds one view per rollout).
 func (h *Harness) SolveAll(ctx context.Context, items []task.Item, sample int, seed int64, recs map[string]*trajectory.Recorder) (map[string]string, error) {
 	root, err := os.MkdirTemp(h.rt.TempDir, "sia-py-*")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(root)
-	dataset, work := filepath.Join(root, "dataset"), filepath.Join(root, "work")
-	if err := Materialize(dataset, h.env.Public, h.env.Layout, h.env.Train, items); err != nil {
-		return nil, fmt.Errorf("lay out dataset_dir: %w", err)
-	}
+	work := filepath.Join(root, "work")
 	if h.env.Gateway.Register != nil {
 		for id, rec := range recs {
 			defer h.env.Gateway.Register(id, sample, rec)()
@@ -112,10 +147,20 @@ func (h *Harness) SolveAll(ctx context.Context, items []task.Item, sample int, s
 	if dl, ok := ctx.Deadline(); ok && (timeout == 0 || time.Until(dl) < timeout) {
 		timeout = time.Until(dl)
 	}
-	res, runErr := Run(ctx, RunConfig{Script: h.src.Code, DatasetDir: dataset, WorkingDir: work,
-		Timeout: timeout, Env: vars, Python: h.rt.Python, Sandbox: h.rt.Sandbox, Hidden: h.env.Hidden})
+	bctx, stopBridge := context.WithCancel(ctx)
+	defer stopBridge()
+	gw, err := h.gatewayProxy(bctx)
+	if err != nil {
+		return nil, err
+	}
+	if gw != nil {
+		defer os.RemoveAll(filepath.Dir(gw.Socket))
+	}
+	res, runErr := Run(ctx, RunConfig{Script: h.src.Code, DatasetDir: h.dataset, WorkingDir: work,
+		LogPath: filepath.Join(root, LogName), Timeout: timeout, Env: vars,
+		Interpreter: h.interp, Sandbox: h.rt.Sandbox, Limits: h.rt.Limits, Gateway: gw})
 	if res != nil {
-		tail := logTail(res.LogPath, 2000)
+		tail := logTail(root, 2000)
 		for _, rec := range recs {
 			rec.Add(trajectory.Step{Kind: trajectory.KindTool, Tool: "target_agent.py",
 				Input:  fmt.Sprintf("sample %d over %d items", sample, len(items)),
@@ -125,141 +170,92 @@ func (h *Harness) SolveAll(ctx context.Context, items []task.Item, sample int, s
 	if runErr != nil {
 		return nil, runErr
 	}
-	return readSubmission(work, h.env.Layout)
+	return readSubmission(work, h.rt.Layout)
 }
 
-// Materialize lays out SIA's dataset_dir: every public file, except that
-// the train file holds exactly the train split (the val carve is not in it)
-// and the items file holds exactly items, without labels.
-func Materialize(dir string, public fs.FS, l harness.Layout, train []task.Example, items []task.Item) error {
+// gatewayProxy makes the sandbox's one way out: under bubblewrap the
+// script has a network namespace of its own, where a proxy listens on the
+// gateway's own loopback address (so OPENAI_BASE_URL reads the same) and
+// forwards to a Unix socket that this process bridges to the gateway. It
+// is nil without bubblewrap or without a gateway. The bridge ends with
+// ctx; the caller removes the socket's folder.
+func (h *Harness) gatewayProxy(ctx context.Context) (*sandbox.GatewayProxy, error) {
+	if h.rt.Sandbox.Mode() != sandbox.ModeBwrap || h.env.Gateway.BaseURL == "" {
+		return nil, nil
+	}
+	u, err := url.Parse(h.env.Gateway.BaseURL)
+	if err != nil || u.Port() == "" {
+		return nil, fmt.Errorf("gateway URL %q: want http://HOST:PORT/v1", h.env.Gateway.BaseURL)
+	}
+	exe := h.rt.ProxyExe
+	if exe == "" {
+		if exe, err = os.Executable(); err != nil {
+			return nil, fmt.Errorf("gateway proxy: %w", err)
+		}
+	}
+	dir, err := os.MkdirTemp("", "sia-gw-") // short: a socket path has ~100 bytes
+	if err != nil {
+		return nil, err
+	}
+	sock := filepath.Join(dir, "s")
+	if err := sandbox.Bridge(ctx, sock, u.Host); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("gateway bridge: %w", err)
+	}
+	return &sandbox.GatewayProxy{Listen: "127.0.0.1:" + u.Port(), Socket: sock, Proxy: exe}, nil
+}
+
+// Materialize writes a data view to dir as SIA's dataset_dir: folders
+// 0755, files 0644, readable by the sandbox's unprivileged user and
+// mounted read-only.
+func Materialize(dir string, view fs.FS) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if public != nil {
-		err := fs.WalkDir(public, ".", func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || p == l.TrainFile || p == l.ItemsFile {
-				return err
-			}
-			b, err := fs.ReadFile(public, p)
-			if err != nil {
-				return err
-			}
-			target := filepath.Join(dir, filepath.FromSlash(p))
-			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-				return err
-			}
-			return os.WriteFile(target, b, 0o644)
-		})
-		if err != nil {
-			return err
-		}
-	}
-	idKey, labelKey := orDefault(l.IDKey, "id"), orDefault(l.LabelKey, "label")
-	if l.TrainFile != "" && len(train) > 0 {
-		rows := make([]map[string]any, len(train))
-		for i, e := range train {
-			rows[i] = record(e.Item, idKey)
-			rows[i][labelKey] = e.Label
-		}
-		if err := writeRecords(filepath.Join(dir, l.TrainFile), public, l.TrainFile, rows); err != nil {
-			return err
-		}
-	}
-	rows := make([]map[string]any, len(items))
-	for i, it := range items {
-		rows[i] = record(it, idKey)
-		delete(rows[i], labelKey) // never, even if a field shares the name
-	}
-	return writeRecords(filepath.Join(dir, l.ItemsFile), public, l.ItemsFile, rows)
-}
-
-func record(it task.Item, idKey string) map[string]any {
-	m := make(map[string]any, len(it.Fields)+1)
-	for k, v := range it.Fields {
-		m[k] = v
-	}
-	m[idKey] = it.ID
-	return m
-}
-
-// writeRecords writes rows as CSV (keeping the original file's column
-// order when it exists), JSON (an array) or JSONL, by extension.
-func writeRecords(file string, public fs.FS, orig string, rows []map[string]any) error {
-	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+	if err := os.Chmod(filepath.Dir(dir), 0o755); err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	switch strings.ToLower(path.Ext(file)) {
-	case ".csv":
-		cols := columns(public, orig, rows)
-		w := csv.NewWriter(&buf)
-		_ = w.Write(cols)
-		for _, r := range rows {
-			rec := make([]string, len(cols))
-			for i, c := range cols {
-				if v, ok := r[c]; ok && v != nil {
-					rec[i] = fmt.Sprint(v)
-				}
-			}
-			_ = w.Write(rec)
-		}
-		w.Flush()
-		if err := w.Error(); err != nil {
+	if view == nil {
+		return nil
+	}
+	return fs.WalkDir(view, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == "." {
 			return err
 		}
-	case ".jsonl":
-		enc := json.NewEncoder(&buf)
-		for _, r := range rows {
-			if err := enc.Encode(r); err != nil {
-				return err
-			}
+		target := filepath.Join(dir, filepath.FromSlash(p))
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
 		}
-	default:
-		b, err := json.MarshalIndent(rows, "", " ")
+		b, err := fs.ReadFile(view, p)
 		if err != nil {
 			return err
 		}
-		buf.Write(b)
-	}
-	return os.WriteFile(file, buf.Bytes(), 0o644)
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
 }
 
-// columns keeps the original CSV header's order for the columns present,
-// then adds any others sorted.
-func columns(public fs.FS, orig string, rows []map[string]any) []string {
-	present := map[string]bool{}
-	for _, r := range rows {
-		for k := range r {
-			present[k] = true
-		}
-	}
-	var cols []string
-	if public != nil {
-		if b, err := fs.ReadFile(public, orig); err == nil {
-			if head, err := csv.NewReader(bytes.NewReader(b)).Read(); err == nil {
-				for _, c := range head {
-					if present[c] {
-						cols = append(cols, c)
-						delete(present, c)
-					}
-				}
-			}
-		}
-	}
-	var rest []string
-	for c := range present {
-		rest = append(rest, c)
-	}
-	sort.Strings(rest)
-	return append(cols, rest...)
+// Layout says where a task's harnesses leave their answers: the submission
+// file target_agent.py writes into its working dir, and how to read it.
+type Layout struct {
+	Submission string // e.g. "submission.csv"; "" = the first submission.* found
+	// Parse reads the submission into answers by id.
+	Parse func(filename string, data []byte) (map[string]string, error)
 }
 
-// readSubmission finds and parses the submission in the working dir.
-func readSubmission(work string, l harness.Layout) (map[string]string, error) {
+// submissionNames are the files looked for when the task names none.
+var submissionNames = []string{"submission.csv", "submission.json", "submission.jsonl", "predictions.csv", "predictions.json", "answers.json"}
+
+// readSubmission finds and parses the submission in the working dir,
+// reading it as data: no link is followed, nothing but a regular file is
+// read, and at most SubmissionCap bytes.
+func readSubmission(work string, l Layout) (map[string]string, error) {
 	name := l.Submission
 	if name == "" {
-		for _, cand := range []string{"submission.csv", "submission.json", "submission.jsonl", "predictions.csv", "predictions.json", "answers.json"} {
-			if _, err := os.Stat(filepath.Join(work, cand)); err == nil {
+		for _, cand := range submissionNames {
+			if sandbox.ExistsOutput(work, cand) {
 				name = cand
 				break
 			}
@@ -268,7 +264,7 @@ func readSubmission(work string, l harness.Layout) (map[string]string, error) {
 	if name == "" {
 		return nil, errors.New("target_agent.py wrote no submission (submission.csv or submission.json) into its working dir")
 	}
-	b, err := os.ReadFile(filepath.Join(work, name))
+	b, err := sandbox.ReadOutput(work, name, SubmissionCap)
 	if err != nil {
 		return nil, fmt.Errorf("read submission: %w", err)
 	}
@@ -282,20 +278,15 @@ func readSubmission(work string, l harness.Layout) (map[string]string, error) {
 	return answers, nil
 }
 
-func logTail(p string, n int) string {
-	b, err := os.ReadFile(p)
+// logTail is the last n bytes of the run's log (sia's own file, outside
+// the working dir).
+func logTail(root string, n int) string {
+	b, err := sandbox.ReadOutput(root, LogName, SubmissionCap)
 	if err != nil {
-		return ""
+		return "(log unreadable: " + err.Error() + ")"
 	}
 	if len(b) > n {
 		b = b[len(b)-n:]
 	}
 	return string(b)
-}
-
-func orDefault(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
 }

@@ -9,6 +9,7 @@ import (
 
 	"go.starlark.net/starlarkstruct"
 
+	"github.com/sia-agent/sia/docs"
 	"github.com/sia-agent/sia/harness"
 	"github.com/sia-agent/sia/llm"
 	"github.com/sia-agent/sia/llm/llmtest"
@@ -104,6 +105,48 @@ func TestDocsCoverEveryBuiltin(t *testing.T) {
 			if !strings.Contains(doc, prefix+a) {
 				t.Errorf("docs/harness.md does not mention %s%s", prefix, a)
 			}
+		}
+	}
+}
+
+// TestAPIIndexListsEveryBuiltin checks the API index, which LLM agents get
+// in every prompt while the sections come on demand, names every
+// predeclared module member (math's constants and functions as `math.*`).
+func TestAPIIndexListsEveryBuiltin(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", docs.HarnessFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, secs := docs.Split(string(b))
+	index, ok := docs.Find(secs, "api-index")
+	if !ok {
+		t.Fatal("docs/harness.md has no API index section")
+	}
+	pre, err := predeclared(&moduleEnv{Knobs: &knobsValue{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range pre {
+		mod, ok := v.(*starlarkstruct.Module)
+		if !ok {
+			if !strings.Contains(index.Text, "`"+name) {
+				t.Errorf("the API index does not list %s", name)
+			}
+			continue
+		}
+		for member := range mod.Members {
+			want := name + "." + member
+			if name == "math" {
+				want = "math.*"
+			}
+			if !strings.Contains(index.Text, want) {
+				t.Errorf("the API index does not list %s.%s", name, member)
+			}
+		}
+	}
+	for _, s := range secs {
+		if s.Key != "api-index" && s.Key != "starlark-dialect" && !strings.Contains(index.Text, "`"+s.Key+"`") {
+			t.Errorf("the API index does not point to section %s", s.Key)
 		}
 	}
 }

@@ -72,7 +72,9 @@ func chessLegalMoves(_ *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tup
 	moves := p.LegalMoves()
 	out := make([]string, len(moves))
 	for i, m := range moves {
-		out[i] = p.SAN(m)
+		if out[i], err = p.SAN(m); err != nil {
+			return nil, fmt.Errorf("%s: %w", b.Name(), err)
+		}
 	}
 	return stringsToList(out), nil
 }
@@ -82,7 +84,11 @@ func chessPlay(_ *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple) (s
 	if err != nil {
 		return nil, err
 	}
-	return sl.String(p.Play(m).FEN()), nil
+	q, err := p.Play(m)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Name(), err)
+	}
+	return sl.String(q.FEN()), nil
 }
 
 func chessSAN(_ *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple) (sl.Value, error) {
@@ -90,7 +96,11 @@ func chessSAN(_ *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple) (sl
 	if err != nil {
 		return nil, err
 	}
-	return sl.String(p.SAN(m)), nil
+	san, err := p.SAN(m)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Name(), err)
+	}
+	return sl.String(san), nil
 }
 
 var statusNames = map[chess.Status]string{chess.Ongoing: "ongoing", chess.Checkmate: "checkmate",
@@ -206,8 +216,14 @@ func chessBestLine(thread *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.
 			if len(line) == plies {
 				break
 			}
-			line = append(line, p.SAN(m))
-			p = p.Play(m)
+			san, err := p.SAN(m)
+			if err != nil {
+				return nil, fmt.Errorf("%s: engine line: %w", b.Name(), err)
+			}
+			line = append(line, san)
+			if p, err = p.Play(m); err != nil {
+				return nil, fmt.Errorf("%s: engine line: %w", b.Name(), err)
+			}
 		}
 		if p.Status() != chess.Ongoing {
 			break

@@ -3,7 +3,6 @@ package starlark
 import (
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"path"
@@ -12,6 +11,8 @@ import (
 
 	sl "go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
+
+	"github.com/sia-agent/sia/jsonnum"
 )
 
 // dataModule reads the task's public data folder, and nothing else.
@@ -149,35 +150,13 @@ func (d *dataFS) json(_ *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tu
 	if err != nil {
 		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, err := jsonnum.Decode(data, jsonnum.IntOrFloat)
+	if err != nil {
 		return nil, fmt.Errorf("%s(%q): %w", b.Name(), p, err)
 	}
-	out, err := toStarlark(numbersToGo(v))
+	out, err := toStarlark(v)
 	if err != nil {
 		return nil, fmt.Errorf("%s(%q): %w", b.Name(), p, err)
 	}
 	return out, nil
-}
-
-func numbersToGo(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i
-		}
-		f, _ := x.Float64()
-		return f
-	case []any:
-		for i := range x {
-			x[i] = numbersToGo(x[i])
-		}
-	case map[string]any:
-		for k := range x {
-			x[k] = numbersToGo(x[k])
-		}
-	}
-	return v
 }

@@ -1,9 +1,9 @@
 package starlark
 
 import (
+	"context"
 	"fmt"
 	"math"
-	"strconv"
 
 	sl "go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
@@ -188,39 +188,71 @@ type rowClassifier interface {
 	Predict(x *ml.Matrix) []string
 }
 
-func probaList(p []float64) *sl.List { return floatsToList(p) }
+func probaList(p []float64) sl.Value { return floatsToList(p) }
 
-func classifierObject(typ string, c rowClassifier, proba func(x *ml.Matrix, i int) []float64) *object {
-	attrs := sl.StringDict{
+// probaFunc is a fitted classifier's class probabilities for row i of x.
+type probaFunc func(x *ml.Matrix, i int) []float64
+
+// inputFunc reads what a classifier's predict methods are given as a
+// matrix; single says a one-item input wants a one-item answer.
+type inputFunc func(thread *sl.Thread, fn string, v sl.Value) (x *ml.Matrix, single bool, err error)
+
+// matrixInput reads a matrix object or a list of rows.
+func matrixInput(_ *sl.Thread, fn string, v sl.Value) (*ml.Matrix, bool, error) {
+	x, err := matrixArg("X", v)
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: %w", fn, err)
+	}
+	return x, false, nil
+}
+
+// classifierMethods are the predict and predict_proba methods every
+// classifier object has: input reads their argument, probaValue renders
+// one row's probabilities.
+func classifierMethods(typ string, c rowClassifier, proba probaFunc, input inputFunc, probaValue func([]float64) sl.Value) sl.StringDict {
+	return sl.StringDict{
 		"classes": stringsToList(c.Classes()),
-		"predict": method(typ, "predict", func(_ *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple) (sl.Value, error) {
+		"predict": method(typ, "predict", func(thread *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple) (sl.Value, error) {
 			var xv sl.Value
 			if err := sl.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &xv); err != nil {
 				return nil, err
 			}
-			x, err := matrixArg("X", xv)
+			x, single, err := input(thread, b.Name(), xv)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", b.Name(), err)
+				return nil, err
 			}
-			return stringsToList(c.Predict(x)), nil
+			pred := c.Predict(x)
+			if single {
+				return sl.String(pred[0]), nil
+			}
+			return stringsToList(pred), nil
 		}),
-		"predict_proba": method(typ, "predict_proba", func(_ *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple) (sl.Value, error) {
+		"predict_proba": method(typ, "predict_proba", func(thread *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple) (sl.Value, error) {
 			var xv sl.Value
 			if err := sl.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &xv); err != nil {
 				return nil, err
 			}
-			x, err := matrixArg("X", xv)
+			x, single, err := input(thread, b.Name(), xv)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", b.Name(), err)
+				return nil, err
 			}
 			out := make([]sl.Value, x.Rows())
 			for i := range out {
-				out[i] = probaList(proba(x, i))
+				out[i] = probaValue(proba(x, i))
+			}
+			if single {
+				return out[0], nil
 			}
 			return sl.NewList(out), nil
 		}),
 	}
-	o := &object{typ: typ, inner: c, attrs: attrs}
+}
+
+// classifierObject is a classifier over matrices (linear_svm,
+// logistic_regression, knn): predict and predict_proba take a matrix, and
+// k-NN adds neighbors.
+func classifierObject(typ string, c rowClassifier, proba probaFunc) *object {
+	attrs := classifierMethods(typ, c, proba, matrixInput, probaList)
 	if k, ok := c.(*ml.KNN); ok {
 		attrs["neighbors"] = method(typ, "neighbors", func(_ *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple) (sl.Value, error) {
 			var xv sl.Value
@@ -244,7 +276,7 @@ func classifierObject(typ string, c rowClassifier, proba func(x *ml.Matrix, i in
 			return sl.NewList(out), nil
 		})
 	}
-	return o
+	return &object{typ: typ, inner: c, attrs: attrs}
 }
 
 func trainXY(fn string, xv, yv sl.Value) (*ml.Matrix, []string, error) {
@@ -318,6 +350,9 @@ func mlKNN(_ *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple) (sl.Va
 
 // --- the text pipeline ---
 
+// mlTextClassifier fits a TF-IDF vectorizer and a classifier on texts: a
+// classifier object whose predict methods take texts (or one text) and
+// whose predict_proba gives {class: p}.
 func mlTextClassifier(thread *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple) (sl.Value, error) {
 	var textsV, labelsV sl.Value
 	model, analyzer := "svm", "char"
@@ -351,32 +386,11 @@ func mlTextClassifier(thread *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", b.Name(), err)
 	}
-	var clf rowClassifier
-	var proba func(*ml.Matrix, int) []float64
-	switch model {
-	case "svm":
-		m, err := ml.FitSVM(ctx, x, labels, ml.SVMConfig{C: c, Seed: int64(seed)})
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", b.Name(), err)
-		}
-		clf, proba = m, func(x *ml.Matrix, i int) []float64 { return m.Proba(rowOf(x, i)) }
-	case "logistic_regression":
-		m, err := ml.FitLogReg(ctx, x, labels, ml.LogRegConfig{C: c, Seed: int64(seed)})
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", b.Name(), err)
-		}
-		clf, proba = m, func(x *ml.Matrix, i int) []float64 { return m.Proba(rowOf(x, i)) }
-	case "knn":
-		m, err := ml.FitKNN(x, labels, ml.KNNConfig{K: k})
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", b.Name(), err)
-		}
-		clf, proba = m, m.Proba
-	default:
-		return nil, fmt.Errorf("%s: model %q: want svm, logistic_regression or knn", b.Name(), model)
+	clf, proba, err := fitTextModel(ctx, model, x, labels, c, k, seed)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Name(), err)
 	}
-	classes := clf.Classes()
-	vecOf := func(thread *sl.Thread, fn string, v sl.Value) (*ml.Matrix, bool, error) {
+	textsInput := func(thread *sl.Thread, fn string, v sl.Value) (*ml.Matrix, bool, error) {
 		docs, single, err := textsOrOne("texts", v)
 		if err != nil {
 			return nil, false, fmt.Errorf("%s: %w", fn, err)
@@ -387,455 +401,42 @@ func mlTextClassifier(thread *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []
 		}
 		return m, single, nil
 	}
+	classes := clf.Classes()
+	byClass := func(p []float64) sl.Value {
+		d := sl.NewDict(len(classes))
+		for j, pj := range p {
+			_ = d.SetKey(sl.String(classes[j]), sl.Float(pj))
+		}
+		return d
+	}
 	const typ = "text_classifier"
-	return &object{typ: typ, inner: clf, attrs: sl.StringDict{
-		"classes":    stringsToList(classes),
-		"vocab_size": sl.MakeInt(vec.Dim()),
-		"predict": method(typ, "predict", func(thread *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple) (sl.Value, error) {
-			var tv sl.Value
-			if err := sl.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &tv); err != nil {
-				return nil, err
-			}
-			m, single, err := vecOf(thread, b.Name(), tv)
-			if err != nil {
-				return nil, err
-			}
-			pred := clf.Predict(m)
-			if single {
-				return sl.String(pred[0]), nil
-			}
-			return stringsToList(pred), nil
-		}),
-		"predict_proba": method(typ, "predict_proba", func(thread *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple) (sl.Value, error) {
-			var tv sl.Value
-			if err := sl.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &tv); err != nil {
-				return nil, err
-			}
-			m, single, err := vecOf(thread, b.Name(), tv)
-			if err != nil {
-				return nil, err
-			}
-			out := make([]sl.Value, m.Rows())
-			for i := range out {
-				d := sl.NewDict(len(classes))
-				for j, p := range proba(m, i) {
-					_ = d.SetKey(sl.String(classes[j]), sl.Float(p))
-				}
-				out[i] = d
-			}
-			if single {
-				return out[0], nil
-			}
-			return sl.NewList(out), nil
-		}),
-	}}, nil
+	attrs := classifierMethods(typ, clf, proba, textsInput, byClass)
+	attrs["vocab_size"] = sl.MakeInt(vec.Dim())
+	return &object{typ: typ, inner: clf, attrs: attrs}, nil
 }
 
-// --- gradient-boosted trees over tables ---
-
-// cellValue converts one table cell.
-func cellValue(v sl.Value) (any, error) {
-	switch x := v.(type) {
-	case sl.NoneType:
-		return nil, nil
-	case sl.String:
-		return string(x), nil
-	case sl.Bool:
-		return bool(x), nil
-	case sl.Int:
-		i, ok := x.Int64()
-		if !ok {
-			return float64(x.Float()), nil
-		}
-		return i, nil
-	case sl.Float:
-		return float64(x), nil
-	}
-	return nil, fmt.Errorf("cell must be a string, number, bool or None, got %s", v.Type())
-}
-
-// tableArg reads rows: a list of dicts (columns default to the first row's
-// keys except "id" and "label") or a list of lists (columns "0", "1", ...).
-// One dict alone is one row (single is then true).
-func tableArg(name string, v sl.Value, columns []string) (t *ml.Table, single bool, err error) {
-	var rows []sl.Value
-	switch x := v.(type) {
-	case *sl.Dict:
-		rows, single = []sl.Value{x}, true
-	case sl.Indexable:
-		if isStringValue(v) {
-			return nil, false, fmt.Errorf("%s: want a list of rows, got string", name)
-		}
-		if x.Len() > 0 {
-			switch x.Index(0).(type) {
-			case *sl.Dict, *sl.List, sl.Tuple:
-			default: // a list of cells is one row
-				rows, single = []sl.Value{x}, true
-			}
-		}
-		if !single {
-			for i := range x.Len() {
-				rows = append(rows, x.Index(i))
-			}
-		}
-	default:
-		return nil, false, fmt.Errorf("%s: want a list of rows (dicts or lists), got %s", name, v.Type())
-	}
-	if len(rows) == 0 {
-		return nil, false, fmt.Errorf("%s: no rows", name)
-	}
-	if columns == nil {
-		switch r := rows[0].(type) {
-		case *sl.Dict:
-			for _, k := range r.Keys() {
-				s, ok := sl.AsString(k)
-				if !ok {
-					return nil, false, fmt.Errorf("%s[0]: column names must be strings, got %s", name, k.Type())
-				}
-				if s != "id" && s != "label" {
-					columns = append(columns, s)
-				}
-			}
-		case sl.Indexable:
-			for j := range r.Len() {
-				columns = append(columns, strconv.Itoa(j))
-			}
-		}
-	}
-	t = &ml.Table{Names: columns, Rows: make([][]any, len(rows))}
-	for i, r := range rows {
-		cells := make([]any, len(columns))
-		switch row := r.(type) {
-		case *sl.Dict:
-			for j, c := range columns {
-				cv, found, err := row.Get(sl.String(c))
-				if err != nil {
-					return nil, false, err
-				}
-				if !found {
-					continue // a missing key is a missing value
-				}
-				if cells[j], err = cellValue(cv); err != nil {
-					return nil, false, fmt.Errorf("%s[%d][%q]: %w", name, i, c, err)
-				}
-			}
-		case sl.Indexable:
-			if isStringValue(r) || row.Len() != len(columns) {
-				return nil, false, fmt.Errorf("%s[%d]: want %d cells (columns %v)", name, i, len(columns), columns)
-			}
-			for j := range row.Len() {
-				var err error
-				if cells[j], err = cellValue(row.Index(j)); err != nil {
-					return nil, false, fmt.Errorf("%s[%d][%d]: %w", name, i, j, err)
-				}
-			}
-		default:
-			return nil, false, fmt.Errorf("%s[%d]: want a dict or a list, got %s", name, i, r.Type())
-		}
-		t.Rows[i] = cells
-	}
-	return t, single, nil
-}
-
-// mlGBT fits ml.gbt (classification) and ml.gbt_regressor.
-func mlGBT(thread *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple) (sl.Value, error) {
-	var rowsV, yv sl.Value
-	var columnsV, categoricalV sl.Value = sl.None, sl.None
-	cfg := ml.GBTConfig{NEstimators: 100, LearningRate: 0.1, MaxDepth: 4, Subsample: 1, ColSample: 1, MinChildWeight: 1, MinSamplesLeaf: 1, L2: 1, MaxBins: 255}
-	seed := 0
-	if err := sl.UnpackArgs(b.Name(), args, kwargs, "rows", &rowsV, "y", &yv, "columns?", &columnsV, "categorical?", &categoricalV,
-		"n_estimators?", &cfg.NEstimators, "learning_rate?", (*floatNum)(&cfg.LearningRate), "max_depth?", &cfg.MaxDepth,
-		"subsample?", (*floatNum)(&cfg.Subsample), "colsample?", (*floatNum)(&cfg.ColSample), "min_child_weight?", (*floatNum)(&cfg.MinChildWeight),
-		"min_samples_leaf?", &cfg.MinSamplesLeaf, "l2?", (*floatNum)(&cfg.L2), "max_bins?", &cfg.MaxBins, "seed?", &seed); err != nil {
-		return nil, err
-	}
-	cfg.Seed = int64(seed)
-	if cfg.NEstimators < 1 || cfg.LearningRate <= 0 || cfg.MaxDepth < 1 || cfg.Subsample <= 0 || cfg.ColSample <= 0 || cfg.L2 < 0 || cfg.MaxBins < 2 {
-		return nil, fmt.Errorf("%s: n_estimators, max_depth >= 1; learning_rate, subsample, colsample > 0; l2 >= 0; max_bins >= 2", b.Name())
-	}
-	var columns []string
-	if columnsV != sl.None {
-		var err error
-		if columns, err = stringList("columns", columnsV); err != nil {
-			return nil, fmt.Errorf("%s: %w", b.Name(), err)
-		}
-	}
-	if categoricalV != sl.None {
-		var err error
-		if cfg.Categorical, err = stringList("categorical", categoricalV); err != nil {
-			return nil, fmt.Errorf("%s: %w", b.Name(), err)
-		}
-	}
-	t, _, err := tableArg("rows", rowsV, columns)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", b.Name(), err)
-	}
-	ctx := stateOf(thread).ctx
-	var m *ml.GBT
-	if b.Name() == "ml.gbt_regressor" {
-		y, err := floatList("y", yv)
+// fitTextModel fits text_classifier's model (svm, logistic_regression or
+// knn) on TF-IDF rows.
+func fitTextModel(ctx context.Context, model string, x *ml.Matrix, labels []string, c float64, k, seed int) (rowClassifier, probaFunc, error) {
+	switch model {
+	case "svm":
+		m, err := ml.FitSVM(ctx, x, labels, ml.SVMConfig{C: c, Seed: int64(seed)})
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", b.Name(), err)
+			return nil, nil, err
 		}
-		m, err = ml.FitGBTRegressor(ctx, t, y, cfg)
+		return m, func(x *ml.Matrix, i int) []float64 { return m.Proba(rowOf(x, i)) }, nil
+	case "logistic_regression":
+		m, err := ml.FitLogReg(ctx, x, labels, ml.LogRegConfig{C: c, Seed: int64(seed)})
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", b.Name(), err)
+			return nil, nil, err
 		}
-	} else {
-		y, err := labelList("y", yv)
+		return m, func(x *ml.Matrix, i int) []float64 { return m.Proba(rowOf(x, i)) }, nil
+	case "knn":
+		m, err := ml.FitKNN(x, labels, ml.KNNConfig{K: k})
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", b.Name(), err)
+			return nil, nil, err
 		}
-		m, err = ml.FitGBTClassifier(ctx, t, y, cfg)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", b.Name(), err)
-		}
+		return m, m.Proba, nil
 	}
-	return gbtObject(m), nil
-}
-
-func gbtObject(m *ml.GBT) *object {
-	typ := "gbt"
-	if m.Classes() == nil {
-		typ = "gbt_regressor"
-	}
-	names := m.Names()
-	imp := sl.NewDict(len(names))
-	for _, n := range names {
-		_ = imp.SetKey(sl.String(n), sl.Float(m.Importance()[n]))
-	}
-	imp.Freeze()
-	attrs := sl.StringDict{
-		"columns":    stringsToList(names),
-		"importance": imp,
-		"predict": method(typ, "predict", func(_ *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple) (sl.Value, error) {
-			var rv sl.Value
-			if err := sl.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &rv); err != nil {
-				return nil, err
-			}
-			t, single, err := tableArg("rows", rv, names)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", b.Name(), err)
-			}
-			if m.Classes() == nil {
-				vals, err := m.PredictValue(t)
-				if err != nil {
-					return nil, fmt.Errorf("%s: %w", b.Name(), err)
-				}
-				if single {
-					return sl.Float(vals[0]), nil
-				}
-				return floatsToList(vals), nil
-			}
-			pred, err := m.Predict(t)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", b.Name(), err)
-			}
-			if single {
-				return sl.String(pred[0]), nil
-			}
-			return stringsToList(pred), nil
-		}),
-	}
-	if m.Classes() != nil {
-		attrs["classes"] = stringsToList(m.Classes())
-		attrs["predict_proba"] = method(typ, "predict_proba", func(_ *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple) (sl.Value, error) {
-			var rv sl.Value
-			if err := sl.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &rv); err != nil {
-				return nil, err
-			}
-			t, single, err := tableArg("rows", rv, names)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", b.Name(), err)
-			}
-			p, err := m.Proba(t)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", b.Name(), err)
-			}
-			if single {
-				return probaList(p[0]), nil
-			}
-			out := make([]sl.Value, len(p))
-			for i, pr := range p {
-				out[i] = probaList(pr)
-			}
-			return sl.NewList(out), nil
-		})
-	}
-	return &object{typ: typ, inner: m, attrs: attrs}
-}
-
-// --- evaluation helpers ---
-
-func listValues(fn, name string, v sl.Value) ([]sl.Value, error) {
-	x, ok := v.(sl.Indexable)
-	if !ok || isStringValue(v) {
-		return nil, fmt.Errorf("%s: %s must be a list, got %s", fn, name, v.Type())
-	}
-	out := make([]sl.Value, x.Len())
-	for i := range out {
-		out[i] = x.Index(i)
-	}
-	return out, nil
-}
-
-func takeValues(xs []sl.Value, idx []int) *sl.List {
-	out := make([]sl.Value, len(idx))
-	for i, j := range idx {
-		out[i] = xs[j]
-	}
-	return sl.NewList(out)
-}
-
-func intsToList(xs []int) *sl.List {
-	out := make([]sl.Value, len(xs))
-	for i, x := range xs {
-		out[i] = sl.MakeInt(x)
-	}
-	return sl.NewList(out)
-}
-
-func mlTrainValSplit(_ *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple) (sl.Value, error) {
-	var xsV sl.Value
-	valFrac := 0.2
-	seed := 0
-	if err := sl.UnpackArgs(b.Name(), args, kwargs, "xs", &xsV, "val_frac?", (*floatNum)(&valFrac), "seed?", &seed); err != nil {
-		return nil, err
-	}
-	xs, err := listValues(b.Name(), "xs", xsV)
-	if err != nil {
-		return nil, err
-	}
-	tr, va, err := ml.TrainValSplit(len(xs), valFrac, int64(seed))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", b.Name(), err)
-	}
-	return sl.Tuple{takeValues(xs, tr), takeValues(xs, va)}, nil
-}
-
-func mlKFold(_ *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple) (sl.Value, error) {
-	var n int
-	k, seed := 5, 0
-	if err := sl.UnpackArgs(b.Name(), args, kwargs, "n", &n, "k?", &k, "seed?", &seed); err != nil {
-		return nil, err
-	}
-	folds, err := ml.KFold(n, k, int64(seed))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", b.Name(), err)
-	}
-	out := make([]sl.Value, len(folds))
-	for i, f := range folds {
-		out[i] = sl.Tuple{intsToList(f.Train), intsToList(f.Val)}
-	}
-	return sl.NewList(out), nil
-}
-
-func mlAccuracy(_ *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple) (sl.Value, error) {
-	var predV, goldV sl.Value
-	if err := sl.UnpackPositionalArgs(b.Name(), args, kwargs, 2, &predV, &goldV); err != nil {
-		return nil, err
-	}
-	pred, err := labelList("pred", predV)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", b.Name(), err)
-	}
-	gold, err := labelList("gold", goldV)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", b.Name(), err)
-	}
-	acc, err := ml.Accuracy(pred, gold)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", b.Name(), err)
-	}
-	return sl.Float(acc), nil
-}
-
-// mlCrossValScore is cross_val_score(fit, xs, ys, k=5, seed=0): the mean
-// accuracy of fit(train_xs, train_ys).predict(val_xs) over k folds.
-func mlCrossValScore(thread *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple) (sl.Value, error) {
-	var fit sl.Callable
-	var xsV, ysV sl.Value
-	k, seed := 5, 0
-	if err := sl.UnpackArgs(b.Name(), args, kwargs, "fit", &fit, "xs", &xsV, "ys", &ysV, "k?", &k, "seed?", &seed); err != nil {
-		return nil, err
-	}
-	var xm *ml.Matrix
-	var xs []sl.Value
-	if o, ok := xsV.(*object); ok {
-		m, ok := o.inner.(*ml.Matrix)
-		if !ok {
-			return nil, fmt.Errorf("%s: xs must be a list or a matrix, got %s", b.Name(), o.typ)
-		}
-		xm = m
-	} else {
-		var err error
-		if xs, err = listValues(b.Name(), "xs", xsV); err != nil {
-			return nil, err
-		}
-	}
-	ys, err := listValues(b.Name(), "ys", ysV)
-	if err != nil {
-		return nil, err
-	}
-	n := len(xs)
-	if xm != nil {
-		n = xm.Rows()
-	}
-	if n != len(ys) {
-		return nil, fmt.Errorf("%s: %d xs but %d ys", b.Name(), n, len(ys))
-	}
-	folds, err := ml.KFold(n, k, int64(seed))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", b.Name(), err)
-	}
-	var total float64
-	for fi, f := range folds {
-		if err := stateOf(thread).ctx.Err(); err != nil {
-			return nil, fmt.Errorf("%s: %w", b.Name(), err)
-		}
-		var trX, vaX sl.Value
-		if xm != nil {
-			trX, vaX = matrixObject(xm.Subset(f.Train)), matrixObject(xm.Subset(f.Val))
-		} else {
-			trX, vaX = takeValues(xs, f.Train), takeValues(xs, f.Val)
-		}
-		model, err := sl.Call(thread, fit, sl.Tuple{trX, takeValues(ys, f.Train)}, nil)
-		if err != nil {
-			return nil, fmt.Errorf("%s: fold %d: fit: %w", b.Name(), fi, err)
-		}
-		predict, err := getAttr(model, "predict")
-		if err != nil {
-			return nil, fmt.Errorf("%s: fold %d: fit returned %s, which has no predict method", b.Name(), fi, model.Type())
-		}
-		predV, err := sl.Call(thread, predict, sl.Tuple{vaX}, nil)
-		if err != nil {
-			return nil, fmt.Errorf("%s: fold %d: predict: %w", b.Name(), fi, err)
-		}
-		pred, err := labelList("predictions", predV)
-		if err != nil {
-			return nil, fmt.Errorf("%s: fold %d: %w", b.Name(), fi, err)
-		}
-		gold, err := labelList("ys", takeValues(ys, f.Val))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", b.Name(), err)
-		}
-		acc, err := ml.Accuracy(pred, gold)
-		if err != nil {
-			return nil, fmt.Errorf("%s: fold %d: %w", b.Name(), fi, err)
-		}
-		total += acc
-	}
-	return sl.Float(total / float64(len(folds))), nil
-}
-
-func getAttr(v sl.Value, name string) (sl.Value, error) {
-	ha, ok := v.(sl.HasAttrs)
-	if !ok {
-		return nil, fmt.Errorf("no attribute %s", name)
-	}
-	a, err := ha.Attr(name)
-	if err != nil || a == nil {
-		return nil, fmt.Errorf("no attribute %s", name)
-	}
-	return a, nil
+	return nil, nil, fmt.Errorf("model %q: want svm, logistic_regression or knn", model)
 }

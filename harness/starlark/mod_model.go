@@ -80,19 +80,40 @@ func modelChat(thread *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tupl
 		return nil, fmt.Errorf("%s: the model returned no choices", b.Name())
 	}
 	texts := make([]sl.Value, len(c.Choices))
+	sums := make([]sl.Value, len(c.Choices))
+	perToken := make([]sl.Value, len(c.Choices))
 	for i, ch := range c.Choices {
 		texts[i] = sl.String(ch.Message.Content)
+		sums[i], perToken[i] = logprobValues(ch.Logprobs)
 	}
 	return starlarkstruct.FromStringDict(sl.String("chat_response"), sl.StringDict{
-		"text":   sl.String(c.Choices[0].Message.Content),
-		"texts":  sl.NewList(texts),
-		"finish": sl.String(c.Choices[0].FinishReason),
-		"model":  sl.String(c.Model),
+		"text":           sl.String(c.Choices[0].Message.Content),
+		"texts":          sl.NewList(texts),
+		"finish":         sl.String(c.Choices[0].FinishReason),
+		"model":          sl.String(c.Model),
+		"logprob":        sums[0],
+		"logprobs":       sl.NewList(sums),
+		"token_logprobs": sl.NewList(perToken),
 		"usage": starlarkstruct.FromStringDict(sl.String("usage"), sl.StringDict{
 			"prompt_tokens":     sl.MakeInt(c.Usage.PromptTokens),
 			"completion_tokens": sl.MakeInt(c.Usage.CompletionTokens),
 		}),
 	}), nil
+}
+
+// logprobValues turns one completion's sampling logprobs into its sum
+// (None when the backend returned none) and the per-token list.
+func logprobValues(lps []float64) (sl.Value, sl.Value) {
+	if len(lps) == 0 {
+		return sl.None, sl.NewList(nil)
+	}
+	sum := 0.0
+	toks := make([]sl.Value, len(lps))
+	for i, lp := range lps {
+		sum += lp
+		toks[i] = sl.Float(lp)
+	}
+	return sl.Float(sum), sl.NewList(toks)
 }
 
 func optFloat(name string, v sl.Value) (*float64, error) {

@@ -8,7 +8,7 @@ import (
 	sl "go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
 
-	"github.com/sia-agent/sia/ml"
+	"github.com/sia-agent/sia/text"
 )
 
 func textModule(*moduleEnv) (sl.Value, error) {
@@ -29,7 +29,7 @@ func textNormalize(_ *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple
 	if err := sl.UnpackArgs(b.Name(), args, kwargs, "s", &s, "lower?", &lower, "strip_punct?", &stripPunct); err != nil {
 		return nil, err
 	}
-	return sl.String(ml.Normalize(s, lower, stripPunct)), nil
+	return sl.String(text.Normalize(s, lower, stripPunct)), nil
 }
 
 func textWords(_ *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple) (sl.Value, error) {
@@ -41,7 +41,7 @@ func textWords(_ *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple) (s
 	if lower {
 		s = strings.ToLower(s)
 	}
-	return stringsToList(ml.Words(s)), nil
+	return stringsToList(text.Words(s)), nil
 }
 
 func textChars(_ *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple) (sl.Value, error) {
@@ -49,7 +49,7 @@ func textChars(_ *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple) (s
 	if err := sl.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &s); err != nil {
 		return nil, err
 	}
-	return stringsToList(ml.Chars(s)), nil
+	return stringsToList(text.Chars(s)), nil
 }
 
 // textNgrams is ngrams(tokens, n, sep=" "): tokens is a list of strings,
@@ -64,7 +64,7 @@ func textNgrams(_ *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple) (
 	var toks []string
 	joiner := " "
 	if s, ok := tokens.(sl.String); ok {
-		toks, joiner = ml.Chars(string(s)), ""
+		toks, joiner = text.Chars(string(s)), ""
 	} else {
 		var err error
 		if toks, err = stringList("tokens", tokens); err != nil {
@@ -82,7 +82,7 @@ func textNgrams(_ *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tuple) (
 	if err != nil {
 		return nil, err
 	}
-	return stringsToList(ml.NGrams(toks, lo, hi, joiner)), nil
+	return stringsToList(text.NGrams(toks, lo, hi, joiner)), nil
 }
 
 // intRange reads an int n (meaning n..n) or a (lo, hi) pair.
@@ -112,7 +112,7 @@ func textEditDistance(_ *sl.Thread, b *sl.Builtin, args sl.Tuple, kwargs []sl.Tu
 	if err := sl.UnpackPositionalArgs(b.Name(), args, kwargs, 2, &a, &c); err != nil {
 		return nil, err
 	}
-	return sl.MakeInt(ml.EditDistance(a, c)), nil
+	return sl.MakeInt(text.EditDistance(a, c)), nil
 }
 
 // counted returns distinct hashable values with their counts, by

@@ -33,8 +33,8 @@ type Config struct {
 	// SetupTimeout caps top level plus setup (default 15 minutes).
 	SetupTimeout time.Duration
 	// OnSetupLog receives log() and print() lines written outside solve
-	// (top level and setup), where there is no trajectory to hold them.
-	// Nil drops them.
+	// (top level and setup), where there is no trajectory to hold them,
+	// unless the load's harness.Env.SetupLog takes them. Nil drops them.
 	OnSetupLog func(line string)
 }
 
@@ -78,6 +78,19 @@ func fileOptions() *syntax.FileOptions {
 	return &syntax.FileOptions{Set: true, While: true, TopLevelControl: true, GlobalReassign: true}
 }
 
+// compileHarness parses code, rewrites its `%` formatting (see format.go) and
+// compiles it against the predeclared names pre (to which it adds the
+// hidden formatting builtin).
+func compileHarness(name string, code []byte, pre sl.StringDict) (*sl.Program, error) {
+	f, err := fileOptions().Parse(name, code, 0)
+	if err != nil {
+		return nil, err
+	}
+	rewritePercent(f)
+	pre[percentName] = percentBuiltin
+	return sl.FileProgram(f, pre.Has)
+}
+
 // loaded is a harness file after its top level ran.
 type loaded struct {
 	globals sl.StringDict
@@ -99,7 +112,7 @@ func (r *Runtime) exec(ctx context.Context, src harness.Source, st *callState) (
 	if err != nil {
 		return nil, fmt.Errorf("harness %s: %w", name, err)
 	}
-	_, prog, err := sl.SourceProgramOptions(fileOptions(), name, src.Code, pre.Has)
+	prog, err := compileHarness(name, src.Code, pre)
 	if err != nil {
 		return nil, fmt.Errorf("harness %s: compile: %w", name, err)
 	}
@@ -227,6 +240,9 @@ func (r *Runtime) Load(ctx context.Context, src harness.Source, env harness.Env)
 // LoadHarness is Load returning the concrete type.
 func (r *Runtime) LoadHarness(ctx context.Context, src harness.Source, env harness.Env) (*Harness, error) {
 	st := &callState{model: env.Model, seed: env.Seed, public: env.Public, logf: r.cfg.OnSetupLog}
+	if env.SetupLog != nil {
+		st.logf = env.SetupLog
+	}
 	l, err := r.exec(ctx, src, st)
 	if err != nil {
 		return nil, err

@@ -397,3 +397,53 @@ func TestSetupLogsAndData(t *testing.T) {
 		t.Errorf("setup log lines %q", lines)
 	}
 }
+
+// TestChatResponseLogprobs checks that a harness can rank completions by
+// the sampling logprobs the call recorded: per completion, the sum and the
+// per-token list; None and [] when the backend returned none.
+func TestChatResponseLogprobs(t *testing.T) {
+	m := llmtest.New("m", func(_ int, req llm.Request) (*llm.Completion, error) {
+		if !req.Logprobs {
+			t.Error("model.chat did not ask for logprobs")
+		}
+		return &llm.Completion{Choices: []llm.Choice{
+			{Message: llm.Message{Content: "A"}, TokenIDs: []int{1, 2}, Logprobs: []float64{-0.5, -0.25}},
+			{Message: llm.Message{Content: "B"}, TokenIDs: []int{3}, Logprobs: []float64{-2}},
+			{Message: llm.Message{Content: "C"}},
+		}}, nil
+	})
+	code := `
+def solve(item):
+    r = model.chat("q", n=3)
+    best = sorted([(r.logprobs[i], r.texts[i]) for i in range(2)])[-1][1]
+    return "%s|%.2f|%s|%s|%s" % (best, r.logprob, r.token_logprobs[0], r.logprobs[2], r.token_logprobs[2])
+`
+	h := load(t, New(Config{}), code, nil, harness.Env{Model: m})
+	got, _, err := solve(t, h, item("i", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "A|-0.75|[-0.5, -0.25]|None|[]"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestEnvSetupLogTakesLoadLines checks that one load's setup lines reach
+// that load's Env.SetupLog (so a measurement can show them), not the
+// runtime-wide OnSetupLog.
+func TestEnvSetupLogTakesLoadLines(t *testing.T) {
+	var global, mine []string
+	rt := New(Config{OnSetupLog: func(s string) { global = append(global, s) }})
+	code := "log('top')\ndef setup(ctx):\n    log('fit on', len(ctx.train))\n    return None\ndef solve(item):\n    log('solving')\n    return 'x'\n"
+	h := load(t, rt, code, nil, harness.Env{SetupLog: func(s string) { mine = append(mine, s) }})
+	_, rec, err := solve(t, h, item("i", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(mine, ";") != "top;fit on 0" || len(global) != 0 {
+		t.Errorf("env lines %q, runtime lines %q", mine, global)
+	}
+	if st := rec.Steps(); len(st) != 1 || st[0].Text != "solving" {
+		t.Errorf("solve steps %+v", st)
+	}
+}

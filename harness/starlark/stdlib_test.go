@@ -139,6 +139,8 @@ func TestMLBuiltins(t *testing.T) {
 		{name: "text classifier single and list", stmts: `clf = ml.text_classifier(["cats purr", "dogs bark", "cats meow", "dogs growl"], ["cat", "dog", "cat", "dog"], analyzer="word", ngram=1)`,
 			expr: `(clf.predict("my cats"), clf.predict(["dogs", "cats"]), sorted(clf.predict_proba("cats").keys()))`,
 			want: `("cat", ["dog", "cat"], ["cat", "dog"])`},
+		{name: "text classifier proba of a list", stmts: `clf = ml.text_classifier(["cats purr", "dogs bark", "cats meow", "dogs growl"], ["cat", "dog", "cat", "dog"], analyzer="word", ngram=1, model="logistic_regression")`,
+			expr: `[p["dog"] > p["cat"] for p in clf.predict_proba(["cats", "dogs"])]`, want: `[False, True]`},
 		{name: "text classifier knn", stmts: `clf = ml.text_classifier(["aa", "bb"], ["A", "B"], model="knn", k=1)`, expr: `clf.predict("aa")`, want: `"A"`},
 		{name: "gbt dict rows", stmts: "rows = [{'id': str(i), 'x': i % 10, 'c': 'r' if i % 2 else 'g'} for i in range(200)]\n" +
 			"y = [(r['x'] >= 5) == (r['c'] == 'r') for r in rows]\n" +

@@ -1,267 +1,60 @@
 package cli
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
+	"log/slog"
 	"path/filepath"
-	"strings"
-	"time"
 
-	"github.com/sia-agent/sia/agent"
-	"github.com/sia-agent/sia/agent/builtin"
 	"github.com/sia-agent/sia/agent/llmagent"
+	"github.com/sia-agent/sia/backend"
 	"github.com/sia-agent/sia/budget"
-	"github.com/sia-agent/sia/gateway"
-	"github.com/sia-agent/sia/harness"
-	"github.com/sia-agent/sia/harness/python"
-	"github.com/sia-agent/sia/harness/starlark"
-	"github.com/sia-agent/sia/llm"
-	"github.com/sia-agent/sia/loop"
-	"github.com/sia-agent/sia/profile"
+	"github.com/sia-agent/sia/sandbox"
 	"github.com/sia-agent/sia/task"
 	"github.com/sia-agent/sia/task/bundled"
-	"github.com/sia-agent/sia/train"
-	"github.com/sia-agent/sia/train/command"
-	"github.com/sia-agent/sia/train/tinker"
-	"github.com/sia-agent/sia/vllm"
 )
 
-// backends are the loop's collaborators built from the run's profiles.
-type backends struct {
-	runtime    harness.Runtime
-	meta       agent.Meta
-	feedback   agent.Feedback
-	policy     loop.PolicyFactory
-	trainer    train.Trainer
-	gateway    *gateway.Gateway
-	gatewayURL string
-	budget     *budget.Budget
-	closers    []func()
+// backendOptions turns `sia run`'s validated flags and settings into what
+// package backend builds a run's backends from. scratchDir is where python
+// harnesses make their working folders.
+func (a *app) backendOptions(o *runOptions, t *task.Task, data *task.Dataset, scratchDir string) backend.Options {
+	siaProfiles, siaProviders := siaProfileDirs(a.env)
+	bo := backend.Options{
+		Task: t, Data: data, Mode: o.Mode,
+		MetaProfile: o.MetaProfile, TargetProfile: o.TargetProfile, Harness: o.Harness,
+		AgentMaxTurns: o.AgentMaxTurns, EarlyStop: o.EarlyStop,
+		Trainer: backend.Trainer(o.Trainer), TrainerCommand: o.TrainerCommand, LoRARank: o.LoRARank,
+		AdapterServer: backend.AdapterServer(o.AdapterServer), DPONLL: o.DPONLL,
+		Sandbox: sandbox.Mode(o.Sandbox), ScratchDir: scratchDir,
+		Budget: budget.Limits{USD: o.BudgetUSD, Tokens: o.BudgetTokens}, RunID: o.RunID,
+		ConfigDir: a.env.ConfigDir(), ProfilesDir: siaProfiles, ProvidersDir: siaProviders,
+		ModelCacheDir: a.modelCacheDir(), Getenv: a.env.Get,
+		Notify:        a.notify,
+		TrainerOutput: func(line string) { fmt.Fprintf(a.streams.Err, "trainer: %s\n", line) },
+		AgentEvents:   a.agentEvents,
+	}
+	if o.LogLevel <= slog.LevelDebug {
+		bo.GatewayLog = slog.New(slog.NewTextHandler(a.streams.Err, &slog.HandlerOptions{Level: o.LogLevel}))
+	}
+	return bo
 }
 
-func (b *backends) close() {
-	for i := len(b.closers) - 1; i >= 0; i-- {
-		b.closers[i]()
-	}
-}
-
-// buildBackends resolves profiles into models, agents and a trainer. Every
-// configuration error (unknown profile, missing API key) surfaces here,
-// before any work.
-func (a *app) buildBackends(ctx context.Context, o *runOptions, t *task.Task, data *task.Dataset) (_ *backends, err error) {
-	be := &backends{}
-	defer func() {
-		if err != nil {
-			be.close()
-		}
-	}()
-	if be.runtime, err = newRuntime(t.Spec.Runtime); err != nil {
-		return nil, err
-	}
-	if py, ok := be.runtime.(*python.Runtime); ok {
-		// Python harnesses are sandboxed (private data masked, filesystem
-		// read-only) where bubblewrap can run.
-		py.Sandbox = python.SandboxAvailable()
-		if !py.Sandbox {
-			fmt.Fprintln(a.streams.Err, "sia: bubblewrap (bwrap) is not available: python harnesses run unsandboxed (apt-get install bubblewrap)")
-		}
-	}
-	prices, err := budget.LoadPrices(a.env.ConfigDir()) // bundled, plus the user's prices.json if any
-	if err != nil {
-		return nil, err
-	}
-	if be.budget, err = budget.New(budget.Limits{USD: o.BudgetUSD, Tokens: o.BudgetTokens}, prices); err != nil {
-		return nil, err
-	}
-	profiles := &profile.Loader{UserDir: a.env.ConfigDir()}
-	loader := profile.WithLoader(profiles)
-
-	// Meta- and Feedback-Agents.
-	metaModel, mp, err := profile.OpenMeta(ctx, o.MetaProfile, a.env.Get, loader)
-	if err != nil {
-		return nil, fmt.Errorf("--meta-profile: %w", err)
-	}
-	if metaModel == nil {
-		be.meta, be.feedback = builtin.Meta{}, builtin.Feedback{}
-	} else {
-		if err := be.budget.Check(mp.Model); err != nil {
-			return nil, fmt.Errorf("--budget-usd: %w", err)
-		}
-		cfg := llmagent.Config{Model: be.budget.Wrap(metaModel, mp.Model), OnEvent: a.agentEvents()}
-		m, err := llmagent.NewMeta(cfg)
-		if err != nil {
-			return nil, err
-		}
-		f, err := llmagent.NewFeedback(cfg)
-		if err != nil {
-			return nil, err
-		}
-		be.meta = m
-		be.feedback = agent.Fallback{Primary: f, Secondary: builtin.Feedback{}, OnFallback: func(err error) {
-			fmt.Fprintf(a.streams.Err, "sia: the feedback agent did not decide (%v); the builtin agent decides this generation\n", err)
-		}}
-	}
-
-	if o.Harness != "" {
-		src, err := harness.ReadSource(o.Harness)
-		if err != nil {
-			return nil, fmt.Errorf("--harness: %w", err)
-		}
-		given := builtin.Given{Source: src, From: o.Harness}
-		if err := given.Fits(t.Spec.Name, t.Spec.Runtime); err != nil {
-			return nil, err
-		}
-		be.meta = given
-	}
-
-	// The task model and its trainer.
-	target, err := profile.Open(ctx, o.TargetProfile, a.env.Get, loader)
-	switch {
-	case errors.Is(err, profile.ErrEmbedded):
-		et := newEmbeddedTarget(t, data, a.modelCacheDir(), a.streams.Err)
-		be.policy = et.policy
-		switch o.Trainer {
-		case "auto", "embedded":
-			be.trainer = et
-		case "none":
-		default:
-			return nil, fmt.Errorf("--trainer %s is for remote targets; the embedded target trains with --trainer embedded", o.Trainer)
-		}
-	case err != nil:
-		return nil, fmt.Errorf("--target-profile: %w", err)
-	default:
-		if err := a.remoteTarget(ctx, be, o, target, profiles); err != nil {
-			return nil, err
-		}
-	}
-
-	// The gateway serves the task model to out-of-process harnesses.
-	be.gateway = gateway.New(gateway.Config{Run: o.RunID})
-	gctx, cancel := context.WithCancel(ctx)
-	be.closers = append(be.closers, cancel)
-	if be.gatewayURL, err = be.gateway.Serve(gctx, "127.0.0.1:0"); err != nil {
-		return nil, err
-	}
-	return be, nil
-}
-
-// remoteTarget wires a task model served elsewhere, and its trainer.
-func (a *app) remoteTarget(ctx context.Context, be *backends, o *runOptions, target llm.Model, profiles *profile.Loader) error {
-	loader := profile.WithLoader(profiles)
-	tp, err := profiles.Target(o.TargetProfile)
-	if err != nil {
-		return err
-	}
-	prov, err := profiles.Provider(tp.ProviderID)
-	if err != nil {
-		return err
-	}
-	if err := be.budget.Check(tp.Model); err != nil {
-		return fmt.Errorf("--budget-usd: %w", err)
-	}
-	wrapped := be.budget.Wrap(target, tp.Model)
-	be.policy = func(context.Context, string, int) (llm.Model, error) { return wrapped, nil }
-	switch o.Trainer {
-	case "auto", "none":
-		return nil
-	case "embedded":
-		return errors.New("--trainer embedded trains the embedded target only; use --trainer command or tinker")
-	case "command":
-		if o.TrainerCommand == "" {
-			return errors.New("--trainer command needs --trainer-command (see docs/trainers/)")
-		}
-		tr, err := command.New(command.Config{Command: o.TrainerCommand, BaseModel: tp.Model, Rank: o.LoRARank,
-			OnLog: func(line string) { fmt.Fprintf(a.streams.Err, "trainer: %s\n", line) }})
-		if err != nil {
-			return err
-		}
-		be.trainer = tr
-	case "tinker":
-		key := a.env.Get("TINKER_API_KEY")
-		if key == "" {
-			return errors.New("--trainer tinker needs TINKER_API_KEY in the environment")
-		}
-		tinkerURL := a.env.Get("TINKER_BASE_URL")
-		tr, err := tinker.New(ctx, tinker.Config{BaseURL: tinkerURL, APIKey: key, BaseModel: tp.Model, Rank: o.LoRARank})
-		if err != nil {
-			return err
-		}
-		be.trainer = tr
-		if prov.ProviderID != "vllm" && o.AdapterServer != "vllm" {
-			// Trained versions are sampled through Tinker's OpenAI-compatible
-			// endpoint under their sampler checkpoint path.
-			sampler := &profile.Provider{ProviderID: "tinker-sampler", Name: "Tinker sampling", ClientKind: "openai",
-				BaseURL: tinker.OAIBaseURL(tinkerURL), APIKeyEnv: "TINKER_API_KEY"}
-			be.policy = func(ctx context.Context, dir string, version int) (llm.Model, error) {
-				if version == 0 || dir == "" {
-					return wrapped, nil
-				}
-				var st tinker.State
-				b, err := os.ReadFile(filepath.Join(dir, tinker.StateFile))
-				if err == nil {
-					err = json.Unmarshal(b, &st)
-				}
-				if err != nil || st.SamplerPath == "" {
-					return nil, fmt.Errorf("adapter v%d: no Tinker sampler path in %s (%v)", version, tinker.StateFile, err)
-				}
-				m, err := profile.NewModel(ctx, sampler, st.SamplerPath, a.env.Get, loader)
-				if err != nil {
-					return nil, err
-				}
-				return be.budget.Wrap(m, tp.Model), nil
-			}
-		}
-	}
-	if prov.ProviderID == "vllm" || o.AdapterServer == "vllm" {
-		// New adapters are hot-loaded into the vLLM server under versioned
-		// names and served from there.
-		base := strings.TrimSuffix(strings.TrimSuffix(prov.BaseURL, "/"), "/v1")
-		mgr, err := vllm.New(vllm.Config{BaseURL: base, APIKey: a.env.Get(prov.APIKeyEnv), BaseModel: tp.Model, MaxRank: o.LoRARank,
-			OnEvent: func(e vllm.Event) { fmt.Fprintf(a.streams.Err, "sia: vllm adapter %s %s\n", e.Kind, e.Name) }})
-		if err != nil {
-			return err
-		}
-		be.policy = mgr.Policy(tp.Model, func(name string) (llm.Model, error) {
-			m, err := profile.NewModel(ctx, prov, name, a.env.Get, loader)
-			if err != nil {
-				return nil, err
-			}
-			return be.budget.Wrap(m, tp.Model), nil
-		})
-	}
-	return nil
-}
+// notify prints one of sia's lines for the user.
+func (a *app) notify(line string) { fmt.Fprintf(a.streams.Err, "sia: %s\n", line) }
 
 // agentEvents prints one line per LLM-agent tool call.
-func (a *app) agentEvents() func(llmagent.Event) {
-	return func(e llmagent.Event) {
-		switch e.Kind {
-		case llmagent.EventToolCall:
-			if e.Call != nil {
-				fmt.Fprintf(a.streams.Err, "sia: %s agent turn %d: %s\n", e.Role, e.Turn, e.Call.Name)
-			}
-		case llmagent.EventLimit:
-			fmt.Fprintf(a.streams.Err, "sia: %s agent: %s\n", e.Role, e.Text)
+func (a *app) agentEvents(e llmagent.Event) {
+	switch e.Kind {
+	case llmagent.EventToolCall:
+		if e.Call != nil {
+			fmt.Fprintf(a.streams.Err, "sia: %s agent turn %d: %s\n", e.Role, e.Turn, e.Call.Name)
 		}
+	case llmagent.EventLimit:
+		fmt.Fprintf(a.streams.Err, "sia: %s agent: %s\n", e.Role, e.Text)
 	}
 }
 
 // modelCacheDir holds pretrained embedded base models.
 func (a *app) modelCacheDir() string { return filepath.Join(a.env.CacheDir(), "models") }
-
-// newRuntime returns the harness runtime for a task.
-func newRuntime(kind string) (harness.Runtime, error) {
-	switch kind {
-	case "starlark":
-		return starlark.New(starlark.Config{}), nil
-	case "python":
-		return &python.Runtime{Timeout: time.Hour}, nil
-	}
-	return nil, fmt.Errorf("unknown harness runtime %q (want starlark or python)", kind)
-}
 
 // registry returns the bundled tasks.
 func registry() (*task.Registry, error) { return bundled.Registry() }

@@ -60,7 +60,7 @@ says what was carved or generated.`,
 	}
 	imp.Flags().Int64Var(&seed, "seed", 1, "seed of the held-out carves and generated questions")
 	imp.Flags().StringSliceVar(&tasks, "tasks", nil, "import only these tasks (default: every task found)")
-	cmd.AddCommand(pull, imp)
+	cmd.AddCommand(pull, imp, newExportSIACmd(a))
 	return cmd
 }
 

@@ -15,6 +15,12 @@ var envVars = []struct{ name, help string }{
 	{"SIA_CONFIG_DIR", "user profiles and price tables (default: the user config dir, ~/.config/sia)"},
 	{"SIA_RUNS_DIR", "default for --runs-dir (default ./runs)"},
 	{"HF_TOKEN", "HuggingFace token for `sia data pull gpqa` (a gated dataset)"},
+	{"SIA_PROFILES_DIR, SIA_PROVIDERS_DIR", "SIA's profile and provider folders (default ./profiles and ./providers), searched before SIA_CONFIG_DIR"},
+	{"SIA_META_AGENT_PROFILE, SIA_TARGET_AGENT_PROFILE", "defaults for --meta-profile and --target-profile"},
+	{"SIA_MAX_GENERATIONS, SIA_MAX_TURNS", "default for --max-gen; the LLM agents' turn limit (default 20)"},
+	{"SIA_SANDBOX_MODE, SIA_LOG_LEVEL", "defaults for --sandbox and --log-level"},
+	{"SIA_EARLY_STOP_THRESHOLD", "stop the run once the incumbent's val score reaches this"},
+	{"SIA_BEST_OF_N, other SIA_*", "SIA's other settings: applied where they mean something here, else refused with what to use instead (README)"},
 	{"TINKER_API_KEY, TINKER_BASE_URL", "the Tinker training service, for --trainer tinker"},
 	{"ANTHROPIC_API_KEY, OPENAI_API_KEY, …", "API keys, named by each provider profile's api_key_env"},
 }

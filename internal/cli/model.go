@@ -5,6 +5,9 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/sia-agent/sia/backend"
+	trainembedded "github.com/sia-agent/sia/train/embedded"
 )
 
 func newModelCmd(a *app) *cobra.Command {
@@ -33,8 +36,8 @@ sia run does this on first use; this command does it ahead of time.`,
 			if err != nil {
 				return err
 			}
-			et := newEmbeddedTarget(t, data, a.modelCacheDir(), a.streams.Err)
-			m, path, err := et.baseModel(cmd.Context())
+			et := backend.NewEmbedded(t, data, a.modelCacheDir(), a.notify, trainembedded.Config{})
+			m, path, err := et.Base(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/sia-agent/sia/sandbox"
 )
 
 // Streams are the command's input and outputs.
@@ -27,17 +29,23 @@ type app struct {
 // Main runs the CLI and returns the exit code. A failure prints one
 // "sia: <message>" line to stderr.
 func Main(ctx context.Context, args []string, s Streams, getenv func(string) string) int {
+	if isWorker(args) {
+		return serveWorker(ctx)
+	}
+	if isNetProxy(args) {
+		return sandbox.ServeNetProxy(args[1:])
+	}
 	root := NewRoot(s, getenv)
 	root.SetArgs(defaultToRun(root, args))
-	if err := root.ExecuteContext(ctx); err != nil {
+	err := root.ExecuteContext(ctx)
+	if err != nil {
 		msg := err.Error()
 		if errors.Is(err, context.Canceled) {
 			msg = "interrupted (resume with --resume)"
 		}
 		fmt.Fprintf(s.Err, "sia: %s\n", msg)
-		return 1
 	}
-	return 0
+	return exitCode(err)
 }
 
 // NewRoot builds the command tree.
@@ -56,11 +64,16 @@ Environment:
 ` + envHelp(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       version(),
 	}
+	root.SetVersionTemplate("sia {{.Version}}\n")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usage(err) })
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
 	root.SetIn(s.In)
 	root.AddCommand(newRunCmd(a), newTasksCmd(a), newShowCmd(a), newVerifyCmd(a), newModelCmd(a), newDataCmd(a))
+	root.AddCommand(newWebCmd(a), newPlotCmd(a))
+	root.AddCommand(newSweepCmd(a), newCompareCmd(a))
 	setNormalize(root)
 	return root
 }

@@ -125,6 +125,11 @@ func (m *Model) Name() string { return m.name }
 
 // Chat implements llm.Model.
 func (m *Model) Chat(ctx context.Context, req llm.Request) (*llm.Completion, error) {
+	// OpenAI-only request fields and content parts have no mapping here
+	// yet: refuse them by name rather than drop them.
+	if err := req.Unsupported("anthropic model", llm.Capabilities{}); err != nil {
+		return nil, err
+	}
 	name := m.name
 	if req.Model != "" {
 		name = req.Model

@@ -24,10 +24,11 @@ type BaseConfig struct {
 	Pretrain tinylm.PretrainOptions // Progress is ignored; pass it to BaseFor
 }
 
-// DemoBase is the base sized for the offline tasks (demo, cipher) on two
-// cores: 0.13 M parameters, pretrained on first use in about a minute and a
-// half (92 s for either task on the project's 2-core VM). Half the steps
-// leave the demo's model near zero accuracy, so do not shorten the schedule.
+// DemoBase is the embedded target's base, the same for every task: 0.13 M
+// parameters, sized for two cores. A base that ships with sia (bases.go) is
+// loaded; any other is pretrained on first use and cached
+// (docs/benchmarks.md has the time). Half the steps leave the demo's model
+// near zero accuracy, so do not shorten the schedule.
 func DemoBase() BaseConfig {
 	return BaseConfig{
 		Model:    tinylm.Config{DModel: 64, Layers: 2, Heads: 4, MLP: 192, Context: 128, Seed: 1},
@@ -76,11 +77,17 @@ func CacheKey(corpus [][]int, cfg BaseConfig) string {
 }
 
 // BaseFor returns the base model for a task: loaded from the cache when a
-// checkpoint for this corpus and configuration exists, otherwise pretrained
-// on corpus (progress reports each step) and saved there atomically, so a
-// cancelled or concurrent run never leaves a partial file under the final
-// name. cacheDir "" means DefaultCacheDir. It returns the checkpoint path.
+// checkpoint for this corpus and configuration exists; otherwise taken from
+// the bases that ship with sia (bases.go) when one matches, or else
+// pretrained on corpus (progress reports each step); either way saved there
+// atomically, so a cancelled or concurrent run never leaves a partial file
+// under the final name. cacheDir "" means DefaultCacheDir. It returns the
+// checkpoint path.
 func BaseFor(ctx context.Context, taskName string, corpus [][]int, cfg BaseConfig, cacheDir string, progress func(step, total int, loss float64)) (*tinylm.Model, string, error) {
+	return baseFor(ctx, taskName, corpus, cfg, cacheDir, progress, shippedBases())
+}
+
+func baseFor(ctx context.Context, taskName string, corpus [][]int, cfg BaseConfig, cacheDir string, progress func(step, total int, loss float64), sh shipped) (*tinylm.Model, string, error) {
 	if len(corpus) == 0 {
 		return nil, "", fmt.Errorf("base model for task %q: empty pretraining corpus", taskName)
 	}
@@ -91,7 +98,8 @@ func BaseFor(ctx context.Context, taskName string, corpus [][]int, cfg BaseConfi
 		}
 		cacheDir = d
 	}
-	name := safeName(taskName) + "-" + CacheKey(corpus, cfg)[:16] + ".safetensors"
+	key := CacheKey(corpus, cfg)
+	name := safeName(taskName) + "-" + key[:16] + ".safetensors"
 	path := filepath.Join(cacheDir, name)
 	if _, err := os.Stat(path); err == nil {
 		m, err := tinylm.Load(path)
@@ -102,27 +110,48 @@ func BaseFor(ctx context.Context, taskName string, corpus [][]int, cfg BaseConfi
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, "", fmt.Errorf("base model cache %q: %w", path, err)
 	}
+	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
+		return nil, "", fmt.Errorf("base model cache: %w", err)
+	}
+	if data, ok, err := sh.lookup(key); err != nil {
+		return nil, "", fmt.Errorf("base model for task %q: %w", taskName, err)
+	} else if ok {
+		if err := writeAtomic(cacheDir, name, func(tmp string) error { return os.WriteFile(tmp, data, 0o644) }); err != nil {
+			return nil, "", err
+		}
+		m, err := tinylm.Load(path)
+		if err != nil {
+			return nil, "", fmt.Errorf("load shipped base %q: %w", path, err)
+		}
+		return m, path, nil
+	}
 	opt := cfg.Pretrain
 	opt.Progress = progress
 	m, err := tinylm.Pretrain(ctx, cfg.Model, corpus, opt)
 	if err != nil {
 		return nil, "", fmt.Errorf("pretrain base for task %q: %w", taskName, err)
 	}
-	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
-		return nil, "", fmt.Errorf("base model cache: %w", err)
-	}
-	var rnd [6]byte
-	_, _ = rand.Read(rnd[:]) // crypto/rand.Read never fails
-	tmp := filepath.Join(cacheDir, ".tmp-"+hex.EncodeToString(rnd[:])+"-"+name)
-	if err := m.Save(tmp); err != nil {
-		os.Remove(tmp)
-		return nil, "", fmt.Errorf("save base %q: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return nil, "", fmt.Errorf("save base %q: %w", path, err)
+	if err := writeAtomic(cacheDir, name, m.Save); err != nil {
+		return nil, "", err
 	}
 	return m, path, nil
+}
+
+// writeAtomic writes dir/name through write on a temporary file in dir,
+// renamed into place.
+func writeAtomic(dir, name string, write func(path string) error) error {
+	var rnd [6]byte
+	_, _ = rand.Read(rnd[:]) // crypto/rand.Read never fails
+	tmp := filepath.Join(dir, ".tmp-"+hex.EncodeToString(rnd[:])+"-"+name)
+	if err := write(tmp); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("save base %q: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("save base %q: %w", filepath.Join(dir, name), err)
+	}
+	return nil
 }
 
 // safeName keeps a task name usable as a file name prefix.

@@ -22,7 +22,9 @@
 //
 // BaseFor pretrains a base model on a task's corpus on first use and caches
 // it under the user cache dir (os.UserCacheDir()/sia/models), keyed by a
-// hash of the corpus and the configuration, written atomically.
+// hash of the corpus and the configuration, written atomically. The demo's
+// base ships inside sia (bases.go: checked by SHA-256, copied into the
+// cache), so the README's first command does not pretrain.
 //
 // A Model is immutable and safe for concurrent use; WithAdapter returns a new
 // Model serving base+adapter under an adapter version.

@@ -80,6 +80,9 @@ func (m *Model) AdapterVersion() int { return m.version }
 
 // Chat implements llm.Model.
 func (m *Model) Chat(ctx context.Context, req llm.Request) (*llm.Completion, error) {
+	if err := req.Unsupported("embedded model", llm.Capabilities{}); err != nil {
+		return nil, err
+	}
 	if len(req.Tools) > 0 {
 		return nil, errors.New("embedded model: tool calling is not supported (the harness must dispatch tools itself)")
 	}

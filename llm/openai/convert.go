@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	sdk "github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/packages/param"
 	"github.com/openai/openai-go/v3/shared"
 
 	"github.com/sia-agent/sia/llm"
@@ -66,20 +67,34 @@ func toParams(model string, req llm.Request, cfg Config) (sdk.ChatCompletionNewP
 	if req.Seed != nil {
 		p.Seed = sdk.Int(*req.Seed)
 	}
-	if req.Logprobs {
+	if req.Logprobs || req.TopLogprobs > 0 {
 		p.Logprobs = sdk.Bool(true)
 	}
+	if req.TopLogprobs > 0 {
+		p.TopLogprobs = sdk.Int(int64(req.TopLogprobs))
+	}
+	// Fields llm.Request does not model go on the wire as given: the
+	// server decides whether it accepts them.
+	extra := map[string]any{}
+	for k, v := range req.Extra {
+		extra[k] = v
+	}
 	if cfg.VLLM {
-		extra := map[string]any{"return_token_ids": true}
+		extra["return_token_ids"] = true
 		if req.Logprobs {
 			extra["return_tokens_as_token_ids"] = true
 		}
+	}
+	if len(extra) > 0 {
 		p.SetExtraFields(extra)
 	}
 	return p, nil
 }
 
 func toMessage(m llm.Message) (sdk.ChatCompletionMessageParamUnion, error) {
+	if len(m.Parts) > 0 {
+		return partsMessage(m)
+	}
 	switch m.Role {
 	case llm.RoleSystem:
 		return sdk.SystemMessage(m.Content), nil
@@ -111,6 +126,46 @@ func toMessage(m llm.Message) (sdk.ChatCompletionMessageParamUnion, error) {
 	default:
 		return sdk.ChatCompletionMessageParamUnion{}, fmt.Errorf("unknown role %q", m.Role)
 	}
+}
+
+// partsMessage sends a message whose content is an array of content parts
+// (text, image_url, input_audio, file, …) exactly as the caller wrote it.
+func partsMessage(m llm.Message) (sdk.ChatCompletionMessageParamUnion, error) {
+	obj := map[string]any{"role": m.Role, "content": m.Parts}
+	var u sdk.ChatCompletionMessageParamUnion
+	switch m.Role {
+	case llm.RoleSystem:
+		v := param.Override[sdk.ChatCompletionSystemMessageParam](obj)
+		u.OfSystem = &v
+	case llm.RoleUser:
+		v := param.Override[sdk.ChatCompletionUserMessageParam](obj)
+		u.OfUser = &v
+	case llm.RoleTool:
+		if m.ToolCallID == "" {
+			return u, fmt.Errorf("tool message has no tool_call_id")
+		}
+		obj["tool_call_id"] = m.ToolCallID
+		v := param.Override[sdk.ChatCompletionToolMessageParam](obj)
+		u.OfTool = &v
+	case llm.RoleAssistant:
+		if len(m.ToolCalls) > 0 {
+			var calls []map[string]any
+			for _, tc := range m.ToolCalls {
+				args := string(tc.Arguments)
+				if args == "" {
+					args = "{}"
+				}
+				calls = append(calls, map[string]any{"id": tc.ID, "type": "function",
+					"function": map[string]any{"name": tc.Name, "arguments": args}})
+			}
+			obj["tool_calls"] = calls
+		}
+		v := param.Override[sdk.ChatCompletionAssistantMessageParam](obj)
+		u.OfAssistant = &v
+	default:
+		return u, fmt.Errorf("unknown role %q", m.Role)
+	}
+	return u, nil
 }
 
 // fromCompletion maps the SDK's response, including vLLM's extra fields
@@ -172,6 +227,18 @@ func fromChoice(ch sdk.ChatCompletionChoice) (llm.Choice, error) {
 		fromTokens = make([]int, 0, len(content))
 		for i, lp := range content {
 			out.Logprobs[i] = lp.Logprob
+			if len(lp.TopLogprobs) > 0 {
+				if out.TopLogprobs == nil {
+					out.TopLogprobs = make([][]llm.TopLogprob, len(content))
+				}
+				for _, alt := range lp.TopLogprobs {
+					tl := llm.TopLogprob{Token: alt.Token, Logprob: alt.Logprob}
+					for _, b := range alt.Bytes {
+						tl.Bytes = append(tl.Bytes, int(b))
+					}
+					out.TopLogprobs[i] = append(out.TopLogprobs[i], tl)
+				}
+			}
 			if id, ok := parseTokenID(lp.Token); ok && fromTokens != nil {
 				fromTokens = append(fromTokens, id)
 			} else {

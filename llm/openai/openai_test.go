@@ -484,3 +484,68 @@ func TestUnknownRoleIsAnError(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestForwardsUnmodelledFieldsAndParts: fields llm.Request does not model
+// and content parts reach the server as the caller wrote them, and
+// top_logprobs come back.
+func TestForwardsUnmodelledFieldsAndParts(t *testing.T) {
+	body := `{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"{\"a\":1}"},` +
+		`"logprobs":{"content":[{"token":"{\"","logprob":-0.1,"bytes":[123,34],"top_logprobs":[{"token":"{\"","logprob":-0.1,"bytes":[123,34]},{"token":"[","logprob":-2.5,"bytes":[91]}]}]},"finish_reason":"stop"}],` +
+		`"usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}}`
+	f, srv := newFake(t, reply{body: body})
+	m := newTestModel(t, srv.URL, Config{})
+	parts := json.RawMessage(`[{"type":"text","text":"what is this?"},{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo=","detail":"low"}}]`)
+	extra := map[string]json.RawMessage{
+		"response_format":     json.RawMessage(`{"type":"json_object"}`),
+		"tool_choice":         json.RawMessage(`"none"`),
+		"presence_penalty":    json.RawMessage(`0.5`),
+		"frequency_penalty":   json.RawMessage(`-0.25`),
+		"logit_bias":          json.RawMessage(`{"50256":-100}`),
+		"parallel_tool_calls": json.RawMessage(`false`),
+	}
+	c, err := m.Chat(t.Context(), llm.Request{
+		Messages:    []llm.Message{{Role: llm.RoleUser, Content: "what is this?", Parts: parts}},
+		Logprobs:    true,
+		TopLogprobs: 2,
+		Extra:       extra,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]json.RawMessage
+	if err := json.Unmarshal(f.bodies[0], &got); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range extra {
+		if !jsonEqual(got[k], v) {
+			t.Errorf("%s = %s, want %s", k, got[k], v)
+		}
+	}
+	if string(got["top_logprobs"]) != "2" || string(got["logprobs"]) != "true" {
+		t.Errorf("top_logprobs %s logprobs %s", got["top_logprobs"], got["logprobs"])
+	}
+	var msgs []map[string]json.RawMessage
+	if err := json.Unmarshal(got["messages"], &msgs); err != nil || len(msgs) != 1 {
+		t.Fatalf("messages %s: %v", got["messages"], err)
+	}
+	if !jsonEqual(msgs[0]["content"], parts) || string(msgs[0]["role"]) != `"user"` {
+		t.Errorf("message %v, want the parts as sent", msgs[0])
+	}
+	// The body still decodes as the SDK's request type.
+	var typed sdk.ChatCompletionNewParams
+	if err := json.Unmarshal(f.bodies[0], &typed); err != nil {
+		t.Fatalf("body does not decode as ChatCompletionNewParams: %v", err)
+	}
+	top := c.Choices[0].TopLogprobs
+	if len(top) != 1 || len(top[0]) != 2 || top[0][1].Token != "[" || top[0][1].Logprob != -2.5 || len(top[0][1].Bytes) != 1 {
+		t.Errorf("top logprobs %+v", top)
+	}
+}
+
+func jsonEqual(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
+}

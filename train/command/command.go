@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sia-agent/sia/adapter"
+	"github.com/sia-agent/sia/reward"
 	"github.com/sia-agent/sia/rl"
 	"github.com/sia-agent/sia/train"
 	"github.com/sia-agent/sia/train/internal/trainset"
@@ -31,6 +32,9 @@ type Hyper struct {
 	KLCoef       float64 `json:"kl_coef"`       // reinforce_kl and ppo; default 0.05
 	ClipEps      float64 `json:"clip_eps"`      // PPO ratio clip ε; default 0.2
 	DPOBeta      float64 `json:"dpo_beta"`      // default 0.1
+	// DPONLL weights the NLL term on DPO's chosen completions (RPO; TRL's
+	// rpo_alpha); default 0: plain DPO.
+	DPONLL       float64 `json:"dpo_nll"`
 	EntropicBeta float64 `json:"entropic_beta"` // default 5
 	GAEGamma     float64 `json:"gae_gamma"`     // default 1
 	GAELambda    float64 `json:"gae_lambda"`    // default 1
@@ -212,15 +216,9 @@ func (t *Trainer) Train(ctx context.Context, req train.Request) (*train.Result, 
 	if _, err := os.Stat(req.OutDir); err == nil {
 		return nil, fmt.Errorf("command trainer: output folder %s already exists", req.OutDir)
 	}
-	set, err := trainset.Build(req.Rollouts, req.Algorithm, trainset.Options{EntropicBeta: t.cfg.Hyper.EntropicBeta})
+	set, err := trainset.Build(req.Rollouts, req.Algorithm, reward.Params{EntropicBeta: t.cfg.Hyper.EntropicBeta})
 	if err != nil {
 		return nil, fmt.Errorf("command trainer: %w", err)
-	}
-	if req.Algorithm == rl.DPO && len(set.Pairs) == 0 {
-		return nil, fmt.Errorf("command trainer: dpo needs best-vs-worst pairs, and no item has two samples with different rewards and the same prompt (%s)", set)
-	}
-	if req.Algorithm != rl.DPO && len(set.Examples) == 0 {
-		return nil, fmt.Errorf("command trainer: no trainable example (%s)", set)
 	}
 	work := t.cfg.WorkDir
 	if work == "" {

@@ -6,12 +6,6 @@ import (
 	"github.com/sia-agent/sia/tinylm"
 )
 
-// Credit assignment modes (see the package doc).
-const (
-	CreditAgreement  = "agreement"
-	CreditTrajectory = "trajectory"
-)
-
 // Config holds the trainer's hyperparameters. The zero value is usable;
 // every zero field takes the default documented beside it.
 type Config struct {
@@ -45,15 +39,14 @@ type Config struct {
 	KLCoef float64
 	// DPOBeta is DPO's β (default 0.1).
 	DPOBeta float64
-	// DPONLL weights a per-token negative log-likelihood term on each pair's
-	// chosen completion (default 1; negative means none). Plain DPO can push
-	// both completions down and the chosen one with them; the NLL term (as
-	// in RPO, Pang et al. 2024) keeps the chosen answer likely.
+	// DPONLL weights a mean per-token negative log-likelihood term on each
+	// pair's chosen completion (default 0: plain DPO). Plain DPO can push
+	// both completions down and the chosen one with them; a positive weight
+	// adds the NLL term of RPO (Pang et al. 2024), which keeps the chosen
+	// answer likely.
 	DPONLL float64
 	// EntropicBeta is β of entropic weighting (default 5).
 	EntropicBeta float64
-	// Credit is "agreement" (default) or "trajectory".
-	Credit string
 	// MaxOldDrift is the mean per-token |stored − recomputed| logprob gap up
 	// to which a sample's stored sampling logprobs serve as PPO's π_old;
 	// beyond it (samples drawn at a temperature other than 1) the parent's
@@ -79,7 +72,6 @@ func (c *Config) applyDefaults() {
 	}
 	def(&c.KLCoef, 0.1)
 	def(&c.DPOBeta, 0.1)
-	def(&c.DPONLL, 1)
 	def(&c.EntropicBeta, 5)
 	def(&c.MaxOldDrift, 0.05)
 	if c.Epochs == 0 {
@@ -88,17 +80,11 @@ func (c *Config) applyDefaults() {
 	if c.MinibatchSeqs == 0 {
 		c.MinibatchSeqs = 64
 	}
-	if c.Credit == "" {
-		c.Credit = CreditAgreement
-	}
 	c.LoRA.ValueHead = true
 }
 
 func (c Config) validate() error {
-	if c.Credit != CreditAgreement && c.Credit != CreditTrajectory {
-		return fmt.Errorf("embedded trainer: credit %q: want agreement or trajectory", c.Credit)
-	}
-	if c.LR < 0 || c.Epochs < 0 || c.MinibatchSeqs < 0 || c.ClipEps < 0 || c.DPOBeta < 0 || c.KLCoef < 0 {
+	if c.LR < 0 || c.Epochs < 0 || c.MinibatchSeqs < 0 || c.ClipEps < 0 || c.DPOBeta < 0 || c.KLCoef < 0 || c.DPONLL < 0 {
 		return fmt.Errorf("embedded trainer: negative hyperparameter in %+v", c)
 	}
 	return nil

@@ -8,16 +8,12 @@
 // completion tokens only, so prompt tokens — system text, few-shot turns and
 // any tool output fed back into a later prompt — are never trained on.
 //
-// Credit: a trajectory's reward belongs to its final answer. When a harness
-// samples several completions and votes, each completion is one training
-// example; by default ("agreement" credit) a completion that contains the
-// final answer gets the trajectory's reward, and one that does not gets 0
-// when the final answer was correct (it disagreed with a correct answer)
-// and the trajectory's reward otherwise. "trajectory" credit gives every
-// completion the trajectory's reward.
-//
-// Advantages and losses come from package rl; examples are grouped by item
-// (GRPO's groups, DPO's best-vs-worst pairs, best-of-N's top samples). The
+// Which calls are trained on, the reward each is credited with (the
+// "agreement" rule) and each algorithm's advantages, weights or pairs come
+// from package reward, the one owner of those rules (the loop's reward
+// statistics and the remote trainers read the same); the losses come from
+// package rl. An update that would train no unit is refused with
+// train.ErrNothingToTrain before anything is written. The
 // base checkpoint is frozen: only the adapter (LoRA matrices and a small
 // value head) is written. Training is deterministic for Request.Seed.
 package embedded

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/sia-agent/sia/reward"
 	"github.com/sia-agent/sia/rl"
 	"github.com/sia-agent/sia/tinylm"
 	"github.com/sia-agent/sia/train"
@@ -71,19 +72,22 @@ func (t *Trainer) TrainAdapter(ctx context.Context, req train.Request) (*tinylm.
 	if req.OutDir == "" {
 		return nil, nil, errors.New("embedded trainer: request has no output folder")
 	}
-	groups, x := extract(req.Rollouts, t.base.Config().Context, t.cfg.Credit)
-	if len(groups) == 0 {
+	b := reward.Collect(req.Rollouts, reward.Options{MaxTokens: t.base.Config().Context})
+	if len(b.Groups) == 0 {
 		return nil, nil, fmt.Errorf("embedded trainer: none of %d model calls in %d rollouts carries prompt and completion token ids with logprobs (%d too long for the context)",
-			x.calls, x.samples, x.skippedLong)
+			b.ModelCalls, b.Trajectories, b.TooLong)
+	}
+	plan := b.Plan(alg, reward.Params{EntropicBeta: t.cfg.EntropicBeta})
+	if plan.Units == 0 {
+		// Refused before anything is written: an update that trains nothing
+		// must not appear as a new adapter version.
+		return nil, nil, fmt.Errorf("embedded trainer: %s on %d calls over %d items: %w", alg, len(b.Calls()), len(b.Groups), train.ErrNothingToTrain)
 	}
 	ad, err := t.startAdapter(req)
 	if err != nil {
 		return nil, nil, err
 	}
-	var all []*example
-	for _, g := range groups {
-		all = append(all, g...)
-	}
+	all, units := examples(&b, &plan)
 	if alg == rl.PPO {
 		// GAE with an untrained value head turns its noise into per-token
 		// advantages, and the policy update follows that noise (measured on
@@ -98,8 +102,6 @@ func (t *Trainer) TrainAdapter(ctx context.Context, req train.Request) (*tinylm.
 	if err != nil {
 		return nil, nil, err
 	}
-	pairs := assignAdvantages(groups, alg, t.cfg)
-	units := trainingUnits(all, pairs, alg)
 
 	run := &run{t: t, ad: ad, alg: alg, opt: tinylm.NewAdamW(t.cfg.LR, 0.9, 0.999, 1e-8, t.cfg.WeightDecay)}
 	rng := rand.New(rand.NewPCG(uint64(req.Seed), uint64(req.Gen)^0x7a1))
@@ -138,8 +140,8 @@ func (t *Trainer) TrainAdapter(ctx context.Context, req train.Request) (*tinylm.
 	res.Metrics["examples"] = float64(len(all))
 	res.Metrics["units"] = float64(len(units))
 	res.Metrics["steps"] = float64(len(steps))
-	res.Metrics["skipped_no_tokens"] = float64(x.skippedNoTokens)
-	res.Metrics["skipped_long"] = float64(x.skippedLong)
+	res.Metrics["skipped_no_tokens"] = float64(b.NoTokens)
+	res.Metrics["skipped_long"] = float64(b.TooLong)
 	res.Metrics["old_from_sampler"] = fromSampler
 	return ad, res, nil
 }
@@ -283,39 +285,6 @@ func completionSlice(row []float32, e *example) []float64 {
 	return out
 }
 
-// unit is one thing a minibatch holds: an example, or a DPO pair.
-type unit struct {
-	ex   *example
-	pair *pair
-}
-
-func trainingUnits(all []*example, pairs []pair, alg rl.Algorithm) []unit {
-	var out []unit
-	switch alg {
-	case rl.DPO:
-		for i := range pairs {
-			out = append(out, unit{pair: &pairs[i]})
-		}
-	case rl.BestOfN:
-		for _, e := range all {
-			if e.weight > 0 {
-				out = append(out, unit{ex: e})
-			}
-		}
-	case rl.GRPO, rl.Entropic:
-		for _, e := range all {
-			if e.adv != 0 { // a group without spread teaches nothing
-				out = append(out, unit{ex: e})
-			}
-		}
-	default:
-		for _, e := range all {
-			out = append(out, unit{ex: e})
-		}
-	}
-	return out
-}
-
 // run is one Train call's mutable state.
 type run struct {
 	t   *Trainer
@@ -350,82 +319,33 @@ func (r *run) step(units []unit) (StepMetrics, error) {
 	if r.alg == rl.PPO && tape.Values != nil {
 		dValue = make([][]float32, len(exs))
 	}
-	var m StepMetrics
-	m.Tokens = tokens
+	m := StepMetrics{Tokens: tokens}
 	norm := 1 / float64(tokens)
 	logps := make([][]float64, len(exs))
 	for i, e := range exs {
 		logps[i] = completionSlice(tape.Logprobs[i], e)
-		kl, klGrad := rl.KLToRef(logps[i], e.ref)
-		m.KL += kl * norm
+		m.KL += rl.KLEstimate(logps[i], e.ref) * norm
 		m.Reward += e.reward / float64(len(exs))
 		for j := range e.completion {
 			m.Entropy += float64(tape.Entropy[i][e.first()+j]) * norm
 		}
-		var loss float64
-		var grad []float64
-		switch r.alg {
-		case rl.PPO:
-			res := rl.PPOClip(logps[i], e.old, e.tokAdv, r.t.cfg.ClipEps)
-			loss, grad = res.Loss, res.Grad
-			m.ClipFrac += float64(res.Clipped) * norm
-			if dValue != nil {
-				v := completionSlice(tape.Values[i], e)
-				vl, vg := rl.ValueLoss(v, e.tokRet)
-				loss += r.t.cfg.ValueCoef * vl
-				dValue[i] = make([]float32, len(tape.Logprobs[i]))
-				for j := range vg {
-					dValue[i][e.first()+j] = float32(r.t.cfg.ValueCoef * vg[j] * norm)
-				}
-			}
-		case rl.GRPO, rl.Entropic, rl.ReinforceKL:
-			adv := make([]float64, len(e.completion))
-			for j := range adv {
-				adv[j] = e.adv
-			}
-			// The PPO-clip surrogate at ratio π/π_old keeps the several
-			// epochs over the same samples from overshooting; on the first
-			// pass it is the plain policy gradient.
-			res := rl.PPOClip(logps[i], e.old, adv, r.t.cfg.ClipEps)
-			loss, grad = res.Loss, res.Grad
-			m.ClipFrac += float64(res.Clipped) * norm
-			if r.alg == rl.ReinforceKL {
-				loss += r.t.cfg.KLCoef * kl
-				for j := range grad {
-					grad[j] += r.t.cfg.KLCoef * klGrad[j]
-				}
-			}
-		case rl.BestOfN:
-			loss, grad = rl.CrossEntropy(logps[i], e.weight)
-		case rl.DPO:
+		if r.alg == rl.DPO {
 			continue // pairs below
 		}
+		var values []float64
+		if dValue != nil {
+			values = completionSlice(tape.Values[i], e)
+		}
+		loss, grad, dv, clipped := r.sequenceLoss(e, logps[i], values)
 		m.Loss += loss * norm
+		m.ClipFrac += float64(clipped) * norm
 		dLogp[i] = scatter(grad, e, len(tape.Logprobs[i]), norm)
+		if dv != nil {
+			dValue[i] = scatter(dv, e, len(tape.Logprobs[i]), norm)
+		}
 	}
 	if r.alg == rl.DPO {
-		np := float64(len(units))
-		for k := 0; k < len(exs); k += 2 {
-			c, rj := exs[k], exs[k+1]
-			res := rl.DPOLoss(sum(logps[k]), sum(logps[k+1]), sum(c.ref), sum(rj.ref), r.t.cfg.DPOBeta)
-			m.Loss += res.Loss / np
-			m.Margin += res.Margin / np
-			if res.Margin > 0 {
-				m.PairAcc += 1 / np
-			}
-			gc := constant(res.GradChosen, len(c.completion))
-			if r.t.cfg.DPONLL > 0 {
-				// Mean NLL per chosen token, averaged over pairs.
-				w := r.t.cfg.DPONLL / float64(len(c.completion))
-				nll, g := rl.CrossEntropy(logps[k], w)
-				m.Loss += nll / np
-				for j := range gc {
-					gc[j] += g[j]
-				}
-			}
-			dLogp[k] = scatter(gc, c, len(tape.Logprobs[k]), 1/np)
-			dLogp[k+1] = scatter(constant(res.GradRejected, len(rj.completion)), rj, len(tape.Logprobs[k+1]), 1/np)
-		}
+		r.pairLosses(exs, logps, tape.Logprobs, dLogp, &m)
 	}
 	if err := r.t.base.Backward(tape, dLogp, dValue); err != nil {
 		return m, err
@@ -433,6 +353,71 @@ func (r *run) step(units []unit) (StepMetrics, error) {
 	m.GradNorm = r.ad.Step(r.opt, r.t.cfg.GradClip)
 	r.ad.ZeroGrad()
 	return m, nil
+}
+
+// sequenceLoss is the loss of one example under every algorithm but DPO,
+// summed over its completion tokens, with its gradient per token, the
+// value head's gradient per token (PPO, when values are given) and the
+// number of clipped tokens.
+func (r *run) sequenceLoss(e *example, logp, values []float64) (loss float64, grad, dValue []float64, clipped int) {
+	cfg := &r.t.cfg
+	switch r.alg {
+	case rl.PPO:
+		res := rl.PPOClip(logp, e.old, e.tokAdv, cfg.ClipEps)
+		loss, grad, clipped = res.Loss, res.Grad, res.Clipped
+		if values != nil {
+			vl, vg := rl.ValueLoss(values, e.tokRet)
+			loss += cfg.ValueCoef * vl
+			dValue = make([]float64, len(vg))
+			for j := range vg {
+				dValue[j] = cfg.ValueCoef * vg[j]
+			}
+		}
+	case rl.GRPO, rl.Entropic, rl.ReinforceKL:
+		// The PPO-clip surrogate at ratio π/π_old keeps the several epochs
+		// over the same samples from overshooting; on the first pass it is
+		// the plain policy gradient.
+		res := rl.PPOClip(logp, e.old, constant(e.adv, len(e.completion)), cfg.ClipEps)
+		loss, grad, clipped = res.Loss, res.Grad, res.Clipped
+		if r.alg == rl.ReinforceKL {
+			// The k2 penalty: its gradient is that of KL(π‖base).
+			pen, penGrad := rl.KLPenalty(logp, e.ref)
+			loss += cfg.KLCoef * pen
+			for j := range grad {
+				grad[j] += cfg.KLCoef * penGrad[j]
+			}
+		}
+	case rl.BestOfN:
+		loss, grad = rl.CrossEntropy(logp, e.weight)
+	}
+	return loss, grad, dValue, clipped
+}
+
+// pairLosses adds DPO's loss over the minibatch's pairs (exs holds chosen,
+// rejected, chosen, …), averaged over pairs, and its gradients; with
+// DPONLL > 0 it adds that weight times the chosen completion's mean
+// per-token negative log-likelihood (RPO).
+func (r *run) pairLosses(exs []*example, logps [][]float64, tapeLogprobs [][]float32, dLogp [][]float32, m *StepMetrics) {
+	np := float64(len(exs) / 2)
+	for k := 0; k+1 < len(exs); k += 2 {
+		c, rj := exs[k], exs[k+1]
+		res := rl.DPOLoss(sum(logps[k]), sum(logps[k+1]), sum(c.ref), sum(rj.ref), r.t.cfg.DPOBeta)
+		m.Loss += res.Loss / np
+		m.Margin += res.Margin / np
+		if res.Margin > 0 {
+			m.PairAcc += 1 / np
+		}
+		gc := constant(res.GradChosen, len(c.completion))
+		if r.t.cfg.DPONLL > 0 {
+			nll, g := rl.CrossEntropy(logps[k], r.t.cfg.DPONLL/float64(len(c.completion)))
+			m.Loss += nll / np
+			for j := range gc {
+				gc[j] += g[j]
+			}
+		}
+		dLogp[k] = scatter(gc, c, len(tapeLogprobs[k]), 1/np)
+		dLogp[k+1] = scatter(constant(res.GradRejected, len(rj.completion)), rj, len(tapeLogprobs[k+1]), 1/np)
+	}
 }
 
 // scatter places per-completion-token gradients at their tape positions,

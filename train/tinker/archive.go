@@ -2,8 +2,10 @@ package tinker
 
 import (
 	"archive/tar"
+	"bufio"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -27,10 +29,12 @@ func parseSamplerPath(p string) (run, kind, ckpt string, err error) {
 	return parts[0], parts[1], parts[2], nil
 }
 
-// archiveURL asks for the signed download URL of a checkpoint archive. The
-// Python SDK sends the checkpoint id as "<kind>/<ckpt>"; SkyRL-tx's route
-// takes the bare "<ckpt>", so a 404 on the first form tries the second.
-// Success is a 302 whose Location is the archive.
+// archiveURL asks for the signed download URL of a checkpoint archive, as
+// the SDK's get_checkpoint_archive_url does: Accept application/json, no
+// redirect following; the answer is a 200 {"url", "expires"} (current
+// backends) or a 302 whose Location is the URL (earlier ones). The SDK sends
+// the checkpoint id as "<kind>/<ckpt>"; SkyRL-tx's route takes the bare
+// "<ckpt>", so a 404 on the first form tries the second.
 func (t *Trainer) archiveURL(ctx context.Context, samplerPath string) (string, error) {
 	run, kind, ckpt, err := parseSamplerPath(samplerPath)
 	if err != nil {
@@ -46,7 +50,7 @@ func (t *Trainer) archiveURL(ctx context.Context, samplerPath string) (string, e
 		if err != nil {
 			return "", err
 		}
-		req.Header.Set("Accept", "application/gzip")
+		req.Header.Set("Accept", "application/json")
 		resp, err := noRedirect.Do(req)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -60,7 +64,22 @@ func (t *Trainer) archiveURL(ctx context.Context, samplerPath string) (string, e
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		resp.Body.Close()
 		switch {
+		case resp.StatusCode == http.StatusOK:
+			t.c.billingOK()
+			var r struct {
+				URL     string `json:"url"`
+				Expires string `json:"expires"`
+			}
+			if err := json.Unmarshal(body, &r); err != nil || r.URL == "" {
+				return "", fmt.Errorf("checkpoint archive %s: 200 without a url (%v): %s", samplerPath, err, errorMessage(body))
+			}
+			ref, err := req.URL.Parse(r.URL)
+			if err != nil {
+				return "", fmt.Errorf("checkpoint archive %s: bad url %q: %w", samplerPath, r.URL, err)
+			}
+			return ref.String(), nil
 		case resp.StatusCode == http.StatusFound || resp.StatusCode == http.StatusSeeOther || resp.StatusCode == http.StatusTemporaryRedirect:
+			t.c.billingOK()
 			loc := resp.Header.Get("Location")
 			if loc == "" {
 				return "", fmt.Errorf("checkpoint archive %s: redirect without Location", samplerPath)
@@ -72,6 +91,17 @@ func (t *Trainer) archiveURL(ctx context.Context, samplerPath string) (string, e
 			return ref.String(), nil
 		case resp.StatusCode == http.StatusNotFound && len(ids) > 1:
 			ids = ids[1:]
+		case resp.StatusCode == http.StatusPaymentRequired:
+			if err := t.c.onBilling("checkpoint archive", body); err != nil {
+				return "", err
+			}
+			if err := sleep(ctx, t.c.backoff(attempt)); err != nil {
+				return "", err
+			}
+		case resp.StatusCode == http.StatusTooManyRequests:
+			if err := sleep(ctx, t.c.rateLimited("checkpoint archive", resp, attempt)); err != nil {
+				return "", err
+			}
 		case resp.StatusCode == http.StatusTooEarly || retryableStatus(resp.StatusCode):
 			// 425: the checkpoint is still being written.
 			if err := sleep(ctx, t.c.backoff(attempt)); err != nil {
@@ -83,8 +113,12 @@ func (t *Trainer) archiveURL(ctx context.Context, samplerPath string) (string, e
 	}
 }
 
-// download fetches the sampler checkpoint archive (tar.gz), unpacks it and
-// moves the PEFT adapter it holds into dir after validating it.
+// download fetches the sampler checkpoint archive and unpacks it as the
+// SDK's `tinker checkpoint download` does: a plain GET of the signed URL
+// (no credentials: it points at object storage), a tar archive (gzip'd or
+// not: Python's tarfile "r" mode reads both) with links and escaping paths
+// refused. The PEFT adapter it holds moves into dir after validation; the
+// archive's checkpoint_complete marker is not part of the adapter.
 func (t *Trainer) download(ctx context.Context, samplerPath, dir string) error {
 	ctx, cancel := context.WithTimeout(ctx, t.cfg.FutureTimeout)
 	defer cancel()
@@ -95,11 +129,6 @@ func (t *Trainer) download(ctx context.Context, samplerPath, dir string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return fmt.Errorf("download adapter: %w", err)
-	}
-	// The signed URL usually points at object storage: the API key goes
-	// only to the service's own host.
-	if base, err := url.Parse(t.cfg.BaseURL); err == nil && base.Host == req.URL.Host && t.cfg.APIKey != "" {
-		req.Header.Set("X-API-Key", t.cfg.APIKey)
 	}
 	resp, err := t.cfg.HTTPClient.Do(req)
 	if err != nil {
@@ -133,6 +162,9 @@ func (t *Trainer) download(ctx context.Context, samplerPath, dir string) error {
 		return fmt.Errorf("download adapter: %w", err)
 	}
 	for _, e := range entries {
+		if e.Name() == completeMarker {
+			continue
+		}
 		if err := os.Rename(filepath.Join(src, e.Name()), filepath.Join(dir, e.Name())); err != nil {
 			return fmt.Errorf("download adapter: move %s: %w", e.Name(), err)
 		}
@@ -140,15 +172,24 @@ func (t *Trainer) download(ctx context.Context, samplerPath, dir string) error {
 	return nil
 }
 
-// untar unpacks a gzip'd tar into dir, refusing entries that would land
-// outside it and anything but regular files and folders.
+// completeMarker is the file a finished Tinker checkpoint archive holds
+// beside the adapter.
+const completeMarker = "checkpoint_complete"
+
+// untar unpacks a tar (gzip'd or not) into dir, refusing links, entries
+// that would land outside it and anything but regular files and folders.
 func untar(r io.Reader, dir string) error {
-	gz, err := gzip.NewReader(r)
-	if err != nil {
-		return fmt.Errorf("archive is not gzip: %w", err)
+	br := bufio.NewReader(r)
+	var src io.Reader = br
+	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("read gzip: %w", err)
+		}
+		defer gz.Close()
+		src = gz
 	}
-	defer gz.Close()
-	tr := tar.NewReader(gz)
+	tr := tar.NewReader(src)
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -185,6 +226,8 @@ func untar(r io.Reader, dir string) error {
 			if cerr != nil {
 				return fmt.Errorf("unpack %s: %w", name, cerr)
 			}
+		case tar.TypeSymlink, tar.TypeLink:
+			return fmt.Errorf("archive entry %q is a link: unsafe, refused", h.Name)
 		default:
 			return fmt.Errorf("archive entry %q is not a file or folder", h.Name)
 		}

@@ -26,16 +26,49 @@
 // pairwise loss the service has no built-in for) are refused with an error
 // wrapping train.ErrUnsupported that points to the command backend.
 //
+// The wire follows the current Python SDK. Before the first session the
+// client asks POST client/config; when the server's flags set
+// proto_write_fwdbwd, forward_backward goes as the SDK's binary protobuf
+// (tinker_public.ForwardBackwardRequest, Content-Type
+// application/x-protobuf, zstd-compressed with Content-Encoding: zstd when
+// proto_compress_fwdbwd is set), else as JSON; Config.Wire forces either. A
+// server without the route (SkyRL-tx) gets JSON. Futures of ForwardBackward
+// and Sample results are polled with Accept: application/x-protobuf,
+// application/json and decoded from either (proto.go: ForwardBackwardOutput
+// batched tensors sliced by byte offset, bfloat16 and int32 widened, as the
+// SDK's response_conv does).
+//
+// Requests carry the API key as X-API-Key; when client/config sets
+// pjwt_auth_enabled, the key is exchanged (POST auth/token {}) for a JWT
+// that is sent instead and exchanged again when under a minute of it is
+// left, as the SDK's JwtAuthProvider does. The SDK's gRPC transport
+// (grpc_target, whose interceptor adds the same x-api-key metadata) is not
+// implemented: its flags are off by default and REST serves every route.
+//
 // Every training operation returns a future. Futures are polled through
 // retrieve_future the way the Python SDK's _APIFuture does: a 45-second HTTP
-// timeout per poll, 408 and a {"type":"try_again"} body mean "poll again",
-// 5xx polls again, 410 means the future expired and the operation is
-// submitted again, a body {"error","category"} is a failed operation
-// (category "user" is the caller's fault and is never retried), connection
-// errors back off min(2^n, 30) s. Unlike the SDK, every operation also has a
-// deadline (Config.FutureTimeout). Submissions retry 408, 409, 429 and 5xx
-// with exponential backoff, as the SDK's RetryHandler does; every training
-// request carries a per-model seq_id so a retried submission is idempotent.
+// timeout per poll, allow_metadata_only on the first poll (a
+// {"status":"complete_metadata"} answer means: poll again for the whole
+// result), 408 and a {"type":"try_again"} body mean "poll again", 5xx polls
+// again, 410 means the future expired and the operation is submitted again,
+// a body {"error","category"} is a failed operation (category "user" is the
+// caller's fault and is never retried), connection errors back off
+// min(2^n, 30) s. Unlike the SDK, every operation also has a deadline
+// (Config.FutureTimeout). Submissions retry 408, 409, 429 and 5xx with
+// exponential backoff, as the SDK's RetryHandler does; a 429 is reported
+// (Event "rate_limited") and its Retry-After honoured. A 402 (billing) is
+// waited out, as the SDK's billing pause does, for the server's
+// billing_exception_max_pause_duration_sec (default 1 h; Config.BillingPause
+// overrides), reported once a minute (Event "billing_pause"), then fails
+// with a *BillingError. Every training request carries a per-model seq_id so
+// a retried submission is idempotent.
+//
+// Checkpoint archives are fetched as the SDK's `tinker checkpoint download`
+// does: the archive route asked with Accept: application/json answers 200
+// {"url","expires"} (or, on earlier backends, 302 with Location); the signed
+// URL is fetched without credentials; the archive is a tar (gzip'd or not)
+// whose links and escaping paths are refused; Tinker's checkpoint_complete
+// marker stays out of the adapter folder.
 //
 // Sampling from the trained adapter goes through Tinker's OpenAI-compatible
 // endpoint (OAIBaseURL) with model set to the tinker:// sampler path that

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,8 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
+	"github.com/sia-agent/sia/reward"
 	"github.com/sia-agent/sia/rl"
 	"github.com/sia-agent/sia/train"
 	"github.com/sia-agent/sia/train/internal/trainset"
@@ -85,6 +83,14 @@ type Config struct {
 	// RetryBase and RetryMax bound the exponential backoff of retried
 	// submissions (defaults 500 ms and 30 s).
 	RetryBase, RetryMax time.Duration
+	// Wire is the forward_backward body: "auto" (default: binary when the
+	// server's client/config sets proto_write_fwdbwd, as the SDK does),
+	// "json" or "protobuf".
+	Wire string
+	// BillingPause bounds how long HTTP 402 (billing) answers are waited
+	// out before a run fails (default: the server's
+	// billing_exception_max_pause_duration_sec, else 1 h, as the SDK).
+	BillingPause time.Duration
 	// Tags label the session (default ["sia"]).
 	Tags []string
 	// HTTPClient defaults to a client without an overall timeout (each
@@ -96,7 +102,7 @@ type Config struct {
 
 // Event reports training progress.
 type Event struct {
-	Kind    string // session, model, loaded, forward_backward, optim_step, saved, downloaded
+	Kind    string // config, session, model, loaded, optim_step, saved, downloaded, billing_pause, rate_limited
 	Step    int
 	Message string
 	Metrics map[string]float64
@@ -155,6 +161,9 @@ func (c *Config) applyDefaults() {
 	if c.Tags == nil {
 		c.Tags = []string{"sia"}
 	}
+	if c.Wire == "" {
+		c.Wire = WireAuto
+	}
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{}
 	}
@@ -176,8 +185,20 @@ func (c *Config) validate() error {
 	if c.Steps < 0 {
 		return fmt.Errorf("tinker: steps must be positive, got %d", c.Steps)
 	}
+	switch c.Wire {
+	case WireAuto, WireJSON, WireProtobuf:
+	default:
+		return fmt.Errorf("tinker: wire %q: want auto, json or protobuf", c.Wire)
+	}
 	return nil
 }
+
+// Wire formats of forward_backward.
+const (
+	WireAuto     = "auto"
+	WireJSON     = "json"
+	WireProtobuf = "protobuf"
+)
 
 // Trainer trains one LoRA on the service across generations: the training
 // model is created on the first Train call and reused after, so the Adam
@@ -256,7 +277,7 @@ func (t *Trainer) Train(ctx context.Context, req train.Request) (*train.Result, 
 	if req.OutDir == "" {
 		return nil, errors.New("tinker train: request has no output folder")
 	}
-	set, err := trainset.Build(req.Rollouts, req.Algorithm, trainset.Options{EntropicBeta: t.cfg.EntropicBeta})
+	set, err := trainset.Build(req.Rollouts, req.Algorithm, reward.Params{EntropicBeta: t.cfg.EntropicBeta})
 	if err != nil {
 		return nil, fmt.Errorf("tinker train: %w", err)
 	}
@@ -277,7 +298,7 @@ func (t *Trainer) Train(ctx context.Context, req train.Request) (*train.Result, 
 		metrics[k] = v
 	}
 	if len(data) == 0 {
-		return nil, fmt.Errorf("tinker train: nothing to learn: every example has zero advantage (%s)", set)
+		return nil, fmt.Errorf("tinker train: every example has zero advantage (%s): %w", set, train.ErrNothingToTrain)
 	}
 	var cfg map[string]float64
 	if lossFn == LossPPO {
@@ -340,9 +361,12 @@ func (t *Trainer) ensureModel(ctx context.Context, req train.Request) error {
 		return nil
 	}
 	if t.sessionID == "" {
+		if err := t.fetchServerConfig(ctx); err != nil {
+			return err
+		}
 		var s createSessionResponse
 		if err := t.c.post(ctx, "create_session", createSessionRequest{
-			Tags: t.cfg.Tags, UserMetadata: map[string]string{"run": req.Run}, SDKVersion: "sia-go", Type: "create_session",
+			Tags: t.cfg.Tags, UserMetadata: map[string]string{"run": req.Run}, SDKVersion: SDKVersion, Type: "create_session",
 		}, &s); err != nil {
 			return fmt.Errorf("tinker create session: %w", err)
 		}
@@ -428,10 +452,14 @@ func (t *Trainer) forwardBackward(ctx context.Context, data []datum, lossFn stri
 	for lo := 0; lo < len(data); lo += maxChunk {
 		hi := min(lo+maxChunk, len(data))
 		var res forwardBackwardOutput
-		if err := t.c.operation(ctx, "forward_backward", "ForwardBackward", forwardBackwardRequest{
+		p, err := t.fwdBwdPayload(forwardBackwardRequest{
 			ForwardBackwardInput: forwardBackwardInput{Data: data[lo:hi], LossFn: lossFn, LossFnConfig: cfg},
 			ModelID:              t.modelID, SeqID: t.nextSeq(),
-		}, &res); err != nil {
+		})
+		if err != nil {
+			return nil, err
+		}
+		if err := t.c.operationPayload(ctx, "forward_backward", "ForwardBackward", p, &res); err != nil {
 			return nil, err
 		}
 		if len(res.LossFnOutputs) != hi-lo {
@@ -448,139 +476,4 @@ func (t *Trainer) forwardBackward(ctx context.Context, data []datum, lossFn stri
 		}
 	}
 	return out, nil
-}
-
-// datums turns examples into Tinker datums and picks the loss. Sequences
-// are prompt+completion; model_input is seq[:-1] and every loss input is
-// aligned to seq[1:], with zeros on the prompt positions. Examples whose
-// completion carries no signal (all-zero advantages or weights) are left
-// out: they add no gradient.
-func (t *Trainer) datums(set *trainset.Set, ref map[int][]float64) ([]datum, string, map[string]float64) {
-	lossFn := t.cfg.PolicyLoss
-	if set.Algorithm == rl.BestOfN {
-		lossFn = LossCrossEntropy
-	}
-	var out []datum
-	tokens, klSum, klN := 0, 0.0, 0
-	for i, e := range set.Examples {
-		seq := append(append([]int(nil), e.Prompt...), e.Completion...)
-		n := len(seq) - 1
-		p := len(e.Prompt) - 1 // first position predicting a completion token
-		inputs := map[string]tensorData{"target_tokens": int64Tensor(seq[1:])}
-		if lossFn == LossCrossEntropy {
-			if e.Weight == 0 {
-				continue
-			}
-			w := make([]float32, n)
-			for j := range e.Completion {
-				w[p+j] = float32(e.Weight)
-			}
-			inputs["weights"] = float32Tensor(w)
-		} else {
-			lp := make([]float32, n)
-			adv := make([]float32, n)
-			signal := false
-			for j := range e.Completion {
-				a := e.Advantage
-				if r, ok := ref[i]; ok {
-					kl := e.Logprobs[j] - r[j]
-					a -= t.cfg.KLCoef * kl
-					klSum += kl
-					klN++
-				}
-				lp[p+j] = float32(e.Logprobs[j])
-				adv[p+j] = float32(a)
-				signal = signal || a != 0
-			}
-			if !signal {
-				continue
-			}
-			inputs["logprobs"] = float32Tensor(lp)
-			inputs["advantages"] = float32Tensor(adv)
-		}
-		tokens += len(e.Completion)
-		out = append(out, datum{ModelInput: tokensInput(seq[:n]), LossFnInputs: inputs})
-	}
-	stats := map[string]float64{"datums": float64(len(out)), "completion_tokens": float64(tokens)}
-	if klN > 0 {
-		stats["kl_to_base"] = klSum / float64(klN)
-	}
-	return out, lossFn, stats
-}
-
-// refLogprobs asks the base model for the logprobs of each example's
-// completion (asample with prompt_logprobs over prompt+completion), for the
-// KL-to-base penalty. Examples sampled from the base already carry them.
-func (t *Trainer) refLogprobs(ctx context.Context, ex []trainset.Example) (map[int][]float64, error) {
-	out := make(map[int][]float64, len(ex))
-	var mu sync.Mutex
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(8)
-	for i, e := range ex {
-		if e.RefLogprobs != nil {
-			out[i] = e.RefLogprobs
-			continue
-		}
-		g.Go(func() error {
-			seq := append(append([]int(nil), e.Prompt...), e.Completion...)
-			var res sampleResult
-			if err := t.c.operation(gctx, "asample", "Sample", sampleRequest{
-				NumSamples: 1, Prompt: tokensInput(seq),
-				SamplingParams: samplingParams{MaxTokens: 1, Temperature: 1, TopK: -1, TopP: 1},
-				BaseModel:      t.cfg.BaseModel, PromptLogprobs: true, Type: "sample",
-			}, &res); err != nil {
-				return fmt.Errorf("tinker base logprobs for %s/%d: %w", e.Item, e.Sample, err)
-			}
-			if len(res.PromptLogprobs) != len(seq) {
-				return fmt.Errorf("tinker base logprobs for %s/%d: %d prompt logprobs for %d tokens", e.Item, e.Sample, len(res.PromptLogprobs), len(seq))
-			}
-			r := make([]float64, len(e.Completion))
-			for j := range r {
-				v := res.PromptLogprobs[len(e.Prompt)+j]
-				if v == nil || math.IsNaN(*v) {
-					return fmt.Errorf("tinker base logprobs for %s/%d: missing logprob at token %d", e.Item, e.Sample, len(e.Prompt)+j)
-				}
-				r[j] = *v
-			}
-			mu.Lock()
-			out[i] = r
-			mu.Unlock()
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// metricsFile appends JSON lines to gen_<n>/train.jsonl.
-type metricsFile struct{ f *os.File }
-
-func openMetrics(path string) (*metricsFile, error) {
-	if path == "" {
-		return &metricsFile{}, nil
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("metrics folder: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("open metrics: %w", err)
-	}
-	return &metricsFile{f: f}, nil
-}
-
-func (m *metricsFile) write(line map[string]float64) {
-	if m.f == nil {
-		return
-	}
-	b, _ := json.Marshal(line)
-	m.f.Write(append(b, '\n'))
-}
-
-func (m *metricsFile) close() {
-	if m.f != nil {
-		m.f.Close()
-	}
 }

@@ -187,4 +187,12 @@ type sampleResult struct {
 
 type retrieveFutureRequest struct {
 	RequestID string `json:"request_id"`
+	// AllowMetadataOnly lets the server first answer {"status":
+	// "complete_metadata", "response_payload_size"} for a large result; the
+	// SDK then polls again without it.
+	AllowMetadataOnly bool `json:"allow_metadata_only"`
+}
+
+type clientConfigRequest struct {
+	SDKVersion string `json:"sdk_version"`
 }

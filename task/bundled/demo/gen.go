@@ -1,13 +1,12 @@
 package demo
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
 	"sort"
-	"testing/fstest"
+
+	"github.com/sia-agent/sia/task"
 )
 
 // Sizes of the generated world. The lexicon is the model's "world
@@ -143,43 +142,26 @@ func fitsOther(p, word string, lex []string) bool {
 // harnesses and agents may read (train with labels, val and test without),
 // private/ the val and test gold the verifier reads.
 func (w *World) Files() (fs.FS, error) {
-	m := fstest.MapFS{}
-	put := func(name string, items []Item, withWord, withPattern bool) error {
-		var buf bytes.Buffer
-		for _, it := range items {
-			rec := map[string]string{"id": it.ID}
+	records := func(items []Item, withWord, withPattern bool) []map[string]string {
+		out := make([]map[string]string, len(items))
+		for i, it := range items {
+			out[i] = map[string]string{"id": it.ID}
 			if withPattern {
-				rec["pattern"] = it.Pattern
+				out[i]["pattern"] = it.Pattern
 			}
 			if withWord {
-				rec["word"] = it.Word
+				out[i]["word"] = it.Word
 			}
-			b, err := json.Marshal(rec)
-			if err != nil {
-				return fmt.Errorf("encode %s: %w", name, err)
-			}
-			buf.Write(b)
-			buf.WriteByte('\n')
 		}
-		m[name] = &fstest.MapFile{Data: buf.Bytes(), Mode: 0o444}
-		return nil
+		return out
 	}
-	for _, f := range []struct {
-		name                  string
-		items                 []Item
-		withWord, withPattern bool
-	}{
-		{"public/train.jsonl", w.Train, true, true},
-		{"public/val.jsonl", w.Val, false, true},
-		{"public/test.jsonl", w.Test, false, true},
-		{"private/val.jsonl", w.Val, true, false},
-		{"private/test.jsonl", w.Test, true, false},
-	} {
-		if err := put(f.name, f.items, f.withWord, f.withPattern); err != nil {
-			return nil, err
-		}
-	}
-	return m, nil
+	return task.JSONLFiles(map[string][]map[string]string{
+		"public/train.jsonl": records(w.Train, true, true),
+		"public/val.jsonl":   records(w.Val, false, true),
+		"public/test.jsonl":  records(w.Test, false, true),
+		"private/val.jsonl":  records(w.Val, true, false),
+		"private/test.jsonl": records(w.Test, true, false),
+	})
 }
 
 // heldOutPatterns is the set of val and test patterns: the corpus never

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sia-agent/sia/task"
+	"github.com/sia-agent/sia/task/bundled/internal/siaeval"
 	"github.com/sia-agent/sia/verify"
 )
 
@@ -16,9 +17,16 @@ const Name = "gpqa"
 //go:embed task.yaml task.md reference/harness.star
 var files embed.FS
 
+// evaluatePy is this task's scoring in SIA's evaluate.py contract, for
+// the task folders `sia data export-sia` writes (siaeval adds the rest).
+//
+//go:embed evaluate.py
+var evaluatePy []byte
+
 // Bundle returns the task for the bundled registry.
 func Bundle() *task.Bundle {
-	return &task.Bundle{Name: Name, Files: files, Scorer: Scorer{}, Aggregator: Aggregator{}, ParseSubmission: ParseSubmission}
+	return &task.Bundle{Name: Name, Files: files, Scorer: Scorer{}, Aggregator: Aggregator{}, ParseSubmission: ParseSubmission,
+		EvaluatePy: siaeval.Script(evaluatePy)}
 }
 
 var (
@@ -119,6 +127,7 @@ var siaMetaKeys = map[string]bool{"model": true, "dataset_config": true, "timest
 //	{"answers": {"1": "A", …}}
 //	{"1": "A", "2": "B", …}  (metadata keys such as "model" ignored)
 //
+// and arrays of records {id, answer} or {id, correct_answer_letter}.
 // Answers are kept raw; the scorer extracts the letter. CSV submissions
 // (id,answer) use the generic reader.
 func ParseSubmission(filename string, data []byte) (map[string]string, error) {
@@ -127,8 +136,10 @@ func ParseSubmission(filename string, data []byte) (map[string]string, error) {
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
-		// Not an object: an array of {id, answer} records, say.
-		return task.ParseSubmission(filename, data, "id", "answer")
+		// Not an object: an array of records with the id and "answer", or
+		// the gold's own columns (id, correct_answer_letter), which is how
+		// sia writes a submission for an evaluate.py.
+		return task.ParseSubmission(filename, data, "id", "correct_answer_letter")
 	}
 	out := map[string]string{}
 	switch {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/sia-agent/sia/task"
+	"github.com/sia-agent/sia/task/bundled/internal/siaeval"
 	"github.com/sia-agent/sia/verify"
 )
 
@@ -18,9 +19,16 @@ const Name = "lawbench"
 //go:embed task.yaml task.md reference/harness.star
 var files embed.FS
 
+// evaluatePy is this task's scoring in SIA's evaluate.py contract, for
+// the task folders `sia data export-sia` writes (siaeval adds the rest).
+//
+//go:embed evaluate.py
+var evaluatePy []byte
+
 // Bundle returns the task for the bundled registry.
 func Bundle() *task.Bundle {
-	return &task.Bundle{Name: Name, Files: files, Scorer: Scorer{}, Aggregator: Aggregator{}, ParseSubmission: ParseSubmission}
+	return &task.Bundle{Name: Name, Files: files, Scorer: Scorer{}, Aggregator: Aggregator{}, ParseSubmission: ParseSubmission,
+		EvaluatePy: siaeval.Script(evaluatePy)}
 }
 
 // NormalizeCharge removes CAIL2018's bracket grouping, so

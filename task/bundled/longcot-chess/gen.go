@@ -95,7 +95,9 @@ func Generate(ctx context.Context, opt GenOptions) ([]Item, error) {
 			return nil, fmt.Errorf("generate best_3_moves item %d: %w", i+1, err)
 		}
 		if rng.IntN(2) == 1 {
-			pos, line = flip(pos, line)
+			if pos, line, err = flip(pos, line); err != nil {
+				return nil, fmt.Errorf("generate best_3_moves item %d: %w", i+1, err)
+			}
 		}
 		san, err := pos.LineSAN(line)
 		if err != nil {
@@ -144,15 +146,14 @@ func forcedMateInTwo(ctx context.Context, rng *rand.Rand) (chess.Position, []che
 }
 
 func randomPosition(rng *rand.Rand) (chess.Position, bool) {
-	var p chess.Position
-	p.EP, p.Fullmove, p.Turn = chess.NoSquare, 1+rng.IntN(60), chess.White
+	s := chess.Setup{EP: chess.NoSquare, Fullmove: 1 + rng.IntN(60), Turn: chess.White}
 	taken := map[int]bool{}
 	place := func(pc chess.Piece, lo, hi int) bool {
 		for range 20 {
-			s := lo + rng.IntN(hi-lo)
-			if !taken[s] {
-				taken[s] = true
-				p.Board[s] = pc
+			sq := lo + rng.IntN(hi-lo)
+			if !taken[sq] {
+				taken[sq] = true
+				s.Board[sq] = pc
 				return true
 			}
 		}
@@ -165,24 +166,24 @@ func randomPosition(rng *rand.Rand) (chess.Position, bool) {
 		bk = 48 + rng.IntN(16)
 	}
 	taken[bk] = true
-	p.Board[bk] = chess.MakePiece(chess.Black, chess.King)
+	s.Board[bk] = chess.MakePiece(chess.Black, chess.King)
 	if !place(chess.MakePiece(chess.White, chess.King), 0, 64) {
-		return p, false
+		return chess.Position{}, false
 	}
 	for _, t := range attackerSets[rng.IntN(len(attackerSets))] {
 		if !place(chess.MakePiece(chess.White, t), 0, 64) {
-			return p, false
+			return chess.Position{}, false
 		}
 	}
 	for range rng.IntN(4) {
 		if !place(chess.MakePiece(chess.Black, chess.Pawn), 8, 56) {
-			return p, false
+			return chess.Position{}, false
 		}
 	}
-	// Validate through FEN (kings adjacent, side not to move in check …).
-	q, err := chess.ParseFEN(p.FEN())
+	// NewPosition validates (kings adjacent, side not to move in check …).
+	q, err := chess.NewPosition(s)
 	if err != nil || q.InCheck() || q.Status() != chess.Ongoing {
-		return p, false
+		return chess.Position{}, false
 	}
 	return q, true
 }
@@ -194,23 +195,30 @@ func randomPosition(rng *rand.Rand) (chess.Position, bool) {
 func uniqueForcedLine(p chess.Position) ([]chess.Move, bool) {
 	moves := p.LegalMoves()
 	for _, m := range moves {
-		if p.Play(m).Status() == chess.Checkmate {
+		if mates(p, m) {
 			return nil, false
 		}
 	}
 	var line []chess.Move
 	for _, m1 := range moves {
-		q := p.Play(m1)
+		q, err := p.Play(m1)
+		if err != nil {
+			return nil, false
+		}
 		replies := q.LegalMoves()
 		if len(replies) == 0 {
 			continue // stalemate (mate was excluded above)
 		}
-		mates := true
+		mating := true
 		var only chess.Move
 		for _, r := range replies {
-			m2s := mateMoves(q.Play(r), 2)
+			after, err := q.Play(r)
+			if err != nil {
+				return nil, false
+			}
+			m2s := mateMoves(after, 2)
 			if len(m2s) == 0 {
-				mates = false
+				mating = false
 				break
 			}
 			only = m2s[0]
@@ -218,7 +226,7 @@ func uniqueForcedLine(p chess.Position) ([]chess.Move, bool) {
 				return nil, false // the mating move is not unique
 			}
 		}
-		if !mates {
+		if !mating {
 			continue
 		}
 		if line != nil || len(replies) != 1 {
@@ -229,11 +237,21 @@ func uniqueForcedLine(p chess.Position) ([]chess.Move, bool) {
 	return line, line != nil
 }
 
+// mates reports whether m, legal in p, mates at once. Only a checking
+// move can, and the library has already marked those.
+func mates(p chess.Position, m chess.Move) bool {
+	if !p.GivesCheck(m) {
+		return false
+	}
+	q, err := p.Play(m)
+	return err == nil && q.Status() == chess.Checkmate
+}
+
 // mateMoves lists up to limit moves that mate at once.
 func mateMoves(p chess.Position, limit int) []chess.Move {
 	var out []chess.Move
 	for _, m := range p.LegalMoves() {
-		if p.Play(m).Status() == chess.Checkmate {
+		if mates(p, m) {
 			out = append(out, m)
 			if len(out) >= limit {
 				break
@@ -245,18 +263,23 @@ func mateMoves(p chess.Position, limit int) []chess.Move {
 
 // flip mirrors the board top to bottom and swaps colours, so the same
 // puzzle has Black to move.
-func flip(p chess.Position, line []chess.Move) (chess.Position, []chess.Move) {
-	var q chess.Position
-	for s, pc := range p.Board {
+func flip(p chess.Position, line []chess.Move) (chess.Position, []chess.Move, error) {
+	s := p.Setup()
+	var q chess.Setup
+	for sq, pc := range s.Board {
 		if pc == chess.NoPiece {
 			continue
 		}
-		q.Board[s^56] = chess.MakePiece(pc.Color().Other(), pc.Type())
+		q.Board[sq^56] = chess.MakePiece(pc.Color().Other(), pc.Type())
 	}
-	q.Turn, q.EP, q.Fullmove, q.Halfmove = p.Turn.Other(), chess.NoSquare, p.Fullmove, p.Halfmove
+	q.Turn, q.EP, q.Fullmove, q.Halfmove = s.Turn.Other(), chess.NoSquare, s.Fullmove, s.Halfmove
 	out := make([]chess.Move, len(line))
 	for i, m := range line {
 		out[i] = chess.Move{From: m.From ^ 56, To: m.To ^ 56, Promo: m.Promo}
 	}
-	return q, out
+	fp, err := chess.NewPosition(q)
+	if err != nil {
+		return p, nil, fmt.Errorf("flip %s: %w", p.FEN(), err)
+	}
+	return fp, out, nil
 }

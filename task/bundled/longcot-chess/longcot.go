@@ -11,6 +11,7 @@ import (
 
 	"github.com/sia-agent/sia/chess"
 	"github.com/sia-agent/sia/task"
+	"github.com/sia-agent/sia/task/bundled/internal/siaeval"
 	"github.com/sia-agent/sia/verify"
 )
 
@@ -20,9 +21,16 @@ const Name = "longcot-chess"
 //go:embed task.yaml task.md reference/harness.star
 var files embed.FS
 
+// evaluatePy is this task's scoring in SIA's evaluate.py contract, for
+// the task folders `sia data export-sia` writes (siaeval adds the rest).
+//
+//go:embed evaluate.py
+var evaluatePy []byte
+
 // Bundle returns the task for the bundled registry.
 func Bundle() *task.Bundle {
-	return &task.Bundle{Name: Name, Files: files, Scorer: Scorer{}, Aggregator: Aggregator{}, ParseSubmission: ParseSubmission}
+	return &task.Bundle{Name: Name, Files: files, Scorer: Scorer{}, Aggregator: Aggregator{}, ParseSubmission: ParseSubmission,
+		EvaluatePy: siaeval.Script(evaluatePy)}
 }
 
 // Templates of LongCoT chess questions.
@@ -182,8 +190,10 @@ func (Aggregator) Aggregate(items []verify.ItemResult, gold map[string]string) m
 
 // ParseSubmission reads SIA's responses.json: a list of
 // {question_id, solution, …} where solution is an integer, a list of SAN
-// moves, or null (then the answer is empty, which scores invalid). A JSON
-// object id → answer and CSV files use the generic reader.
+// moves, or null (then the answer is empty, which scores invalid); a
+// record without "solution" is read from "answer" (the gold file's column,
+// as sia writes submissions for an evaluate.py). A JSON object id → answer
+// and CSV files use the generic reader.
 func ParseSubmission(filename string, data []byte) (map[string]string, error) {
 	var rows []map[string]json.RawMessage
 	if !strings.HasSuffix(strings.ToLower(filename), ".json") || json.Unmarshal(data, &rows) != nil {
@@ -195,7 +205,10 @@ func ParseSubmission(filename string, data []byte) (map[string]string, error) {
 		if err := json.Unmarshal(r["question_id"], &id); err != nil || id == "" {
 			return nil, fmt.Errorf("%s: response %d has no question_id string", filename, i+1)
 		}
-		sol := r["solution"]
+		sol, ok := r["solution"]
+		if !ok {
+			sol = r["answer"] // the gold's own column, as sia writes a submission for an evaluate.py
+		}
 		if len(sol) == 0 || string(sol) == "null" {
 			out[id] = ""
 			continue

@@ -109,6 +109,9 @@ func TestParseSubmission(t *testing.T) {
 }
 
 func TestGenerateIsExactAndDeterministic(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: searches knight tours exactly; .ci/run runs it")
+	}
 	a, err := Generate(t.Context(), GenOptions{Seed: 5, KnightItems: 2, MoveItems: 4, Targets: 10})
 	if err != nil {
 		t.Fatal(err)
@@ -141,13 +144,18 @@ func TestGenerateIsExactAndDeterministic(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", it.ID, err)
 			}
-			q = q.Play(m)
+			if q, err = q.Play(m); err != nil {
+				t.Fatalf("%s: %v", it.ID, err)
+			}
 		}
 		if q.Status() != chess.Checkmate {
 			t.Fatalf("%s: line %v does not mate", it.ID, line)
 		}
 		res, err := chess.Search(t.Context(), p, chess.Limits{Depth: 4})
-		if err != nil || res.Mate != 2 || p.SAN(res.Best) != line[0] {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if best, err := p.SAN(res.Best); err != nil || res.Mate != 2 || best != line[0] {
 			t.Fatalf("%s: engine says %v mate %d, generated %v", it.ID, res.PV, res.Mate, line)
 		}
 	}
@@ -243,6 +251,66 @@ func TestGeneratedLinesMatchStockfish(t *testing.T) {
 		_ = json.Unmarshal(it.Answer, &want)
 		if len(san) != 3 || san[0] != want[0] || san[1] != want[1] || san[2] != want[2] {
 			t.Fatalf("%s: stockfish %v, generated %v", it.ID, san, want)
+		}
+	}
+}
+
+// TestLongCoTExampleLines replays the answers of LongCoT's best_3_moves
+// examples (shared data) through the chess package: each move reads, is
+// legal, and the library writes it back as the same SAN.
+func TestLongCoTExampleLines(t *testing.T) {
+	path := filepath.Join("..", "..", "..", "..", "shared", "data", Name, "examples.json")
+	if d := os.Getenv("SIA_DATA_DIR"); d != "" {
+		path = filepath.Join(d, Name, "examples.json")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Skipf("no LongCoT examples (%v; set SIA_DATA_DIR or place the data in ../shared/data): skipping", err)
+	}
+	var items []Item
+	if err := json.Unmarshal(b, &items); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, it := range items {
+		if it.Problem.Template != Best3Moves {
+			continue
+		}
+		n++
+		fen := it.Prompt[len("You are given a chess position using this FEN: "):]
+		fen = fen[:len(fen)-len(MovesPrompt(""))+len("You are given a chess position using this FEN: ")]
+		p, err := chess.ParseFEN(fen)
+		if err != nil {
+			t.Fatalf("%s: %v", it.ID, err)
+		}
+		var line []string
+		if err := json.Unmarshal(it.Answer, &line); err != nil || len(line) != 3 {
+			t.Fatalf("%s: answer %s", it.ID, it.Answer)
+		}
+		for _, san := range line {
+			m, err := p.ParseSAN(san)
+			if err != nil {
+				t.Fatalf("%s: %v", it.ID, err)
+			}
+			if back, err := p.SAN(m); err != nil || chess.StripSANSuffix(back) != chess.StripSANSuffix(san) {
+				t.Fatalf("%s: %q reads as %s, written back as %q (%v)", it.ID, san, m, back, err)
+			}
+			if p, err = p.Play(m); err != nil {
+				t.Fatalf("%s: %v", it.ID, err)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no best_3_moves items in examples.json")
+	}
+}
+
+// BenchmarkGenerateMoves times the exhaustive mate-in-two generator (four
+// best_3_moves questions), the heaviest user of the chess package here.
+func BenchmarkGenerateMoves(b *testing.B) {
+	for b.Loop() {
+		if _, err := Generate(b.Context(), GenOptions{Seed: 5, MoveItems: 4}); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -18,13 +18,15 @@ func TestScoreItem(t *testing.T) {
 		{"true", "True", verify.StatusCorrect},
 		{" TRUE ", "True", verify.StatusCorrect},
 		{"1", "True", verify.StatusCorrect},
-		{"1.0", "True", verify.StatusCorrect},
+		{"1.0", "True", verify.StatusInvalid},
 		{"False", "False", verify.StatusCorrect},
 		{"0", "False", verify.StatusCorrect},
-		{"0.0", "False", verify.StatusCorrect},
+		{"0.0", "False", verify.StatusInvalid},
 		{"False", "True", verify.StatusWrong},
 		{"1", "False", verify.StatusWrong},
-		{"yes", "True", verify.StatusInvalid},
+		{"yes", "True", verify.StatusCorrect},
+		{"N", "False", verify.StatusCorrect},
+		{"maybe", "True", verify.StatusInvalid},
 		{"", "True", verify.StatusInvalid},
 		{"0.7", "True", verify.StatusInvalid},
 		{"True", "maybe", verify.StatusError},
@@ -125,7 +127,7 @@ func TestVerifySubmission(t *testing.T) {
 		{"all right", "PassengerId,Transported\nt1_01,True\nt2_01,False\nt3_01,True\nt4_01,False\n", 1, map[string]int{"correct": 4}},
 		{"spellings", "PassengerId,Transported\nt1_01,1\nt2_01,false\nt3_01,TRUE\nt4_01,0\n", 1, map[string]int{"correct": 4}},
 		{"one wrong one missing", "PassengerId,Transported\nt1_01,True\nt2_01,True\nt3_01,True\n", 0.5, map[string]int{"correct": 2, "wrong": 1, "missing": 1}},
-		{"invalid and extra ids", "PassengerId,Transported\nt1_01,yes\nt2_01,False\nt3_01,False\nt4_01,False\nzz_01,True\n", 0.5, map[string]int{"correct": 2, "wrong": 1, "invalid": 1}},
+		{"invalid and extra ids", "PassengerId,Transported\nt1_01,maybe\nt2_01,False\nt3_01,False\nt4_01,False\nzz_01,True\n", 0.5, map[string]int{"correct": 2, "wrong": 1, "invalid": 1}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,7 +5,9 @@ import (
 	"math"
 	"testing"
 
+	"github.com/sia-agent/sia/reward"
 	"github.com/sia-agent/sia/rl"
+	"github.com/sia-agent/sia/train"
 	"github.com/sia-agent/sia/trajectory"
 )
 
@@ -33,14 +35,16 @@ func TestBuildAdvantages(t *testing.T) {
 		wantAdv map[string]float64 // item/sample → advantage
 		nEx     int
 	}{
-		{rl.GRPO, map[string]float64{"a0": 1, "a1": -1, "b0": 0, "b1": 0}, 4},
+		// Item b's samples agree: zero advantage, no training unit (but
+		// reinforce_kl's KL penalty still trains on them).
+		{rl.GRPO, map[string]float64{"a0": 1, "a1": -1}, 2},
 		{rl.ReinforceKL, map[string]float64{"a0": 1, "a1": -1, "b0": 0, "b1": 0}, 4},
 		{rl.BestOfN, map[string]float64{"a0": 1}, 1},
 		{rl.PPO, map[string]float64{"a0": 0, "a1": 0, "b0": 0, "b1": 0}, 4},
 	}
 	for _, tc := range tests {
 		t.Run(string(tc.alg), func(t *testing.T) {
-			s, err := Build(ts, tc.alg, Options{})
+			s, err := Build(ts, tc.alg, reward.Params{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -49,6 +53,9 @@ func TestBuildAdvantages(t *testing.T) {
 			}
 			for _, e := range s.Examples {
 				key := e.Item + string(rune('0'+e.Sample))
+				if _, ok := tc.wantAdv[key]; !ok {
+					t.Errorf("%s is not a training unit of %s", key, tc.alg)
+				}
 				if math.Abs(e.Advantage-tc.wantAdv[key]) > 1e-4 {
 					t.Errorf("%s advantage %g, want %g", key, e.Advantage, tc.wantAdv[key])
 				}
@@ -59,7 +66,7 @@ func TestBuildAdvantages(t *testing.T) {
 		})
 	}
 	// Reference logprobs only where the base sampled.
-	s, _ := Build(ts, rl.GRPO, Options{})
+	s, _ := Build(ts, rl.GRPO, reward.Params{})
 	for _, e := range s.Examples {
 		if (e.AdapterVersion == 0) != (e.RefLogprobs != nil) {
 			t.Errorf("%s/%d v%d ref=%v", e.Item, e.Sample, e.AdapterVersion, e.RefLogprobs)
@@ -76,7 +83,7 @@ func TestBuildDPOPairs(t *testing.T) {
 		traj("c", 0, 1, []int{9}, []int{3}, 0), // prompts differ
 		traj("c", 1, 0, []int{8}, []int{4}, 0),
 	}
-	s, err := Build(ts, rl.DPO, Options{})
+	s, err := Build(ts, rl.DPO, reward.Params{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,15 +97,19 @@ func TestBuildDPOPairs(t *testing.T) {
 }
 
 func TestBuildErrors(t *testing.T) {
-	if _, err := Build([]trajectory.Trajectory{{Item: "a"}}, rl.GRPO, Options{}); !errors.Is(err, ErrNoTokens) {
+	if _, err := Build([]trajectory.Trajectory{{Item: "a"}}, rl.GRPO, reward.Params{}); !errors.Is(err, ErrNoTokens) {
 		t.Errorf("no tokens: %v", err)
 	}
-	if _, err := Build(nil, "sgd", Options{}); err == nil {
+	if _, err := Build(nil, "sgd", reward.Params{}); err == nil {
 		t.Error("unknown algorithm accepted")
+	}
+	same := []trajectory.Trajectory{traj("a", 0, 1, []int{1}, []int{2}, 0), traj("a", 1, 1, []int{1}, []int{3}, 0)}
+	if _, err := Build(same, rl.GRPO, reward.Params{}); !errors.Is(err, train.ErrNothingToTrain) {
+		t.Errorf("no spread: %v, want train.ErrNothingToTrain", err)
 	}
 	bad := traj("a", 0, 1, []int{1}, []int{2, 3}, 0)
 	bad.Steps[1].Logprobs = bad.Steps[1].Logprobs[:1] // length mismatch
-	if _, err := Build([]trajectory.Trajectory{bad}, rl.GRPO, Options{}); !errors.Is(err, ErrNoTokens) {
+	if _, err := Build([]trajectory.Trajectory{bad}, rl.GRPO, reward.Params{}); !errors.Is(err, ErrNoTokens) {
 		t.Errorf("mismatched logprobs: %v", err)
 	}
 }

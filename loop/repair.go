@@ -1,0 +1,78 @@
+package loop
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/sia-agent/sia/harness"
+	"github.com/sia-agent/sia/runstore"
+)
+
+// firstMissing finds the first event whose files are gone from the run
+// folder (deleted by hand after the run, say) and names what is missing;
+// -1 when every recorded step still has its files. Adapters are checked
+// and retrained by repairAdapters instead.
+func (r *runner) firstMissing(events []runstore.Event) (int, string) {
+	exists := func(rel string) bool {
+		_, err := os.Stat(r.d.Store.Path(rel))
+		return err == nil
+	}
+	// An extension undoes the confirmation and test before it, and a new
+	// incumbent's best/ no longer holds their files: only those after the
+	// last extension must still be there.
+	lastExtended := -1
+	for i, e := range events {
+		if e.Type == runstore.EvRunExtended {
+			lastExtended = i
+		}
+	}
+	for i, e := range events {
+		var need string
+		switch e.Type {
+		case runstore.EvHarnessReady:
+			if _, err := harness.ReadSource(r.d.Store.GenDir(e.Gen)); err != nil {
+				return i, fmt.Sprintf("gen_%d's harness", e.Gen)
+			}
+		case runstore.EvRolloutDone:
+			need = genRel(e.Gen, fileRollouts)
+		case runstore.EvVerified:
+			need = genRel(e.Gen, fileResults)
+			if e.Selection != nil && exists(need) {
+				need = genRel(e.Gen, fileSelection)
+			}
+		case runstore.EvDecided:
+			if e.Action == "harness" || e.Action == "weights" {
+				need = genRel(e.Gen+1, fileDecision)
+			}
+		case runstore.EvConfirmed:
+			if i > lastExtended {
+				need = filepath.Join("best", "fresh_results.json")
+			}
+		case runstore.EvTestScored:
+			if i > lastExtended {
+				need = filepath.Join("best", "test_results.json")
+			}
+		}
+		if need != "" && !exists(need) {
+			return i, need
+		}
+	}
+	return -1, ""
+}
+
+// repairFiles redoes a run from its first step whose files are gone: the
+// event log is cut back to just before it, and the loop runs that step
+// again (with the same seeds, to the same result for the builtin agents).
+func (r *runner) repairFiles() error {
+	i, what := r.firstMissing(r.events)
+	if i < 0 {
+		return nil
+	}
+	e := r.events[i]
+	r.progress(Progress{Kind: "notice", Text: fmt.Sprintf("%s is missing from the run folder: redoing from that step (%s, gen %d)", what, e.Type, e.Gen)})
+	if err := r.d.Store.Truncate(r.events, i); err != nil {
+		return err
+	}
+	return r.replay(r.events[:i])
+}

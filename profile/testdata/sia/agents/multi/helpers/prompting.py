@@ -1,0 +1,2 @@
+def build_prompt(item):
+    return "Answer: " + str(item)
