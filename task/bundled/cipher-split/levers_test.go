@@ -16,17 +16,14 @@ import (
 // harness, letters=train) on the base; that harness on the adapter an auto
 // run trained (testdata/auto-adapter, see docs/cipher-split.md); and the
 // model alone (letters=model) on that adapter. Model scores are answer
-// accuracy over 4 samples per word. The base is testdata/base.safetensors,
-// what `sia model pretrain --task cipher-split` makes. It skips with
+// accuracy over 4 samples per word. The base is the one that ships with
+// sia (shippedBase). It skips with
 // -short and under the race detector (too slow there).
 func TestLeversCompound(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("samples the embedded model on every test word; runs without -short and -race")
 	}
-	base, err := tinylm.Load(filepath.Join("testdata", "base.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	base, _ := shippedBase(t)
 	model, err := embedded.New(base, embedded.Config{})
 	if err != nil {
 		t.Fatal(err)

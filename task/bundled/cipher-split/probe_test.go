@@ -15,7 +15,6 @@ import (
 	"github.com/sia-agent/sia/rl"
 	"github.com/sia-agent/sia/task"
 	"github.com/sia-agent/sia/task/bundled/internal/evalkit"
-	"github.com/sia-agent/sia/tinylm"
 	"github.com/sia-agent/sia/train"
 	trainemb "github.com/sia-agent/sia/train/embedded"
 )
@@ -39,11 +38,7 @@ func TestTransferProbe(t *testing.T) {
 	if v, err := strconv.Atoi(os.Getenv("UPDATES")); err == nil {
 		updates = v
 	}
-	basePath := filepath.Join("testdata", "base.safetensors")
-	base, err := tinylm.Load(basePath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	base, basePath := shippedBase(t)
 	model, err := embedded.New(base, embedded.Config{})
 	if err != nil {
 		t.Fatal(err)
