@@ -1,6 +1,7 @@
 package ciphersplit
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/sia-agent/sia/harness"
@@ -112,5 +113,36 @@ func TestCodeAloneIsCapped(t *testing.T) {
 		if split == task.Test && (res.Score > 0.6 || expected > 0.6) {
 			t.Errorf("code alone scores %.4f on test (%.4f expected of a consistent guess), want at most 0.6", res.Score, expected)
 		}
+	}
+}
+
+// TestTaskDocNamesTheFields: task.md names the fields a Starlark harness
+// gets — ctx.train rows {"id", "word", "label"} and solve's items {"id",
+// "word"} — and a harness that checks them sees exactly those.
+func TestTaskDocNamesTheFields(t *testing.T) {
+	doc, err := files.ReadFile("task.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"`ctx.train` rows are `{\"id\", \"word\", \"label\"}`", "items `{\"id\", \"word\"}`"} {
+		if !strings.Contains(strings.Join(strings.Fields(string(doc)), " "), want) {
+			t.Errorf("task.md does not say %s", want)
+		}
+	}
+	const keys = `
+def setup(ctx):
+    for ex in ctx.train:
+        if sorted(ex.keys()) != ["id", "label", "word"]:
+            fail("train row keys %s" % sorted(ex.keys()))
+    return {}
+
+def solve(item, state):
+    if sorted(item.keys()) != ["id", "word"]:
+        fail("item keys %s" % sorted(item.keys()))
+    return "a" * len(item["word"])
+`
+	res, _ := solveSplit(t, harness.Source{Name: "harness.star", Code: []byte(keys)}, harness.Env{}, task.Val)
+	if res.N != ValWords {
+		t.Fatalf("scored %d val items, want %d", res.N, ValWords)
 	}
 }
