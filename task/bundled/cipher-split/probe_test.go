@@ -21,10 +21,13 @@ import (
 
 // TestTransferProbe measures whether weight updates trained on train words
 // (which never hold an unseen letter) remove the habit on the unseen
-// letters too. From the committed base, it runs UPDATES (default 4) GRPO
-// updates, one on-policy round each, on rollouts of the reference harness
-// with letters=train over the 192 train words × 4 samples, as the loop
-// trains; after each it samples 16 answers per val and test word and
+// letters too. From the shipped base (shippedBase), it runs UPDATES
+// (default 4) GRPO updates, one on-policy round each, on rollouts of the
+// reference harness over the 192 train words × 4 samples, as the loop
+// trains: the loop hides the labels of the items a harness solves, so when
+// it rolls out on every train word ctx.train is empty and letters=train
+// takes every letter from the model; the probe rolls out letters=model
+// (the same answers with one vote) for that. After each it samples 16 answers per val and test word and
 // reports how often the last letter is right or carelessly misread, for
 // shared and for unseen letters, and what votes over the samples give. A
 // measurement, not a check:
@@ -46,6 +49,7 @@ func TestTransferProbe(t *testing.T) {
 	w := NewWorld(0)
 	held := append(append([]string(nil), w.Val...), w.Test...)
 	kit := evalkit.New(t, Bundle(), map[string]any{"letters": "train", "variant": "tr", "n_votes": int64(1)})
+	onTrain := evalkit.New(t, Bundle(), map[string]any{"letters": "model", "variant": "tr", "n_votes": int64(1)})
 	report := func(label string, m llm.Model, variants ...string) {
 		for _, v := range variants {
 			t.Log(habitReport(t, w, m, held, label, v))
@@ -62,7 +66,7 @@ func TestTransferProbe(t *testing.T) {
 	}
 	dir, parent, cur := t.TempDir(), "", model
 	for u := 1; u <= updates; u++ {
-		rollouts := kit.Run(cur, task.Train, 4, int64(100+u))
+		rollouts := onTrain.Run(cur, task.Train, 4, int64(100+u))
 		out := filepath.Join(dir, fmt.Sprint(u))
 		ad, res, err := tr.TrainAdapter(context.Background(), train.Request{Gen: u, Algorithm: rl.GRPO, Rollouts: rollouts,
 			Parent: parent, Version: u, OutDir: out, Seed: int64(u)})
