@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Auto (SIA-W+H) against harness-only (SIA-H) on an offline task (demo or cipher), over
+# Auto (SIA-W+H) against harness-only (SIA-H) on an offline task (demo, cipher, cipher-split), over
 # several seeds, with the same flags: four `sia sweep`s and one `sia compare`.
 #
 #   initial  the Meta-Agent's harness alone (--mode harness --max-gen 1)

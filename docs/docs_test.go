@@ -15,6 +15,7 @@ func TestAgentsReadTheReferenceNotTheTaskDesigns(t *testing.T) {
 		{"rl.md", true},
 		{"demo.md", false},
 		{"cipher.md", false},
+		{"cipher-split.md", false},
 	}
 	for _, tt := range tests {
 		_, err := fs.Stat(FS, tt.name)

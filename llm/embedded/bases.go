@@ -28,6 +28,9 @@ import (
 //     0.297 against 0.340 in TestEachAlgorithmRaisesValReward's
 //     measurement, where two of the six algorithms then fail to raise it),
 //     so the measured one ships.
+//   - cipher-split.safetensors (507 KB) is cipher-split's base, pretrained
+//     by today's tinylm with mkbase (below); docs/cipher-split.md measured
+//     it.
 //   - go run ./llm/embedded/internal/mkbase -tasks NAME pretrains a base
 //     with today's tinylm (after a change to a corpus, DemoBase or the
 //     tokenizer, which changes the key) and records it.

@@ -3,6 +3,7 @@ package bundled
 import (
 	"github.com/sia-agent/sia/task"
 	"github.com/sia-agent/sia/task/bundled/cipher"
+	ciphersplit "github.com/sia-agent/sia/task/bundled/cipher-split"
 	"github.com/sia-agent/sia/task/bundled/demo"
 	"github.com/sia-agent/sia/task/bundled/gpqa"
 	"github.com/sia-agent/sia/task/bundled/lawbench"
@@ -15,6 +16,7 @@ import (
 // `sia tasks`, the tests of this package — reads it through Registry.
 var bundles = []func() *task.Bundle{
 	cipher.Bundle,
+	ciphersplit.Bundle,
 	demo.Bundle,
 	gpqa.Bundle,
 	lawbench.Bundle,

@@ -1,0 +1,5 @@
+//go:build !race
+
+package ciphersplit
+
+const raceEnabled = false
