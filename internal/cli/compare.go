@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -314,7 +315,7 @@ func writeCompareTable(w io.Writer, o *compareOptions, cols []compareColumn, dif
 	sort.Slice(order, func(i, j int) bool { return order[i] < order[j] })
 	width := 10
 	for _, c := range cols {
-		width = max(width, len(c.Label)+2)
+		width = max(width, utf8.RuneCountInString(c.Label)+4) // room for "− label" and a gap
 	}
 	cell := func(s string) string { return fmt.Sprintf("%-*s", width, s) }
 	b.WriteString(fmt.Sprintf("%-10s", "seed"))

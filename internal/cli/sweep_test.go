@@ -112,6 +112,10 @@ func TestSweepAndCompare(t *testing.T) {
 			t.Errorf("compare lacks %q:\n%s", want, out)
 		}
 	}
+	// Every header cell is apart from the next, "− label" cells included.
+	if header := strings.SplitN(out, "\n", 4)[2]; !strings.Contains(header, "sweep_e  ") || strings.Contains(header, "harnesssweep") {
+		t.Errorf("compare's header runs cells together: %q", header)
+	}
 	f, err := os.Open(csvPath)
 	if err != nil {
 		t.Fatal(err)
