@@ -18,7 +18,7 @@
 #   FLAGS="--samples 16" MAX_GEN=12 bench/demo_levers.sh
 #   MODES="harness weights" SEEDS=1-16 bench/demo_levers.sh   # the weights lever alone, more seeds
 #   TASK=cipher bench/demo_levers.sh              # the same on the cipher task
-#   FLAGS="... --accept any --lever-choice rules" # the selection rules before issue 12
+#   FLAGS="... --lever-choice rules --confirm-frac 0" # the selection rules before issue 12 (--accept any is the default)
 #
 # Runs stay in RUNS_DIR (default runs-levers): running the script again resumes unfinished
 # runs and skips finished ones. The first run pretrains the task's base model (~2 min on 2

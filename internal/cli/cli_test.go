@@ -60,11 +60,11 @@ func TestRunFlags(t *testing.T) {
 		{"dpo nll", []string{"--task", "a", "--dpo-nll", "0.5"}, "", func(o *runOptions) bool { return o.DPONLL == 0.5 }},
 		{"bad dpo nll", []string{"--task", "a", "--dpo-nll", "-1"}, "--dpo-nll", nil},
 		{"selection defaults", []string{"--task", "a"}, "", func(o *runOptions) bool {
-			return o.Accept == "0.05" && o.ConfirmFrac == 0.25 && o.Candidates == 1 && o.CandidateBudget == 0 && o.LeverChoice == "bandit"
+			return o.Accept == "any" && o.ConfirmFrac == 0.25 && o.Candidates == 1 && o.CandidateBudget == 0 && o.LeverChoice == "bandit"
 		}},
-		{"selection flags", []string{"--task", "a", "--accept", "any", "--confirm-frac", "0", "--candidates", "4", "--candidate-budget", "96", "--lever-choice", "rules"}, "",
+		{"selection flags", []string{"--task", "a", "--accept", "0.05", "--confirm-frac", "0", "--candidates", "4", "--candidate-budget", "96", "--lever-choice", "rules"}, "",
 			func(o *runOptions) bool {
-				return o.Accept == "any" && o.ConfirmFrac == 0 && o.Candidates == 4 && o.CandidateBudget == 96 && o.LeverChoice == "rules"
+				return o.Accept == "0.05" && o.ConfirmFrac == 0 && o.Candidates == 4 && o.CandidateBudget == 96 && o.LeverChoice == "rules"
 			}},
 		{"bad accept", []string{"--task", "a", "--accept", "sometimes"}, "--accept", nil},
 		{"accept out of range", []string{"--task", "a", "--accept", "0.7"}, "--accept", nil},

@@ -220,7 +220,7 @@ func bindRunFlags(f *pflag.FlagSet, o *runOptions) {
 	f.IntVar(&o.LoRARank, "lora-rank", 32, "LoRA rank for remote trainers (command, tinker)")
 	f.StringVar(&o.AdapterServer, "adapter-server", "auto", "where new adapters are served: auto (vLLM when the target provider is vllm), vllm")
 	f.StringVar(&o.Sandbox, "sandbox", "bwrap", "isolation for python harnesses and evaluate.py: bwrap (bubblewrap; the run refuses to start where it cannot) or none (no isolation, marked in sia show); env SIA_SANDBOX_MODE")
-	f.StringVar(&o.Accept, "accept", "0.05", "accept a candidate as the incumbent when the paired sign-flip test of its per-item val gain gives a one-sided p below this level (and its val score is higher); any: any higher val score")
+	f.StringVar(&o.Accept, "accept", loop.AcceptAny, "any: a candidate becomes the incumbent when its val score is higher (the paired sign-flip test is still recorded); a level such as 0.05: also when that one-sided test gives p below it (docs/benchmarks.md, Selection: why any is the default)")
 	f.Float64Var(&o.ConfirmFrac, "confirm-frac", 0.25, "share of val held out of selection as the confirmation slice, seen once by the final incumbent (0: none; at least 4 items)")
 	f.IntVar(&o.Candidates, "candidates", 1, "harness proposals per generation, ranked by successive halving on slices of val before the winner's full rollout (env SIA_BEST_OF_N)")
 	f.IntVar(&o.CandidateBudget, "candidate-budget", 0, "solves (item × sample) ranking may spend per generation (0: one full val rollout's worth)")
