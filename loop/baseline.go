@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path/filepath"
 	"time"
 
 	"github.com/sia-agent/sia/harness"
 	"github.com/sia-agent/sia/rollout"
+	"github.com/sia-agent/sia/runstore"
 	"github.com/sia-agent/sia/task"
 	"github.com/sia-agent/sia/trajectory"
 )
@@ -19,10 +19,6 @@ import (
 // same sample seeds (stream 0) and the base model — so a run shows what
 // the agents added over it. baseline.json holds the scores; baseline/ the
 // results and rollouts.
-const (
-	fileBaseline = "baseline.json"
-	dirBaseline  = "baseline"
-)
 
 // BaselineVersion is the format version of baseline.json.
 const BaselineVersion = 1
@@ -44,7 +40,7 @@ type baselineInfo struct {
 // readBaseline returns baseline.json, nil when there is none.
 func (r *runner) readBaseline() (*baselineInfo, error) {
 	var b baselineInfo
-	err := r.d.Store.ReadJSON(fileBaseline, &b)
+	err := r.d.Store.ReadJSON(runstore.BaselineFile, &b)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -110,7 +106,7 @@ func (r *runner) scoreBaseline(ctx context.Context, withTest bool) error {
 			return err
 		}
 		b.Val, b.ValN = score, n
-		if err := r.d.Store.WriteJSON(fileBaseline, b); err != nil {
+		if err := r.d.Store.WriteJSON(runstore.BaselineFile, b); err != nil {
 			return err
 		}
 	}
@@ -122,7 +118,7 @@ func (r *runner) scoreBaseline(ctx context.Context, withTest bool) error {
 		return err
 	}
 	b.Test, b.TestN = &score, n
-	return r.d.Store.WriteJSON(fileBaseline, b)
+	return r.d.Store.WriteJSON(runstore.BaselineFile, b)
 }
 
 // scoreReference rolls the reference out on a split over the base model,
@@ -150,10 +146,10 @@ func (r *runner) scoreReference(ctx context.Context, ref harness.Source, split s
 	if err != nil {
 		return 0, 0, err
 	}
-	if err := r.writeTrajectories(filepath.Join(dirBaseline, split+"_"+fileRollouts), trajs); err != nil {
+	if err := r.writeTrajectories(runstore.BaselineRollouts(split), trajs); err != nil {
 		return 0, 0, err
 	}
-	if err := r.d.Store.WriteJSON(filepath.Join(dirBaseline, split+"_"+fileResults), res); err != nil {
+	if err := r.d.Store.WriteJSON(runstore.BaselineResults(split), res); err != nil {
 		return 0, 0, err
 	}
 	tokens, cost := usage(trajs)

@@ -46,7 +46,7 @@ func (r *runner) decide(ctx context.Context, gen int) error {
 	if dec.Action == agent.ActionWeights && in.Branch != nil {
 		dec.Parent = in.Branch.Gen // cumulative training: continue the unproven branch
 	}
-	if err := r.d.Store.WriteJSON(genRel(gen, fileFeedback), dec); err != nil {
+	if err := r.d.Store.WriteJSON(runstore.GenFile(gen, runstore.FeedbackFile), dec); err != nil {
 		return err
 	}
 	if dec.Action == agent.ActionStop {
@@ -61,10 +61,10 @@ func (r *runner) decide(ctx context.Context, gen int) error {
 		if err := r.writeHarness(gen+1, *next); err != nil {
 			return err
 		}
-		if err := r.d.Store.WriteJSON(genRel(gen+1, fileDecision), dec); err != nil {
+		if err := r.d.Store.WriteJSON(runstore.GenFile(gen+1, runstore.DecisionFile), dec); err != nil {
 			return err
 		}
-		if err := r.d.Store.WriteFile(genRel(gen+1, fileImprovement), []byte(improvementMD(gen+1, dec))); err != nil {
+		if err := r.d.Store.WriteFile(runstore.GenFile(gen+1, runstore.ImprovementFile), []byte(improvementMD(gen+1, dec))); err != nil {
 			return err
 		}
 	}
@@ -92,7 +92,7 @@ func (r *runner) pick(ctx context.Context, next int, out agent.FeedbackOutput) (
 	if err != nil {
 		return agent.Decision{}, nil, 0, fmt.Errorf("rank candidates: %w", err)
 	}
-	if err := r.d.Store.WriteJSON(genRel(next, fileCandidates), f); err != nil {
+	if err := r.d.Store.WriteJSON(runstore.GenFile(next, runstore.CandidatesFile), f); err != nil {
 		return agent.Decision{}, nil, 0, err
 	}
 	w := props[f.Winner]
@@ -174,10 +174,10 @@ func (r *runner) feedbackInput(ctx context.Context, gen int) (agent.FeedbackInpu
 		}
 	}
 	var res verify.Result
-	if err := r.d.Store.ReadJSON(genRel(gen, fileResults), &res); err != nil {
+	if err := r.d.Store.ReadJSON(runstore.GenFile(gen, runstore.ResultsFile), &res); err != nil {
 		return agent.FeedbackInput{}, err
 	}
-	trajs, err := r.readTrajectories(genRel(gen, fileRollouts))
+	trajs, err := r.readTrajectories(runstore.GenFile(gen, runstore.RolloutsFile))
 	if err != nil {
 		return agent.FeedbackInput{}, err
 	}
@@ -234,7 +234,7 @@ type klMeter interface {
 // measure it, each call's KL of gen's adapter to the base is measured on
 // the tokens that adapter sampled (0 for the base itself).
 func (r *runner) rewardStats(ctx context.Context, gen int) (rl.Stats, error) {
-	trajs, err := r.readTrajectories(genRel(gen, fileRollouts))
+	trajs, err := r.readTrajectories(runstore.GenFile(gen, runstore.RolloutsFile))
 	if err != nil {
 		return rl.Stats{}, err
 	}

@@ -3,7 +3,6 @@ package loop
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/sia-agent/sia/harness"
 	"github.com/sia-agent/sia/runstore"
@@ -32,26 +31,26 @@ func (r *runner) firstMissing(events []runstore.Event) (int, string) {
 		switch e.Type {
 		case runstore.EvHarnessReady:
 			if _, err := harness.ReadSource(r.d.Store.GenDir(e.Gen)); err != nil {
-				return i, fmt.Sprintf("gen_%d's harness", e.Gen)
+				return i, runstore.GenDirName(e.Gen) + "'s harness"
 			}
 		case runstore.EvRolloutDone:
-			need = genRel(e.Gen, fileRollouts)
+			need = runstore.GenFile(e.Gen, runstore.RolloutsFile)
 		case runstore.EvVerified:
-			need = genRel(e.Gen, fileResults)
+			need = runstore.GenFile(e.Gen, runstore.ResultsFile)
 			if e.Selection != nil && exists(need) {
-				need = genRel(e.Gen, fileSelection)
+				need = runstore.GenFile(e.Gen, runstore.SelectionFile)
 			}
 		case runstore.EvDecided:
 			if e.Action == "harness" || e.Action == "weights" {
-				need = genRel(e.Gen+1, fileDecision)
+				need = runstore.GenFile(e.Gen+1, runstore.DecisionFile)
 			}
 		case runstore.EvConfirmed:
 			if i > lastExtended {
-				need = filepath.Join("best", "fresh_results.json")
+				need = runstore.BestFile(runstore.FreshResultsFile)
 			}
 		case runstore.EvTestScored:
 			if i > lastExtended {
-				need = filepath.Join("best", "test_results.json")
+				need = runstore.BestFile(runstore.TestResultsFile)
 			}
 		}
 		if need != "" && !exists(need) {
