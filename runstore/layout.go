@@ -1,7 +1,11 @@
 package runstore
 
 import (
+	"encoding/json"
+	"fmt"
+	"os"
 	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -69,11 +73,11 @@ func RunDirName(id string) string { return "run_" + id }
 func SweepDirName(name string) string { return "sweep_" + name }
 
 // SeedRunDirName is the run folder of seed in a sweep folder: run_<seed>.
-func SeedRunDirName(seed int) string { return RunDirName(strconv.Itoa(seed)) }
+func SeedRunDirName(seed int64) string { return RunDirName(strconv.FormatInt(seed, 10)) }
 
 // SweepLogFile is where a sweep writes seed's run output:
 // logs/run_<seed>.log in the sweep folder.
-func SweepLogFile(seed int) string { return path.Join(sweepLogs, SeedRunDirName(seed)+".log") }
+func SweepLogFile(seed int64) string { return path.Join(sweepLogs, SeedRunDirName(seed)+".log") }
 
 // GenDirName is generation n's folder: gen_<n>.
 func GenDirName(n int) string { return "gen_" + strconv.Itoa(n) }
@@ -137,4 +141,24 @@ func TrainLogRound(name string) (round int, ok bool) {
 		return 0, false
 	}
 	return n, true
+}
+
+// IsRunDir reports whether dir is a run folder: it holds ConfigFile.
+func IsRunDir(dir string) bool {
+	info, err := os.Stat(filepath.Join(dir, ConfigFile))
+	return err == nil && !info.IsDir()
+}
+
+// ReadConfig reads run folder dir's config snapshot (ConfigFile) into v,
+// without opening the run: the CLI reads it before it takes the lock.
+func ReadConfig(dir string, v any) error {
+	p := filepath.Join(dir, ConfigFile)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", p, err)
+	}
+	return nil
 }

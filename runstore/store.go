@@ -213,6 +213,13 @@ func (s *Store) WriteJSON(rel string, v any) error {
 	return s.WriteFile(rel, append(b, '\n'))
 }
 
+// ReadConfig reads the config snapshot (ConfigFile) into v.
+func (s *Store) ReadConfig(v any) error { return s.ReadJSON(ConfigFile, v) }
+
+// WriteConfig rewrites the config snapshot (ConfigFile), atomically: an
+// extended run records its new length there.
+func (s *Store) WriteConfig(v any) error { return s.WriteJSON(ConfigFile, v) }
+
 // ReadJSON reads a JSON file relative to the run folder.
 func (s *Store) ReadJSON(rel string, v any) error {
 	b, err := os.ReadFile(filepath.Join(s.dir, rel))

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sia-agent/sia/report"
+	"github.com/sia-agent/sia/runstore"
 )
 
 // sweepOptions are `sia sweep`'s own flags; the run flags are runOptions.
@@ -55,9 +56,6 @@ type sweepRecord struct {
 	Args          []string `json:"args"`
 	Seeds         []int64  `json:"seeds"`
 }
-
-// SweepFile names a sweep folder's record.
-const SweepFile = "sweep.json"
 
 func newSweepCmd(a *app) *cobra.Command {
 	o := &runOptions{}
@@ -171,16 +169,16 @@ func parseSeeds(s string) ([]int64, error) {
 
 // sweep runs (or resumes) every seed's run and prints the summary.
 func (a *app) sweep(ctx context.Context, runsDir string, o *sweepOptions) error {
-	dir := filepath.Join(runsDir, "sweep_"+o.Name)
+	dir := filepath.Join(runsDir, runstore.SweepDirName(o.Name))
 	rec := sweepRecord{FormatVersion: 1, Name: o.Name, Args: o.args}
 	var prev sweepRecord
-	if b, err := os.ReadFile(filepath.Join(dir, SweepFile)); err == nil {
+	if b, err := os.ReadFile(filepath.Join(dir, runstore.SweepFile)); err == nil {
 		if err := json.Unmarshal(b, &prev); err != nil {
-			return fmt.Errorf("%s: %w", filepath.Join(dir, SweepFile), err)
+			return fmt.Errorf("%s: %w", filepath.Join(dir, runstore.SweepFile), err)
 		}
 		if !slices.Equal(prev.Args, o.args) {
-			return usage(fmt.Errorf("sweep_%s was run with %s, not %s; pass --name to start another sweep",
-				o.Name, strings.Join(prev.Args, " "), strings.Join(o.args, " ")))
+			return usage(fmt.Errorf("%s was run with %s, not %s; pass --name to start another sweep",
+				runstore.SweepDirName(o.Name), strings.Join(prev.Args, " "), strings.Join(o.args, " ")))
 		}
 		rec.Seeds = prev.Seeds
 	} else if !errors.Is(err, os.ErrNotExist) {
@@ -191,18 +189,18 @@ func (a *app) sweep(ctx context.Context, runsDir string, o *sweepOptions) error 
 			rec.Seeds = append(rec.Seeds, s)
 		}
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, runstore.SweepLogFile(0))), 0o755); err != nil {
 		return err
 	}
 	b, _ := json.MarshalIndent(rec, "", "  ")
-	if err := os.WriteFile(filepath.Join(dir, SweepFile), append(b, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, runstore.SweepFile), append(b, '\n'), 0o644); err != nil {
 		return err
 	}
 	jobs := o.Jobs
 	if jobs == 0 {
 		jobs = max(1, runtime.NumCPU()/2)
 	}
-	fmt.Fprintf(a.streams.Err, "sia: sweep_%s · %d seeds · %d at a time · %s\n", o.Name, len(o.Seeds), jobs, dir)
+	fmt.Fprintf(a.streams.Err, "sia: %s · %d seeds · %d at a time · %s\n", runstore.SweepDirName(o.Name), len(o.Seeds), jobs, dir)
 	var (
 		mu     sync.Mutex
 		failed []string
@@ -212,7 +210,7 @@ func (a *app) sweep(ctx context.Context, runsDir string, o *sweepOptions) error 
 		mu.Lock()
 		defer mu.Unlock()
 		if err != nil && ctx.Err() == nil {
-			failed = append(failed, fmt.Sprintf("seed %d (%v; logs/run_%d.log)", seed, err, seed))
+			failed = append(failed, fmt.Sprintf("seed %d (%v; %s)", seed, err, runstore.SweepLogFile(seed)))
 		}
 	}
 	seeds := o.Seeds
@@ -237,7 +235,7 @@ func (a *app) sweep(ctx context.Context, runsDir string, o *sweepOptions) error 
 		return err
 	}
 	if len(failed) > 0 {
-		return fmt.Errorf("sweep_%s: %d of %d runs failed: %s", o.Name, len(failed), len(o.Seeds), strings.Join(failed, "; "))
+		return fmt.Errorf("%s: %d of %d runs failed: %s", runstore.SweepDirName(o.Name), len(failed), len(o.Seeds), strings.Join(failed, "; "))
 	}
 	return nil
 }
@@ -245,9 +243,9 @@ func (a *app) sweep(ctx context.Context, runsDir string, o *sweepOptions) error 
 // sweepRun runs one seed to its end: a fresh run, a resume of an
 // unfinished one, or nothing for a finished one.
 func (a *app) sweepRun(ctx context.Context, dir string, seed int64, o *sweepOptions, jobs int) error {
-	runDir := filepath.Join(dir, fmt.Sprintf("run_%d", seed))
+	runDir := filepath.Join(dir, runstore.SeedRunDirName(seed))
 	var args []string
-	if _, err := os.Stat(filepath.Join(runDir, "run.json")); err == nil {
+	if runstore.IsRunDir(runDir) {
 		if s, err := report.Load(runDir); err == nil && s.Finished {
 			fmt.Fprintf(a.streams.Err, "sia: %s seed %d: finished before, test %s\n", filepath.Base(dir), seed, scoreOrDash(s.TestScore))
 			return nil
@@ -262,7 +260,7 @@ func (a *app) sweepRun(ctx context.Context, dir string, seed int64, o *sweepOpti
 			args = append(args, "--parallel", strconv.Itoa(max(1, runtime.NumCPU()/jobs)))
 		}
 	}
-	log, err := os.Create(filepath.Join(dir, "logs", fmt.Sprintf("run_%d.log", seed)))
+	log, err := os.Create(filepath.Join(dir, runstore.SweepLogFile(seed)))
 	if err != nil {
 		return err
 	}
