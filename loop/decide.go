@@ -100,8 +100,8 @@ func (r *runner) pick(ctx context.Context, next int, out agent.FeedbackOutput) (
 	dec := w.Decision
 	dec.Ranked = &agent.Ranking{Candidates: len(props), Winner: f.Winner, Rounds: len(win.Rounds), Items: win.Items,
 		Budget: f.Budget, Spent: f.Spent}
-	dec.Rationale = fmt.Sprintf("%s (best of %d candidates by successive halving on val slices: %.4f on %d items; %d of %d solves; candidates.json)",
-		dec.Rationale, len(props), win.Score, win.Items, f.Spent, f.Budget)
+	dec.Rationale = fmt.Sprintf("%s (best of %d candidates by successive halving on val slices: %.4f on %d items; %d of %d solves; %s)",
+		dec.Rationale, len(props), win.Score, win.Items, f.Spent, f.Budget, runstore.CandidatesFile)
 	return dec, w.Harness, f.Seconds, nil
 }
 
