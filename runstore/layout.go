@@ -32,8 +32,11 @@ const (
 	TempDir = ".tmp"
 )
 
-// Files in a generation folder, gen_<n>/ (GenFile). ResultsFile,
-// RolloutsFile and AdapterDir are in best/ too.
+// Files in a generation folder, gen_<n>/ (GenFile), besides its harness
+// version, whose files (harness.star or target_agent.py, knobs.json)
+// package harness names: a harness folder is also read from outside runs
+// (--harness DIR, a task's reference). ResultsFile, RolloutsFile and
+// AdapterDir are in best/ too.
 const (
 	RolloutsFile     = "rollouts.jsonl"     // one trajectory per sample
 	ResultsFile      = "results.json"       // the verifier's gold-free verdict
