@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -205,8 +206,9 @@ func (a *app) sweep(ctx context.Context, runsDir string, o *sweepOptions) error 
 		mu     sync.Mutex
 		failed []string
 	)
+	status := &lockedWriter{w: a.streams.Err} // seeds run in parallel
 	one := func(ctx context.Context, seed int64) {
-		err := a.sweepRun(ctx, dir, seed, o, jobs)
+		err := a.sweepRun(ctx, dir, seed, o, jobs, status)
 		mu.Lock()
 		defer mu.Unlock()
 		if err != nil && ctx.Err() == nil {
@@ -242,12 +244,13 @@ func (a *app) sweep(ctx context.Context, runsDir string, o *sweepOptions) error 
 
 // sweepRun runs one seed to its end: a fresh run, a resume of an
 // unfinished one, or nothing for a finished one.
-func (a *app) sweepRun(ctx context.Context, dir string, seed int64, o *sweepOptions, jobs int) error {
+// Its status lines go to status.
+func (a *app) sweepRun(ctx context.Context, dir string, seed int64, o *sweepOptions, jobs int, status io.Writer) error {
 	runDir := filepath.Join(dir, runstore.SeedRunDirName(seed))
 	var args []string
 	if runstore.IsRunDir(runDir) {
 		if s, err := report.Load(runDir); err == nil && s.Finished {
-			fmt.Fprintf(a.streams.Err, "sia: %s seed %d: finished before, test %s\n", filepath.Base(dir), seed, scoreOrDash(s.TestScore))
+			fmt.Fprintf(status, "sia: %s seed %d: finished before, test %s\n", filepath.Base(dir), seed, scoreOrDash(s.TestScore))
 			return nil
 		}
 		args = []string{"run", "--resume", runDir}
@@ -266,7 +269,7 @@ func (a *app) sweepRun(ctx context.Context, dir string, seed int64, o *sweepOpti
 	}
 	defer log.Close()
 	start := time.Now()
-	fmt.Fprintf(a.streams.Err, "sia: %s seed %d: %s\n", filepath.Base(dir), seed, strings.Join(args[:2], " "))
+	fmt.Fprintf(status, "sia: %s seed %d: %s\n", filepath.Base(dir), seed, strings.Join(args[:2], " "))
 	cmd := exec.CommandContext(ctx, o.exe, args...)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGINT) } // a killed run resumes
@@ -278,9 +281,21 @@ func (a *app) sweepRun(ctx context.Context, dir string, seed int64, o *sweepOpti
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.streams.Err, "sia: %s seed %d: done in %s, test %s\n", filepath.Base(dir), seed,
+	fmt.Fprintf(status, "sia: %s seed %d: done in %s, test %s\n", filepath.Base(dir), seed,
 		time.Since(start).Round(time.Second), scoreOrDash(s.TestScore))
 	return nil
+}
+
+// lockedWriter serialises writes from the goroutines of a sweep.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func scoreOrDash(v *float64) string {
