@@ -2,11 +2,8 @@ package agent
 
 import "github.com/sia-agent/sia/rl"
 
-// MemoryVersion is the format version of memory.json.
+// MemoryVersion is the format version of memory.json (runstore.MemoryFile).
 const MemoryVersion = 1
-
-// MemoryFile is the run folder's file that holds the Memory.
-const MemoryFile = "memory.json"
 
 // Memory is a run's record of every change tried, what it gained on val,
 // whether that carried to test where the run knows, and what it cost. The

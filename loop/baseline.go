@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path/filepath"
 	"time"
 
 	"github.com/sia-agent/sia/harness"
+	"github.com/sia-agent/sia/runstore"
 	"github.com/sia-agent/sia/task"
 )
 
@@ -17,10 +17,6 @@ import (
 // same sample seeds (stream 0) and the base model — so a run shows what
 // the agents added over it. baseline.json holds the scores; baseline/ the
 // results and rollouts.
-const (
-	fileBaseline = "baseline.json"
-	dirBaseline  = "baseline"
-)
 
 // BaselineVersion is the format version of baseline.json.
 const BaselineVersion = 1
@@ -42,7 +38,7 @@ type baselineInfo struct {
 // readBaseline returns baseline.json, nil when there is none.
 func (r *runner) readBaseline() (*baselineInfo, error) {
 	var b baselineInfo
-	err := r.d.Store.ReadJSON(fileBaseline, &b)
+	err := r.d.Store.ReadJSON(runstore.BaselineFile, &b)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -108,7 +104,7 @@ func (r *runner) scoreBaseline(ctx context.Context, withTest bool) error {
 			return err
 		}
 		b.Val, b.ValN = score, n
-		if err := r.d.Store.WriteJSON(fileBaseline, b); err != nil {
+		if err := r.d.Store.WriteJSON(runstore.BaselineFile, b); err != nil {
 			return err
 		}
 	}
@@ -120,7 +116,7 @@ func (r *runner) scoreBaseline(ctx context.Context, withTest bool) error {
 		return err
 	}
 	b.Test, b.TestN = &score, n
-	return r.d.Store.WriteJSON(fileBaseline, b)
+	return r.d.Store.WriteJSON(runstore.BaselineFile, b)
 }
 
 // scoreReference rolls the reference out on a split over the base model,
@@ -129,7 +125,7 @@ func (r *runner) scoreReference(ctx context.Context, ref harness.Source, split s
 	start := time.Now()
 	items := r.d.Data.Items(split)
 	r.progress(Progress{Kind: "step", Step: "baseline", Text: fmt.Sprintf("scoring the reference harness on %s", split), Total: len(items) * r.cfg.Samples})
-	rel := filepath.Join(dirBaseline, split+"_"+fileRollouts)
+	rel := runstore.BaselineRollouts(split)
 	var tl *tally
 	err := r.runWarm(ctx, func(ctx context.Context) error {
 		h, err := r.loadWith(ctx, ref, "", 0, items)
@@ -149,7 +145,7 @@ func (r *runner) scoreReference(ctx context.Context, ref harness.Source, split s
 	if err != nil {
 		return 0, 0, err
 	}
-	if err := r.d.Store.WriteJSON(filepath.Join(dirBaseline, split+"_"+fileResults), res); err != nil {
+	if err := r.d.Store.WriteJSON(runstore.BaselineResults(split), res); err != nil {
 		return 0, 0, err
 	}
 	b.Tokens += tl.tokens

@@ -11,12 +11,12 @@ import (
 	"time"
 
 	"github.com/sia-agent/sia/agent"
+	"github.com/sia-agent/sia/runstore"
 	"github.com/sia-agent/sia/stats"
 	"github.com/sia-agent/sia/task"
 )
 
 const (
-	fileCandidates = "candidates.json"
 	// minRankItems is the smallest slice a candidate is ranked on.
 	minRankItems = 4
 	rankSalt     = 0x72616e6b // "rank"
@@ -186,7 +186,7 @@ func (r *runner) rankedCandidates(gen int) []agent.RankedCandidate {
 	var out []agent.RankedCandidate
 	for n := 2; n <= gen+1; n++ {
 		var f candidatesFile
-		if err := r.d.Store.ReadJSON(genRel(n, fileCandidates), &f); err != nil {
+		if err := r.d.Store.ReadJSON(runstore.GenFile(n, runstore.CandidatesFile), &f); err != nil {
 			continue
 		}
 		for _, c := range f.Candidates {
@@ -200,7 +200,7 @@ func (r *runner) rankedCandidates(gen int) []agent.RankedCandidate {
 // removeCandidates drops a candidates.json left by an earlier attempt at
 // a decision that now proposes no ranking.
 func (r *runner) removeCandidates(next int) error {
-	err := os.Remove(filepath.Join(r.d.Store.GenDir(next), fileCandidates))
+	err := os.Remove(filepath.Join(r.d.Store.GenDir(next), runstore.CandidatesFile))
 	if os.IsNotExist(err) {
 		return nil
 	}

@@ -2,7 +2,6 @@ package loop
 
 import (
 	"context"
-	"path/filepath"
 	"time"
 
 	"github.com/sia-agent/sia/runstore"
@@ -24,11 +23,11 @@ func (r *runner) confirm(ctx context.Context) error {
 	best := r.st.Gen(r.st.BestGen)
 	c := runstore.Confirmation{Gen: best.Gen, SelectionScore: best.Score}
 	var err error
-	if c.Fresh, err = r.rescore(ctx, best, r.sel, freshStream, "fresh"); err != nil {
+	if c.Fresh, err = r.rescore(ctx, best, r.sel, freshStream, "fresh", runstore.FreshResultsFile); err != nil {
 		return err
 	}
 	if len(r.conf) > 0 {
-		if c.Holdout, err = r.rescore(ctx, best, r.conf, 0, "confirm"); err != nil {
+		if c.Holdout, err = r.rescore(ctx, best, r.conf, 0, "confirm", runstore.ConfirmResultsFile); err != nil {
 			return err
 		}
 	}
@@ -36,9 +35,9 @@ func (r *runner) confirm(ctx context.Context) error {
 }
 
 // rescore rolls the incumbent out on items from a random stream, writes
-// the gold-free verdict to best/<name>_results.json and returns the score
+// the gold-free verdict to best/<results> and returns the score
 // with its uncertainty over items.
-func (r *runner) rescore(ctx context.Context, best *runstore.GenState, items []task.Item, stream int, name string) (*runstore.SliceScore, error) {
+func (r *runner) rescore(ctx context.Context, best *runstore.GenState, items []task.Item, stream int, name, results string) (*runstore.SliceScore, error) {
 	r.progress(Progress{Kind: "step", Gen: best.Gen, Step: name, Total: len(items) * r.cfg.Samples})
 	cfg := r.rolloutConfig(best.Gen, task.Val, best.HarnessSHA, best.AdapterVersion, r.cfg.Samples)
 	cfg.Stream = stream
@@ -64,7 +63,7 @@ func (r *runner) rescore(ctx context.Context, best *runstore.GenState, items []t
 	if err != nil {
 		return nil, err
 	}
-	if err := r.d.Store.WriteJSON(filepath.Join("best", name+"_results.json"), res); err != nil {
+	if err := r.d.Store.WriteJSON(runstore.BestFile(results), res); err != nil {
 		return nil, err
 	}
 	ids, means := tl.means()

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/sia-agent/sia/agent"
+	"github.com/sia-agent/sia/runstore"
 	"github.com/sia-agent/sia/verify"
 )
 
@@ -65,7 +66,7 @@ func (r *runner) writeContext() error {
 		fmt.Fprintf(&b, "\n\nHeld-out test score of the incumbent: %.4f\n", *r.st.TestScore)
 	}
 	b.WriteString("\n")
-	if err := r.d.Store.WriteFile("context.md", []byte(b.String())); err != nil {
+	if err := r.d.Store.WriteFile(runstore.ContextFile, []byte(b.String())); err != nil {
 		return err
 	}
 	return r.writeMemory()
@@ -126,7 +127,7 @@ func (r *runner) history() []agent.GenSummary {
 			Incumbent: g.Gen == r.st.BestGen, Accepted: accepted[g.Gen], DurationS: round3(g.DurationS), Tokens: g.Tokens,
 			CostUSD: g.CostUSD, Training: r.training(g.Gen), Acceptance: r.acceptance(g.Gen)}
 		var res verify.Result
-		if err := r.d.Store.ReadJSON(genRel(g.Gen, fileResults), &res); err == nil {
+		if err := r.d.Store.ReadJSON(runstore.GenFile(g.Gen, runstore.ResultsFile), &res); err == nil {
 			s.Counts = res.Counts
 		}
 		out = append(out, s)
@@ -141,7 +142,7 @@ func (r *runner) madeBecause(gen int) string {
 		return prev.Rationale
 	}
 	var d agent.Decision
-	if err := r.d.Store.ReadJSON(genRel(gen, fileDecision), &d); err == nil {
+	if err := r.d.Store.ReadJSON(runstore.GenFile(gen, runstore.DecisionFile), &d); err == nil {
 		return d.Rationale
 	}
 	return ""

@@ -47,7 +47,7 @@ func (r *runner) decide(ctx context.Context, gen int) error {
 	if dec.Action == agent.ActionWeights && in.Branch != nil {
 		dec.Parent = in.Branch.Gen // cumulative training: continue the unproven branch
 	}
-	if err := r.d.Store.WriteJSON(genRel(gen, fileFeedback), dec); err != nil {
+	if err := r.d.Store.WriteJSON(runstore.GenFile(gen, runstore.FeedbackFile), dec); err != nil {
 		return err
 	}
 	if dec.Action == agent.ActionStop {
@@ -62,10 +62,10 @@ func (r *runner) decide(ctx context.Context, gen int) error {
 		if err := r.writeHarness(gen+1, *next); err != nil {
 			return err
 		}
-		if err := r.d.Store.WriteJSON(genRel(gen+1, fileDecision), dec); err != nil {
+		if err := r.d.Store.WriteJSON(runstore.GenFile(gen+1, runstore.DecisionFile), dec); err != nil {
 			return err
 		}
-		if err := r.d.Store.WriteFile(genRel(gen+1, fileImprovement), []byte(improvementMD(gen+1, dec))); err != nil {
+		if err := r.d.Store.WriteFile(runstore.GenFile(gen+1, runstore.ImprovementFile), []byte(improvementMD(gen+1, dec))); err != nil {
 			return err
 		}
 	}
@@ -93,7 +93,7 @@ func (r *runner) pick(ctx context.Context, next int, out agent.FeedbackOutput) (
 	if err != nil {
 		return agent.Decision{}, nil, 0, fmt.Errorf("rank candidates: %w", err)
 	}
-	if err := r.d.Store.WriteJSON(genRel(next, fileCandidates), f); err != nil {
+	if err := r.d.Store.WriteJSON(runstore.GenFile(next, runstore.CandidatesFile), f); err != nil {
 		return agent.Decision{}, nil, 0, err
 	}
 	w := props[f.Winner]
@@ -101,8 +101,8 @@ func (r *runner) pick(ctx context.Context, next int, out agent.FeedbackOutput) (
 	dec := w.Decision
 	dec.Ranked = &agent.Ranking{Candidates: len(props), Winner: f.Winner, Rounds: len(win.Rounds), Items: win.Items,
 		Budget: f.Budget, Spent: f.Spent}
-	dec.Rationale = fmt.Sprintf("%s (best of %d candidates by successive halving on val slices: %.4f on %d items; %d of %d solves; candidates.json)",
-		dec.Rationale, len(props), win.Score, win.Items, f.Spent, f.Budget)
+	dec.Rationale = fmt.Sprintf("%s (best of %d candidates by successive halving on val slices: %.4f on %d items; %d of %d solves; %s)",
+		dec.Rationale, len(props), win.Score, win.Items, f.Spent, f.Budget, runstore.CandidatesFile)
 	return dec, w.Harness, f.Seconds, nil
 }
 
@@ -175,10 +175,10 @@ func (r *runner) feedbackInput(ctx context.Context, gen int) (agent.FeedbackInpu
 		}
 	}
 	var res verify.Result
-	if err := r.d.Store.ReadJSON(genRel(gen, fileResults), &res); err != nil {
+	if err := r.d.Store.ReadJSON(runstore.GenFile(gen, runstore.ResultsFile), &res); err != nil {
 		return agent.FeedbackInput{}, err
 	}
-	rolloutsFile := r.d.Store.Path(genRel(gen, fileRollouts))
+	rolloutsFile := r.d.Store.Path(runstore.GenFile(gen, runstore.RolloutsFile))
 	if _, err := trajectory.StatPath(rolloutsFile); err != nil {
 		return agent.FeedbackInput{}, err
 	}
@@ -242,7 +242,7 @@ func (r *runner) rewardStats(ctx context.Context, gen int) (rl.Stats, error) {
 	// Streamed: the batch keeps the trainable calls and a sample per
 	// rollout, not the trajectories.
 	c := reward.NewCollector(opts)
-	if err := trajectory.EachPath(r.d.Store.Path(genRel(gen, fileRollouts)), func(t *trajectory.Trajectory) error {
+	if err := trajectory.EachPath(r.d.Store.Path(runstore.GenFile(gen, runstore.RolloutsFile)), func(t *trajectory.Trajectory) error {
 		c.Add(t)
 		return nil
 	}); err != nil {

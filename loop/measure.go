@@ -13,12 +13,12 @@ import (
 	"github.com/sia-agent/sia/agent/measure"
 	"github.com/sia-agent/sia/harness"
 	"github.com/sia-agent/sia/rollout"
+	"github.com/sia-agent/sia/runstore"
 	"github.com/sia-agent/sia/task"
 )
 
-// fileMeasurements lists a session's measurements (one JSON line each, no
-// per-item rows) in the folder of the generation the session writes.
-const fileMeasurements = "measurements.jsonl"
+// A session's measurements are listed (one JSON line each, no per-item
+// rows) in runstore.MeasurementsFile of the generation the session writes.
 
 // measureCost is what an agent session's measurements cost, charged to
 // the run with the session's event.
@@ -62,7 +62,7 @@ func (r *runner) measureFunc(gen int, cost *measureCost) agent.MeasureFunc {
 		if err != nil {
 			return nil, err
 		}
-		if err := appendLine(r.d.Store.Path(genRel(gen, fileMeasurements)), line); err != nil {
+		if err := appendLine(r.d.Store.Path(runstore.GenFile(gen, runstore.MeasurementsFile)), line); err != nil {
 			return nil, err
 		}
 		return res, nil

@@ -18,6 +18,7 @@ import (
 	"github.com/sia-agent/sia/harness"
 	"github.com/sia-agent/sia/reward"
 	"github.com/sia-agent/sia/rl"
+	"github.com/sia-agent/sia/runstore"
 	"github.com/sia-agent/sia/trajectory"
 )
 
@@ -40,7 +41,7 @@ func (r *runner) buildMemory() (*agent.Memory, error) {
 		if v, ok := rewards[gen]; ok {
 			return v
 		}
-		_, means, err := r.itemMeansOf(genRel(gen, fileRollouts))
+		_, means, err := r.itemMeansOf(runstore.GenFile(gen, runstore.RolloutsFile))
 		if err != nil {
 			rewards[gen] = nil
 			return nil
@@ -56,7 +57,7 @@ func (r *runner) buildMemory() (*agent.Memory, error) {
 			AdapterVersion: g.AdapterVersion, Val: g.Score, Accepted: accepted[g.Gen], DurationS: round3(g.DurationS),
 			Tokens: g.Tokens, CostUSD: g.CostUSD}
 		var dec agent.Decision
-		if err := r.d.Store.ReadJSON(genRel(g.Gen, fileDecision), &dec); err == nil {
+		if err := r.d.Store.ReadJSON(runstore.GenFile(g.Gen, runstore.DecisionFile), &dec); err == nil {
 			c.Hypothesis = dec.Hypothesis
 		}
 		cur, _ := r.readHarness(g.Gen)
@@ -231,7 +232,7 @@ func (r *runner) writeMemory() error {
 	if err != nil {
 		return err
 	}
-	return r.d.Store.WriteJSON(agent.MemoryFile, m)
+	return r.d.Store.WriteJSON(runstore.MemoryFile, m)
 }
 
 // trainStep is one line of a trainer's per-step log (gen_<n>/train.jsonl);
@@ -301,7 +302,7 @@ func (r *runner) training(g int) *agent.Training {
 // trainSteps reads gen g's trainer log: adapter/train.jsonl, else
 // train.jsonl.
 func (r *runner) trainSteps(g int) []trainStep {
-	for _, rel := range []string{genRel(g, filepath.Join(dirAdapter, fileTrainLog)), genRel(g, fileTrainLog)} {
+	for _, rel := range []string{runstore.GenFile(g, filepath.Join(runstore.AdapterDir, runstore.TrainLogFile)), runstore.GenFile(g, runstore.TrainLogFile)} {
 		b, err := os.ReadFile(r.d.Store.Path(rel))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
@@ -325,11 +326,7 @@ func (r *runner) trainSteps(g int) []trainStep {
 func (r *runner) trainRolloutsOf(g int) []trajectory.Trajectory {
 	var out []trajectory.Trajectory
 	for round := 1; ; round++ {
-		name := fileTrainRoll
-		if round > 1 {
-			name = fmt.Sprintf("train_rollouts_%d.jsonl", round)
-		}
-		trajs, err := trajectory.LoadPath(r.d.Store.Path(genRel(g, name)))
+		trajs, err := trajectory.LoadPath(r.d.Store.Path(runstore.GenFile(g, runstore.TrainRolloutsFile(round))))
 		if err != nil {
 			return out
 		}

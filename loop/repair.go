@@ -3,7 +3,6 @@ package loop
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/sia-agent/sia/harness"
 	"github.com/sia-agent/sia/runstore"
@@ -33,28 +32,28 @@ func (r *runner) firstMissing(events []runstore.Event) (int, string) {
 		switch e.Type {
 		case runstore.EvHarnessReady:
 			if _, err := harness.ReadSource(r.d.Store.GenDir(e.Gen)); err != nil {
-				return i, fmt.Sprintf("gen_%d's harness", e.Gen)
+				return i, runstore.GenDirName(e.Gen) + "'s harness"
 			}
 		case runstore.EvRolloutDone:
-			if _, err := trajectory.StatPath(r.d.Store.Path(genRel(e.Gen, fileRollouts))); err != nil {
-				return i, genRel(e.Gen, fileRollouts)
+			if _, err := trajectory.StatPath(r.d.Store.Path(runstore.GenFile(e.Gen, runstore.RolloutsFile))); err != nil {
+				return i, runstore.GenFile(e.Gen, runstore.RolloutsFile)
 			}
 		case runstore.EvVerified:
-			need = genRel(e.Gen, fileResults)
+			need = runstore.GenFile(e.Gen, runstore.ResultsFile)
 			if e.Selection != nil && exists(need) {
-				need = genRel(e.Gen, fileSelection)
+				need = runstore.GenFile(e.Gen, runstore.SelectionFile)
 			}
 		case runstore.EvDecided:
 			if e.Action == "harness" || e.Action == "weights" {
-				need = genRel(e.Gen+1, fileDecision)
+				need = runstore.GenFile(e.Gen+1, runstore.DecisionFile)
 			}
 		case runstore.EvConfirmed:
 			if i > lastExtended {
-				need = filepath.Join("best", "fresh_results.json")
+				need = runstore.BestFile(runstore.FreshResultsFile)
 			}
 		case runstore.EvTestScored:
 			if i > lastExtended {
-				need = filepath.Join("best", "test_results.json")
+				need = runstore.BestFile(runstore.TestResultsFile)
 			}
 		}
 		if need != "" && !exists(need) {

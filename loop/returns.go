@@ -5,9 +5,6 @@ import (
 	"github.com/sia-agent/sia/runstore"
 )
 
-// fileReturns is the run's measured return per lever and algorithm.
-const fileReturns = "returns.json"
-
 // returns is the run's measured return of each arm (a lever, with an
 // algorithm for weights), arms in the order they were first pulled: for
 // every verified generation after the first, its paired val gain over the
@@ -64,7 +61,7 @@ func (r *runner) writeReturns() error {
 	for _, a := range r.returns() {
 		f.Arms = append(f.Arms, returnsArm{ArmSummary: a.Summary(), Pulls: a.Pulls})
 	}
-	return r.d.Store.WriteJSON(fileReturns, f)
+	return r.d.Store.WriteJSON(runstore.ReturnsFile, f)
 }
 
 // branch is the unproven weights generation a weight update continues

@@ -8,8 +8,6 @@ import (
 	"github.com/sia-agent/sia/verify"
 )
 
-const fileSelection = "selection.json"
-
 // selectionRule says how the loop accepts candidates: the rule's name,
 // its level (0 for any) and the coverage of the gain's interval (1 − 2α,
 // so the interval's lower end is above 0 exactly when the one-sided t-test
@@ -36,7 +34,7 @@ func (r *runner) selection(gen int, score float64, ids []string, cand map[string
 		sel.Accepted, sel.Reason = true, "the first generation is the incumbent"
 		return sel, nil
 	}
-	_, base, err := r.itemMeansOf(genRel(inc.Gen, fileRollouts))
+	_, base, err := r.itemMeansOf(runstore.GenFile(inc.Gen, runstore.RolloutsFile))
 	if err != nil {
 		return sel, fmt.Errorf("the incumbent's rollouts: %w", err)
 	}

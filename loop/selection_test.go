@@ -78,7 +78,7 @@ func TestSelectionRule(t *testing.T) {
 			defer store.Close()
 			r := &runner{cfg: Config{Accept: tc.accept, Seed: 1}, d: Deps{Store: store}, higher: tc.higher}
 			incTrajs := trajs(1, k, inc)
-			if err := trajectory.WriteFile(store.Path(genRel(1, fileRollouts)), incTrajs); err != nil {
+			if err := trajectory.WriteFile(store.Path(runstore.GenFile(1, runstore.RolloutsFile)), incTrajs); err != nil {
 				t.Fatal(err)
 			}
 			r.st = runstore.State{BestGen: 1, BestScore: 0.5, Gens: []runstore.GenState{{Gen: 1, Score: 0.5, Verified: true}}}
@@ -206,7 +206,7 @@ func TestConfirmationSliceIsHeldOut(t *testing.T) {
 		}
 	}
 	files, _ := filepath.Glob(filepath.Join(runDir, "gen_*", "*"))
-	files = append(files, filepath.Join(runDir, "context.md"), filepath.Join(runDir, fileReturns))
+	files = append(files, filepath.Join(runDir, "context.md"), filepath.Join(runDir, runstore.ReturnsFile))
 	for _, f := range files {
 		b, _ := os.ReadFile(f)
 		leaks(f, b)
@@ -276,11 +276,11 @@ func TestConfirmationSliceIsHeldOut(t *testing.T) {
 		if g.Accepted && g.Selection.PValue >= 0.05 {
 			t.Errorf("gen %d accepted with p %v", g.Gen, g.Selection.PValue)
 		}
-		if _, err := os.Stat(filepath.Join(runDir, fmt.Sprintf("gen_%d", g.Gen), fileSelection)); err != nil {
+		if _, err := os.Stat(filepath.Join(runDir, fmt.Sprintf("gen_%d", g.Gen), runstore.SelectionFile)); err != nil {
 			t.Errorf("gen %d: %v", g.Gen, err)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(runDir, fileReturns)); err != nil {
+	if _, err := os.Stat(filepath.Join(runDir, runstore.ReturnsFile)); err != nil {
 		t.Error(err)
 	}
 }
@@ -311,7 +311,7 @@ func TestCandidatesRankedBySuccessiveHalving(t *testing.T) {
 		t.Errorf("gen 2 scored %v with one proposal and %v with three ranked; want 0 (mult=3) and 1 (mult=2)", st1.Gens[1].Score, st3.Gens[1].Score)
 	}
 	var f candidatesFile
-	b, err := os.ReadFile(filepath.Join(ranked, "gen_2", fileCandidates))
+	b, err := os.ReadFile(filepath.Join(ranked, "gen_2", runstore.CandidatesFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +339,7 @@ func TestCandidatesRankedBySuccessiveHalving(t *testing.T) {
 		t.Errorf("%d candidates eliminated, want 2", out)
 	}
 	var dec agent.Decision
-	b, _ = os.ReadFile(filepath.Join(ranked, "gen_2", fileDecision))
+	b, _ = os.ReadFile(filepath.Join(ranked, "gen_2", runstore.DecisionFile))
 	if err := json.Unmarshal(b, &dec); err != nil || dec.Ranked == nil || dec.Ranked.Candidates != 3 ||
 		!strings.Contains(dec.Rationale, "best of 3") || !strings.Contains(dec.Rationale, `mult=2`) {
 		t.Errorf("decision %s", b)
@@ -393,7 +393,7 @@ func TestWeightUpdatesContinueAnUnprovenBranch(t *testing.T) {
 		t.Errorf("gen 3's adapter %s (%v): want it trained from gen 2's", b, err)
 	}
 	var dec agent.Decision
-	b, _ = os.ReadFile(filepath.Join(runDir, "gen_3", fileDecision))
+	b, _ = os.ReadFile(filepath.Join(runDir, "gen_3", runstore.DecisionFile))
 	if err := json.Unmarshal(b, &dec); err != nil || dec.Parent != 2 || !strings.Contains(dec.Change, "gen 2's adapter") {
 		t.Errorf("gen 3 decision %s", b)
 	}

@@ -20,22 +20,6 @@ import (
 	"github.com/sia-agent/sia/task"
 )
 
-// Files of a generation folder.
-const (
-	fileKnobs       = harness.KnobsFile
-	fileRollouts    = "rollouts.jsonl"
-	fileResults     = "results.json"
-	fileDecision    = "decision.json"
-	fileFeedback    = "feedback.json"
-	fileImprovement = "improvement.md"
-	fileTrainRoll   = "train_rollouts.jsonl"
-	fileTrainLog    = "train.jsonl"
-	fileSetupLog    = "setup_log.txt" // the harness's log lines from loading (top level, setup)
-	dirAdapter      = "adapter"
-)
-
-func genRel(gen int, name string) string { return filepath.Join(fmt.Sprintf("gen_%d", gen), name) }
-
 // meta asks the Meta-Agent for the first harness.
 func (r *runner) meta(ctx context.Context) error {
 	start := time.Now()
@@ -72,7 +56,7 @@ func (r *runner) meta(ctx context.Context) error {
 	if err := r.writeHarness(1, src); err != nil {
 		return err
 	}
-	if err := r.d.Store.WriteJSON(genRel(1, fileDecision), agent.Decision{Action: "initial",
+	if err := r.d.Store.WriteJSON(runstore.GenFile(1, runstore.DecisionFile), agent.Decision{Action: "initial",
 		Rationale: fmt.Sprintf("meta-agent wrote the first harness (%.1fs)", since(start))}); err != nil {
 		return err
 	}
@@ -90,7 +74,7 @@ func (r *runner) announce(gen int) error {
 	}
 	e := runstore.Event{Type: runstore.EvHarnessReady, Gen: gen, HarnessSHA: src.SHA(), Source: "feedback"}
 	var f candidatesFile
-	if err := r.d.Store.ReadJSON(genRel(gen, fileCandidates), &f); err == nil {
+	if err := r.d.Store.ReadJSON(runstore.GenFile(gen, runstore.CandidatesFile), &f); err == nil {
 		e.Tokens, e.CostUSD, e.DurationS = f.Tokens, f.CostUSD, f.Seconds
 	}
 	return r.emit(e)
@@ -110,7 +94,7 @@ func (r *runner) load(ctx context.Context, gen int, items []task.Item) (harness.
 	if b, ok := h.(brokenHarness); ok {
 		lines = append(lines, b.err.Error())
 	}
-	if werr := r.d.Store.WriteFile(genRel(gen, fileSetupLog), []byte(strings.Join(append(lines, ""), "\n"))); werr != nil && err == nil {
+	if werr := r.d.Store.WriteFile(runstore.GenFile(gen, runstore.SetupLogFile), []byte(strings.Join(append(lines, ""), "\n"))); werr != nil && err == nil {
 		err = werr
 	}
 	return h, src, err
@@ -198,7 +182,7 @@ func (r *runner) rollout(ctx context.Context, gen int) error {
 		}
 		defer h.Close()
 		tl, err = r.streamRollout(ctx, h, items, r.rolloutConfig(gen, task.Val, g.HarnessSHA, g.AdapterVersion, r.cfg.Samples),
-			genRel(gen, fileRollouts), func(done, total int) {
+			runstore.GenFile(gen, runstore.RolloutsFile), func(done, total int) {
 				r.progress(Progress{Kind: "items", Gen: gen, Step: "rollout", Done: done, Total: total})
 			})
 		return err
@@ -264,7 +248,7 @@ func (r *runner) rolloutConfig(gen int, split, sha string, version, samples int)
 func (r *runner) verify(ctx context.Context, gen int) error {
 	start := time.Now()
 	r.progress(Progress{Kind: "step", Gen: gen, Step: "verify"})
-	rel := genRel(gen, fileRollouts)
+	rel := runstore.GenFile(gen, runstore.RolloutsFile)
 	tl, err := r.tallyFile(rel, r.cfg.Samples)
 	if err != nil {
 		return err
@@ -273,7 +257,7 @@ func (r *runner) verify(ctx context.Context, gen int) error {
 	if err != nil {
 		return err
 	}
-	if err := r.d.Store.WriteJSON(genRel(gen, fileResults), res); err != nil {
+	if err := r.d.Store.WriteJSON(runstore.GenFile(gen, runstore.ResultsFile), res); err != nil {
 		return err
 	}
 	score := res.Score
@@ -283,7 +267,7 @@ func (r *runner) verify(ctx context.Context, gen int) error {
 	if err != nil {
 		return err
 	}
-	if err := r.d.Store.WriteJSON(genRel(gen, fileSelection), sel); err != nil {
+	if err := r.d.Store.WriteJSON(runstore.GenFile(gen, runstore.SelectionFile), sel); err != nil {
 		return err
 	}
 	if err := r.emit(runstore.Event{Type: runstore.EvVerified, Gen: gen, Score: &score, Selection: &sel, DurationS: since(start)}); err != nil {
@@ -334,7 +318,7 @@ func (r *runner) test(ctx context.Context) error {
 		return r.finish()
 	}
 	r.progress(Progress{Kind: "step", Gen: best.Gen, Step: "test", Total: len(items) * r.cfg.Samples})
-	rel := filepath.Join("best", "test_rollouts.jsonl")
+	rel := runstore.BestFile(runstore.TestRolloutsFile)
 	var tl *tally
 	err := r.runWarm(ctx, func(ctx context.Context) error {
 		h, _, err := r.load(ctx, best.Gen, items)
@@ -358,7 +342,7 @@ func (r *runner) test(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := r.d.Store.WriteJSON(filepath.Join("best", "test_results.json"), res); err != nil {
+	if err := r.d.Store.WriteJSON(runstore.BestFile(runstore.TestResultsFile), res); err != nil {
 		return err
 	}
 	score := res.Score
@@ -393,7 +377,7 @@ func (r *runner) syncBest() error {
 	}
 	info := bestInfo{Gen: g.Gen, Score: g.Score, HarnessSHA: g.HarnessSHA, AdapterVersion: g.AdapterVersion, AdapterDir: g.AdapterDir}
 	var cur bestInfo
-	if err := r.d.Store.ReadJSON(filepath.Join("best", "best.json"), &cur); err == nil && cur == info {
+	if err := r.d.Store.ReadJSON(runstore.BestFile(runstore.BestInfoFile), &cur); err == nil && cur == info {
 		return nil
 	}
 	src, err := r.readHarness(g.Gen)
@@ -404,19 +388,19 @@ func (r *runner) syncBest() error {
 		if err := os.WriteFile(filepath.Join(tmp, src.Name), src.Code, 0o644); err != nil {
 			return err
 		}
-		for name, v := range map[string]any{fileKnobs: src.Knobs, "best.json": info} {
+		for name, v := range map[string]any{harness.KnobsFile: src.Knobs, runstore.BestInfoFile: info} {
 			b, _ := json.MarshalIndent(v, "", "  ")
 			if err := os.WriteFile(filepath.Join(tmp, name), append(b, '\n'), 0o644); err != nil {
 				return err
 			}
 		}
-		if b, err := os.ReadFile(r.d.Store.Path(genRel(g.Gen, fileResults))); err == nil {
-			if err := os.WriteFile(filepath.Join(tmp, fileResults), b, 0o644); err != nil {
+		if b, err := os.ReadFile(r.d.Store.Path(runstore.GenFile(g.Gen, runstore.ResultsFile))); err == nil {
+			if err := os.WriteFile(filepath.Join(tmp, runstore.ResultsFile), b, 0o644); err != nil {
 				return err
 			}
 		}
 		if g.AdapterDir != "" && !strings.Contains(g.AdapterDir, "://") {
-			return copyDir(r.d.Store.Path(g.AdapterDir), filepath.Join(tmp, dirAdapter))
+			return copyDir(r.d.Store.Path(g.AdapterDir), filepath.Join(tmp, runstore.AdapterDir))
 		}
 		return nil
 	})
@@ -448,14 +432,14 @@ func (r *runner) writeHarness(gen int, src harness.Source) error {
 	if strings.ContainsAny(src.Name, `/\`) {
 		return fmt.Errorf("harness file name %q must be a plain name", src.Name)
 	}
-	if err := r.d.Store.WriteFile(genRel(gen, src.Name), src.Code); err != nil {
+	if err := r.d.Store.WriteFile(runstore.GenFile(gen, src.Name), src.Code); err != nil {
 		return err
 	}
 	knobs := src.Knobs
 	if knobs == nil {
 		knobs = map[string]any{}
 	}
-	return r.d.Store.WriteJSON(genRel(gen, fileKnobs), knobs)
+	return r.d.Store.WriteJSON(runstore.GenFile(gen, harness.KnobsFile), knobs)
 }
 
 // readHarness reads gen's harness version back.

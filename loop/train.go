@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sia-agent/sia/adapter"
 	"github.com/sia-agent/sia/agent"
 	"github.com/sia-agent/sia/rollout"
 	"github.com/sia-agent/sia/runstore"
@@ -74,11 +75,7 @@ func (r *runner) trainAdapter(ctx context.Context, gen int, parentDir string, pa
 	tokens, cost := 0, 0.0
 	for round := 1; round <= rounds; round++ {
 		last := round == rounds
-		suffix := ""
-		if round > 1 {
-			suffix = fmt.Sprintf("_%d", round)
-		}
-		trajs, err := r.trainRollouts(ctx, gen, genRel(gen, "train_rollouts"+suffix+".jsonl"), round, curDir, curVersion)
+		trajs, err := r.trainRollouts(ctx, gen, runstore.GenFile(gen, runstore.TrainRolloutsFile(round)), round, curDir, curVersion)
 		if err != nil {
 			return trained{}, err
 		}
@@ -86,14 +83,11 @@ func (r *runner) trainAdapter(ctx context.Context, gen int, parentDir string, pa
 			u := trajs[i].Usage()
 			tokens, cost = tokens+u.PromptTokens+u.CompletionTokens, cost+u.CostUSD
 		}
-		outRel := genRel(gen, dirAdapter)
+		outRel := runstore.GenFile(gen, runstore.AdapterDir)
 		if !last {
-			outRel = genRel(gen, fmt.Sprintf("rounds/%d", round))
+			outRel = runstore.GenFile(gen, runstore.RoundAdapterDir(round))
 		}
-		metrics := genRel(gen, "train"+suffix+".jsonl")
-		if last {
-			metrics = genRel(gen, fileTrainLog)
-		}
+		metrics := runstore.GenFile(gen, runstore.TrainLog(round, rounds))
 		parent := ""
 		if curDir != "" {
 			parent = r.d.Store.Path(curDir)
@@ -172,7 +166,7 @@ func (r *runner) repairAdapters(ctx context.Context) error {
 		if g.Action != agent.ActionWeights || !g.AdapterReady || g.AdapterDir == "" || strings.Contains(g.AdapterDir, "://") {
 			continue
 		}
-		if _, err := os.Stat(filepath.Join(r.d.Store.Path(g.AdapterDir), "adapter_config.json")); err == nil {
+		if _, err := os.Stat(filepath.Join(r.d.Store.Path(g.AdapterDir), adapter.ConfigFile)); err == nil {
 			continue
 		}
 		parent := r.st.Gen(g.Parent)

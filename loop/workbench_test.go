@@ -120,7 +120,7 @@ func TestMeasureKeepsFoldLabelsOut(t *testing.T) {
 			t.Errorf("%+v: score %v over %d", req, res.Score, res.N)
 		}
 	}
-	b, err := os.ReadFile(r.d.Store.Path("gen_2", fileMeasurements))
+	b, err := os.ReadFile(r.d.Store.Path("gen_2", runstore.MeasurementsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +257,7 @@ func TestFeedbackContext(t *testing.T) {
 		t.Fatalf("memory %+v", in.Memory)
 	}
 	var onDisk agent.Memory
-	b, err := os.ReadFile(filepath.Join(runDir, agent.MemoryFile))
+	b, err := os.ReadFile(filepath.Join(runDir, runstore.MemoryFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,7 +288,7 @@ func TestBaselineRowWhenTheMetaAgentEdits(t *testing.T) {
 	edited := `{"mult": [2], "offset": [1]}`
 	runDir, st := runAgents(t, knobCode, editingMeta{code: edited}, builtin.Feedback{}, agent.ModeHarness, 2, false)
 	var b baselineInfo
-	raw, err := os.ReadFile(filepath.Join(runDir, fileBaseline))
+	raw, err := os.ReadFile(filepath.Join(runDir, runstore.BaselineFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +325,7 @@ func TestBaselineRowWhenTheMetaAgentEdits(t *testing.T) {
 
 	// With the reference unchanged there is no baseline.
 	runDir, _ = runAgents(t, knobCode, builtin.Meta{}, builtin.Feedback{}, agent.ModeHarness, 1, false)
-	if _, err := os.Stat(filepath.Join(runDir, fileBaseline)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(runDir, runstore.BaselineFile)); !os.IsNotExist(err) {
 		t.Errorf("baseline scored for an unchanged reference: %v", err)
 	}
 }

@@ -6,12 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sia-agent/sia/runstore"
 	"io/fs"
 	"math"
 	"path"
-	"regexp"
 	"sort"
-	"strconv"
 )
 
 // Curve is one weight update's per-step training metrics, read from a
@@ -65,15 +64,11 @@ var CurveMetrics = []string{"loss", "reward", "kl", "grad_norm"}
 // notSeries are fields that index a step rather than measure it.
 var notSeries = map[string]bool{"step": true, "epoch": true}
 
-// trainFile matches the metric files trainers write into a generation:
-// train.jsonl, train_<round>.jsonl (never train_rollouts*.jsonl).
-var trainFile = regexp.MustCompile(`^train(_[0-9]+)?\.jsonl$`)
-
 // TrainCurves reads the training metrics of gen_<n>: gen_<n>/train.jsonl,
 // train_<k>.jsonl of earlier rounds, and adapter/train.jsonl when a
 // trainer put its log there. None for a generation without a weight update.
 func (r *Run) TrainCurves(gen int) ([]Curve, error) {
-	dir := fmt.Sprintf("gen_%d", gen)
+	dir := runstore.GenDirName(gen)
 	var names []string
 	entries, err := fs.ReadDir(r.fsys, dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -83,13 +78,14 @@ func (r *Run) TrainCurves(gen int) ([]Curve, error) {
 		return nil, err
 	}
 	for _, e := range entries {
-		if !e.IsDir() && trainFile.MatchString(e.Name()) {
+		if _, ok := runstore.TrainLogRound(e.Name()); ok && !e.IsDir() {
 			names = append(names, path.Join(dir, e.Name()))
 		}
 	}
 	sort.Slice(names, func(i, j int) bool { return roundOf(names[i]) < roundOf(names[j]) })
-	if _, err := fs.Stat(r.fsys, path.Join(dir, "adapter", "train.jsonl")); err == nil {
-		names = append(names, path.Join(dir, "adapter", "train.jsonl"))
+	inAdapter := path.Join(dir, runstore.AdapterDir, runstore.TrainLogFile)
+	if _, err := fs.Stat(r.fsys, inAdapter); err == nil {
+		names = append(names, inAdapter)
 	}
 	var out []Curve
 	for _, name := range names {
@@ -109,11 +105,10 @@ func (r *Run) TrainCurves(gen int) ([]Curve, error) {
 
 // roundOf orders train_<k>.jsonl by k; train.jsonl (the last round) last.
 func roundOf(name string) int {
-	m := trainFile.FindStringSubmatch(path.Base(name))
-	if len(m) < 2 || m[1] == "" {
+	k, _ := runstore.TrainLogRound(path.Base(name))
+	if k == 0 {
 		return math.MaxInt
 	}
-	k, _ := strconv.Atoi(m[1][1:])
 	return k
 }
 

@@ -3,6 +3,7 @@ package report
 import (
 	"errors"
 	"fmt"
+	"github.com/sia-agent/sia/runstore"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -53,7 +54,7 @@ func List(fsys fs.FS) ([]Entry, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, err := fs.Stat(sub, "run.json"); err != nil {
+		if _, err := fs.Stat(sub, runstore.ConfigFile); err != nil {
 			continue
 		}
 		out = append(out, entryOf(sub, e.Name()))
@@ -66,7 +67,7 @@ func entryOf(fsys fs.FS, name string) Entry {
 	r, err := OpenFS(fsys, name)
 	if err != nil {
 		e := Entry{Name: name, Status: StatusBroken, Error: err.Error()}
-		if info, err := fs.Stat(fsys, "run.json"); err == nil {
+		if info, err := fs.Stat(fsys, runstore.ConfigFile); err == nil {
 			e.Updated = info.ModTime()
 		}
 		return e
@@ -148,20 +149,15 @@ func Resolve(runsDir, arg string) (string, error) {
 		}
 		return filepath.Join(runsDir, e.Name), nil
 	}
-	for _, p := range []string{arg, filepath.Join(runsDir, arg), filepath.Join(runsDir, "run_"+arg)} {
-		if isRunDir(p) {
+	for _, p := range []string{arg, filepath.Join(runsDir, arg), filepath.Join(runsDir, runstore.RunDirName(arg))} {
+		if runstore.IsRunDir(p) {
 			return p, nil
 		}
 	}
 	if isDir(arg) {
-		return "", fmt.Errorf("%s is not a run folder (it has no run.json)", arg)
+		return "", fmt.Errorf("%s is not a run folder (it has no %s)", arg, runstore.ConfigFile)
 	}
 	return "", fmt.Errorf("no run %q: not a run folder, nor a run in %s (see sia show --list)", arg, runsDir)
-}
-
-func isRunDir(p string) bool {
-	info, err := os.Stat(filepath.Join(p, "run.json"))
-	return err == nil && !info.IsDir()
 }
 
 func isDir(p string) bool {

@@ -60,22 +60,22 @@ func Open(dir string) (*Run, error) {
 // OpenFS reads a run folder from fsys (rooted at the folder) and replays
 // its events. name is how the run is called (its folder name).
 func OpenFS(fsys fs.FS, name string) (*Run, error) {
-	b, err := fs.ReadFile(fsys, "run.json")
+	b, err := fs.ReadFile(fsys, runstore.ConfigFile)
 	if err != nil {
 		return nil, fmt.Errorf("not a run folder: %w", err)
 	}
 	var cfg Config
 	if err := json.Unmarshal(b, &cfg); err != nil {
-		return nil, fmt.Errorf("run.json: %w", err)
+		return nil, fmt.Errorf("%s: %w", runstore.ConfigFile, err)
 	}
 	if cfg.Fields, err = Fields(b); err != nil {
-		return nil, fmt.Errorf("run.json: %w", err)
+		return nil, fmt.Errorf("%s: %w", runstore.ConfigFile, err)
 	}
 	r := &Run{Name: name, Config: cfg, fsys: fsys}
-	if info, err := fs.Stat(fsys, "run.json"); err == nil {
+	if info, err := fs.Stat(fsys, runstore.ConfigFile); err == nil {
 		r.Updated = info.ModTime()
 	}
-	f, err := fsys.Open("events.jsonl")
+	f, err := fsys.Open(runstore.EventsFile)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
@@ -90,12 +90,12 @@ func OpenFS(fsys fs.FS, name string) (*Run, error) {
 		}
 	}
 	if r.State, err = runstore.Replay(r.Events, cfg.Higher()); err != nil {
-		return nil, fmt.Errorf("events.jsonl: %w", err)
+		return nil, fmt.Errorf("%s: %w", runstore.EventsFile, err)
 	}
 	r.Summary = FromState(cfg.RunID, cfg.Task, cfg.Mode, cfg.Metric, r.State)
 	r.Summary.Sandbox = cfg.Sandbox
 	var base Baseline
-	if ok, err := r.readJSON("baseline.json", &base); err != nil {
+	if ok, err := r.readJSON(runstore.BaselineFile, &base); err != nil {
 		return nil, err
 	} else if ok {
 		r.Summary.Baseline = &base
@@ -105,9 +105,6 @@ func OpenFS(fsys fs.FS, name string) (*Run, error) {
 
 // FS returns the run folder's file system.
 func (r *Run) FS() fs.FS { return r.fsys }
-
-// GenFile is the run-relative path of a file in gen_<n>/.
-func GenFile(gen int, name string) string { return path.Join(fmt.Sprintf("gen_%d", gen), name) }
 
 // readJSON reads a JSON file; ok is false when it does not exist.
 func (r *Run) readJSON(name string, v any) (ok bool, err error) {
@@ -127,13 +124,13 @@ func (r *Run) readJSON(name string, v any) (ok bool, err error) {
 // Decision reads gen_<n>/decision.json (how the generation came to be);
 // nil when absent.
 func (r *Run) Decision(gen int) (*Decision, error) {
-	return r.decisionFile(GenFile(gen, "decision.json"))
+	return r.decisionFile(runstore.GenFile(gen, runstore.DecisionFile))
 }
 
 // Feedback reads gen_<n>/feedback.json (what the Feedback-Agent decided
 // after the generation); nil when absent.
 func (r *Run) Feedback(gen int) (*Decision, error) {
-	return r.decisionFile(GenFile(gen, "feedback.json"))
+	return r.decisionFile(runstore.GenFile(gen, runstore.FeedbackFile))
 }
 
 func (r *Run) decisionFile(name string) (*Decision, error) {
@@ -153,7 +150,7 @@ func (r *Run) decisionFile(name string) (*Decision, error) {
 
 // Improvement reads gen_<n>/improvement.md ("" when absent).
 func (r *Run) Improvement(gen int) (string, error) {
-	b, err := fs.ReadFile(r.fsys, GenFile(gen, "improvement.md"))
+	b, err := fs.ReadFile(r.fsys, runstore.GenFile(gen, runstore.ImprovementFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
 	}
@@ -164,7 +161,7 @@ func (r *Run) Improvement(gen int) (string, error) {
 func (r *Run) Harness(gen int) (harness.Source, error) {
 	var src harness.Source
 	for _, name := range []string{harness.StarlarkFile, harness.PythonFile} {
-		code, err := fs.ReadFile(r.fsys, GenFile(gen, name))
+		code, err := fs.ReadFile(r.fsys, runstore.GenFile(gen, name))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -177,7 +174,7 @@ func (r *Run) Harness(gen int) (harness.Source, error) {
 	if src.Name == "" {
 		return src, fmt.Errorf("gen %d has no harness file: %w", gen, fs.ErrNotExist)
 	}
-	b, err := fs.ReadFile(r.fsys, GenFile(gen, harness.KnobsFile))
+	b, err := fs.ReadFile(r.fsys, runstore.GenFile(gen, harness.KnobsFile))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
@@ -194,7 +191,7 @@ func (r *Run) Harness(gen int) (harness.Source, error) {
 // when absent.
 func (r *Run) Results(gen int) (*verify.Result, error) {
 	var res verify.Result
-	ok, err := r.readJSON(GenFile(gen, "results.json"), &res)
+	ok, err := r.readJSON(runstore.GenFile(gen, runstore.ResultsFile), &res)
 	if !ok {
 		return nil, err
 	}
@@ -204,7 +201,7 @@ func (r *Run) Results(gen int) (*verify.Result, error) {
 // Rollouts reads gen_<n>/rollouts.jsonl (compressed, or plain in a run
 // folder from before); nil when absent.
 func (r *Run) Rollouts(gen int) ([]trajectory.Trajectory, error) {
-	ts, err := trajectory.Load(r.fsys, GenFile(gen, "rollouts.jsonl"))
+	ts, err := trajectory.Load(r.fsys, runstore.GenFile(gen, runstore.RolloutsFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

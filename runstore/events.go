@@ -99,7 +99,7 @@ func ParseEvents(r io.Reader) ([]Event, error) {
 			if torn && n == lines+1 {
 				break // the unfinished final line of a killed run
 			}
-			return nil, fmt.Errorf("events.jsonl line %d: %w", n, err)
+			return nil, fmt.Errorf("%s line %d: %w", EventsFile, n, err)
 		}
 		if torn && n == lines+1 {
 			break // complete JSON but no newline: treat as unwritten too

@@ -11,10 +11,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// LockFile is the file a process holds locked while it works in a run
-// folder.
-const LockFile = "run.lock"
-
 // ErrLocked is returned when another process works in the run folder.
 var ErrLocked = errors.New("another sia process is working in this run folder")
 

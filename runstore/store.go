@@ -30,10 +30,10 @@ type Store struct {
 func (s *Store) Dir() string { return s.dir }
 
 // GenDir returns gen_<n>/ (not created).
-func (s *Store) GenDir(n int) string { return filepath.Join(s.dir, fmt.Sprintf("gen_%d", n)) }
+func (s *Store) GenDir(n int) string { return filepath.Join(s.dir, GenDirName(n)) }
 
 // BestDir returns best/.
-func (s *Store) BestDir() string { return filepath.Join(s.dir, "best") }
+func (s *Store) BestDir() string { return filepath.Join(s.dir, BestDir) }
 
 // Path joins parts under the run folder.
 func (s *Store) Path(parts ...string) string {
@@ -62,7 +62,7 @@ func Create(dir string, config any) (_ *Store, err error) {
 	if nonEmpty(dir) { // another process got here first and finished
 		return nil, fmt.Errorf("%s: %w", dir, ErrExists)
 	}
-	if err := s.WriteJSON("run.json", config); err != nil {
+	if err := s.WriteJSON(ConfigFile, config); err != nil {
 		return nil, err
 	}
 	if err := s.openEvents(); err != nil {
@@ -88,7 +88,7 @@ func nonEmpty(dir string) bool {
 // Open opens an existing run folder for resuming and returns its events.
 // It fails at once, naming the holder, while another process works in it.
 func Open(dir string) (_ *Store, _ []Event, err error) {
-	if _, err := os.Stat(filepath.Join(dir, "run.json")); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, ConfigFile)); err != nil {
 		return nil, nil, fmt.Errorf("%s is not a run folder: %w", dir, err)
 	}
 	l, err := lock(dir)
@@ -123,7 +123,7 @@ func Open(dir string) (_ *Store, _ []Event, err error) {
 
 // ReadEvents reads a run folder's events.jsonl (empty when absent).
 func ReadEvents(dir string) ([]Event, error) {
-	f, err := os.Open(filepath.Join(dir, "events.jsonl"))
+	f, err := os.Open(filepath.Join(dir, EventsFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -145,7 +145,7 @@ func (s *Store) truncateTorn(events []Event) error {
 		}
 		buf = append(append(buf, b...), '\n')
 	}
-	path := filepath.Join(s.dir, "events.jsonl")
+	path := filepath.Join(s.dir, EventsFile)
 	old, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
@@ -157,7 +157,7 @@ func (s *Store) truncateTorn(events []Event) error {
 }
 
 func (s *Store) openEvents() error {
-	f, err := os.OpenFile(filepath.Join(s.dir, "events.jsonl"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	f, err := os.OpenFile(filepath.Join(s.dir, EventsFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
@@ -212,6 +212,13 @@ func (s *Store) WriteJSON(rel string, v any) error {
 	}
 	return s.WriteFile(rel, append(b, '\n'))
 }
+
+// ReadConfig reads the config snapshot (ConfigFile) into v.
+func (s *Store) ReadConfig(v any) error { return s.ReadJSON(ConfigFile, v) }
+
+// WriteConfig rewrites the config snapshot (ConfigFile), atomically: an
+// extended run records its new length there.
+func (s *Store) WriteConfig(v any) error { return s.WriteJSON(ConfigFile, v) }
 
 // ReadJSON reads a JSON file relative to the run folder.
 func (s *Store) ReadJSON(rel string, v any) error {
@@ -290,10 +297,6 @@ func (s *Store) Truncate(events []Event, n int) error {
 	}
 	return s.openEvents()
 }
-
-// TempDir is a run folder's scratch space (a python harness's working
-// folders): emptied whenever the run is opened again.
-const TempDir = ".tmp"
 
 // sweepTemps removes what a killed process left half-done: temp files of
 // atomic writes (.name.tmp123), temp and old folders of ReplaceDir, and

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sia-agent/sia/runstore"
 	"github.com/sia-agent/sia/sandbox"
 )
 
@@ -135,9 +136,9 @@ func (e *External) Verify(ctx context.Context, answers, gold map[string]string) 
 		}
 		return nil, fmt.Errorf("%s: %w; its output ends: %s", lay.Script, runErr, logTail(root, 600))
 	}
-	b, err := sandbox.ReadOutput(lay.GenDir, "results.json", ResultsCap)
+	b, err := sandbox.ReadOutput(lay.GenDir, runstore.ResultsFile, ResultsCap)
 	if err != nil {
-		return nil, fmt.Errorf("%s wrote no readable results.json: %w; its output ends: %s", lay.Script, err, logTail(root, 600))
+		return nil, fmt.Errorf("%s wrote no readable %s: %w; its output ends: %s", lay.Script, runstore.ResultsFile, err, logTail(root, 600))
 	}
 	res, err := ParseSIAResults(b, e.Spec, answers, gold)
 	if err != nil {

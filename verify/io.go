@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/sia-agent/sia/internal/atomicfile"
+	"github.com/sia-agent/sia/runstore"
 )
 
 // WriteFile writes r as results.json at path, atomically.
@@ -31,11 +32,11 @@ func ReadFile(path string) (*Result, error) {
 func Parse(b []byte) (*Result, error) {
 	var r Result
 	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, errorf("parse results.json: %w", err)
+		return nil, errorf("parse %s: %w", runstore.ResultsFile, err)
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil {
-		return nil, errorf("parse results.json: %w", err)
+		return nil, errorf("parse %s: %w", runstore.ResultsFile, err)
 	}
 	known := map[string]bool{"format_version": true, "task": true, "split": true, "metric": true, "score": true,
 		"higher_is_better": true, "n": true, "counts": true, "metrics": true, "items": true}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sia-agent/sia/runstore"
 	"math"
 	"sort"
 	"strconv"
@@ -17,7 +18,7 @@ import (
 var siaScoreKeys = []string{"accuracy", "score", "f1", "reward", "loss"}
 
 // ErrNoScore is returned for a results.json that holds no score.
-var ErrNoScore = errors.New("results.json holds no score")
+var ErrNoScore = errors.New(runstore.ResultsFile + " holds no score")
 
 // ParseSIAResults reads a results.json written by a SIA evaluate.py into a
 // Result for the ids of gold:
@@ -44,10 +45,10 @@ func ParseSIAResults(b []byte, spec Spec, answers, gold map[string]string) (*Res
 	dec.UseNumber()
 	var top map[string]any
 	if err := dec.Decode(&top); err != nil {
-		return nil, fmt.Errorf("parse results.json: %w", err)
+		return nil, fmt.Errorf("parse %s: %w", runstore.ResultsFile, err)
 	}
 	if top == nil {
-		return nil, fmt.Errorf("parse results.json: want a JSON object")
+		return nil, fmt.Errorf("parse %s: want a JSON object", runstore.ResultsFile)
 	}
 	metrics := map[string]float64{}
 	summary, _ := top["summary"].(map[string]any)

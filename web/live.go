@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -151,7 +152,7 @@ func (s *Server) readEvents(name string) ([]runstore.Event, error) {
 		return nil, err
 	}
 	defer root.Close()
-	f, err := root.FS().Open(name + "/events.jsonl")
+	f, err := root.FS().Open(path.Join(name, runstore.EventsFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -198,7 +199,7 @@ func (s *Server) fingerprint() string {
 		if !e.IsDir() || !validRunName(e.Name()) {
 			continue
 		}
-		for _, f := range []string{"run.json", "events.jsonl"} {
+		for _, f := range []string{runstore.ConfigFile, runstore.EventsFile} {
 			if info, err := fs.Stat(fsys, e.Name()+"/"+f); err == nil {
 				fmt.Fprintf(&b, "%s/%s:%d:%d;", e.Name(), f, info.Size(), info.ModTime().UnixNano())
 			}

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/sia-agent/sia/report"
+	"github.com/sia-agent/sia/runstore"
 	"github.com/sia-agent/sia/trajectory"
 )
 
@@ -238,7 +239,7 @@ func (s *Server) buildGen(run *report.Run, gen int) (*genView, error) {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	_, err = trajectory.Stat(run.FS(), report.GenFile(gen, "rollouts.jsonl"))
+	_, err = trajectory.Stat(run.FS(), runstore.GenFile(gen, runstore.RolloutsFile))
 	v.HasRollouts = err == nil
 	return v, nil
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sia-agent/sia/report"
+	"github.com/sia-agent/sia/runstore"
 	"github.com/sia-agent/sia/trajectory"
 )
 
@@ -209,7 +210,7 @@ type rolloutEntry struct {
 const rolloutCacheSize = 4
 
 func (c *rolloutCache) get(r *report.Run, gen int) ([]trajectory.Trajectory, error) {
-	info, err := trajectory.Stat(r.FS(), report.GenFile(gen, "rollouts.jsonl"))
+	info, err := trajectory.Stat(r.FS(), runstore.GenFile(gen, runstore.RolloutsFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

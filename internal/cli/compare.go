@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sia-agent/sia/report"
+	"github.com/sia-agent/sia/runstore"
 	"github.com/sia-agent/sia/stats"
 )
 
@@ -180,7 +180,7 @@ func (a *app) compare(o *compareOptions) error {
 func loadColumn(runsDir, arg string, level float64) (compareColumn, error) {
 	dir := arg
 	if _, err := os.Stat(dir); err != nil {
-		for _, p := range []string{filepath.Join(runsDir, arg), filepath.Join(runsDir, "sweep_"+arg)} {
+		for _, p := range []string{filepath.Join(runsDir, arg), filepath.Join(runsDir, runstore.SweepDirName(arg))} {
 			if _, err := os.Stat(p); err == nil {
 				dir = p
 				break
@@ -189,7 +189,7 @@ func loadColumn(runsDir, arg string, level float64) (compareColumn, error) {
 	}
 	c := compareColumn{Label: filepath.Base(filepath.Clean(dir)), Path: dir}
 	var runDirs []string
-	if _, err := os.Stat(filepath.Join(dir, "run.json")); err == nil {
+	if runstore.IsRunDir(dir) {
 		runDirs = []string{dir}
 	} else {
 		entries, err := os.ReadDir(dir)
@@ -197,12 +197,12 @@ func loadColumn(runsDir, arg string, level float64) (compareColumn, error) {
 			return c, fmt.Errorf("%s: not a run or sweep folder: %w", arg, err)
 		}
 		for _, e := range entries {
-			if _, err := os.Stat(filepath.Join(dir, e.Name(), "run.json")); e.IsDir() && err == nil {
+			if e.IsDir() && runstore.IsRunDir(filepath.Join(dir, e.Name())) {
 				runDirs = append(runDirs, filepath.Join(dir, e.Name()))
 			}
 		}
 		if len(runDirs) == 0 {
-			return c, fmt.Errorf("%s: no run folders in it (a sweep folder holds run_<seed>/run.json)", arg)
+			return c, fmt.Errorf("%s: no run folders in it (a sweep folder holds %s/%s)", arg, runstore.RunDirName("<seed>"), runstore.ConfigFile)
 		}
 	}
 	seen := map[int64]string{}
@@ -226,12 +226,8 @@ func readNumbers(dir string, level float64) (runNumbers, error) {
 	var cfg struct {
 		Seed int64 `json:"seed"`
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "run.json"))
-	if err != nil {
+	if err := runstore.ReadConfig(dir, &cfg); err != nil {
 		return runNumbers{}, err
-	}
-	if err := json.Unmarshal(b, &cfg); err != nil {
-		return runNumbers{}, fmt.Errorf("%s/run.json: %w", dir, err)
 	}
 	s, err := report.Load(dir)
 	if err != nil {

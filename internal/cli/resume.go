@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,6 +12,7 @@ import (
 	"github.com/sia-agent/sia/agent"
 	"github.com/sia-agent/sia/loop"
 	"github.com/sia-agent/sia/rl"
+	"github.com/sia-agent/sia/runstore"
 )
 
 // runRecord is run.json: the loop's configuration plus the CLI's own
@@ -46,18 +45,17 @@ func resumeDir(o *runOptions, args []string) string {
 	if len(args) == 1 {
 		return filepath.Clean(args[0])
 	}
-	return filepath.Join(o.RunsDir, "run_"+o.RunID)
+	return filepath.Join(o.RunsDir, runstore.RunDirName(o.RunID))
 }
 
-// readRecord reads a run folder's run.json.
+// readRecord reads a run folder's config snapshot (run.json).
 func readRecord(dir string) (runRecord, error) {
 	var rec runRecord
-	b, err := os.ReadFile(filepath.Join(dir, "run.json"))
-	if err != nil {
-		return rec, fmt.Errorf("--resume: %s is not a run folder: %w", dir, err)
+	if !runstore.IsRunDir(dir) {
+		return rec, fmt.Errorf("--resume: %s is not a run folder (it has no %s)", dir, runstore.ConfigFile)
 	}
-	if err := json.Unmarshal(b, &rec); err != nil {
-		return rec, fmt.Errorf("--resume: %s/run.json: %w", dir, err)
+	if err := runstore.ReadConfig(dir, &rec); err != nil {
+		return rec, fmt.Errorf("--resume: %w", err)
 	}
 	return rec, nil
 }

@@ -250,7 +250,7 @@ func (a *app) run(cmd *cobra.Command, o *runOptions) error {
 	}
 	dir := o.runDir
 	if dir == "" {
-		dir = filepath.Join(o.RunsDir, "run_"+o.RunID)
+		dir = filepath.Join(o.RunsDir, runstore.RunDirName(o.RunID))
 	}
 	// Fail on a bad profile, a missing API key or a sandbox that cannot
 	// run before any work.
@@ -349,7 +349,7 @@ func (a *app) openRun(dir string, cfg *loop.Config, o *runOptions) (*runstore.St
 		return nil, nil, err
 	}
 	var prev runRecord
-	if err := store.ReadJSON("run.json", &prev); err != nil {
+	if err := store.ReadConfig(&prev); err != nil {
 		return fail(err)
 	}
 	cfg.RunID = prev.RunID
@@ -361,10 +361,10 @@ func (a *app) openRun(dir string, cfg *loop.Config, o *runOptions) (*runstore.St
 			return fail(err)
 		}
 		prev.MaxGen = cfg.MaxGen
-		if err := store.WriteJSON("run.json", prev); err != nil {
+		if err := store.WriteConfig(prev); err != nil {
 			return fail(err)
 		}
-		fmt.Fprintf(a.streams.Err, "sia: run_%s extended to %d generations\n", prev.RunID, cfg.MaxGen)
+		fmt.Fprintf(a.streams.Err, "sia: %s extended to %d generations\n", runstore.RunDirName(prev.RunID), cfg.MaxGen)
 	}
 	return store, events, nil
 }
@@ -393,10 +393,10 @@ func sameRun(prev, cur loop.Config) error {
 	}
 	p, c := norm(prev), norm(cur)
 	if p != c {
-		return fmt.Errorf("--resume: run_%s was started with %+v, not %+v; pass the same flags", prev.RunID, p, c)
+		return fmt.Errorf("--resume: %s was started with %+v, not %+v; pass the same flags", runstore.RunDirName(prev.RunID), p, c)
 	}
 	if cur.MaxGen < prev.MaxGen {
-		return fmt.Errorf("--resume: run_%s was started with --max-gen %d; a resume may keep or raise it, not lower it to %d", prev.RunID, prev.MaxGen, cur.MaxGen)
+		return fmt.Errorf("--resume: %s was started with --max-gen %d; a resume may keep or raise it, not lower it to %d", runstore.RunDirName(prev.RunID), prev.MaxGen, cur.MaxGen)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sia-agent/sia/report"
+	"github.com/sia-agent/sia/runstore"
 )
 
 // sweepOptions are `sia sweep`'s own flags; the run flags are runOptions.
@@ -55,9 +57,6 @@ type sweepRecord struct {
 	Args          []string `json:"args"`
 	Seeds         []int64  `json:"seeds"`
 }
-
-// SweepFile names a sweep folder's record.
-const SweepFile = "sweep.json"
 
 func newSweepCmd(a *app) *cobra.Command {
 	o := &runOptions{}
@@ -172,16 +171,16 @@ func parseSeeds(s string) ([]int64, error) {
 
 // sweep runs (or resumes) every seed's run and prints the summary.
 func (a *app) sweep(ctx context.Context, runsDir string, o *sweepOptions) error {
-	dir := filepath.Join(runsDir, "sweep_"+o.Name)
+	dir := filepath.Join(runsDir, runstore.SweepDirName(o.Name))
 	rec := sweepRecord{FormatVersion: 1, Name: o.Name, Args: o.args}
 	var prev sweepRecord
-	if b, err := os.ReadFile(filepath.Join(dir, SweepFile)); err == nil {
+	if b, err := os.ReadFile(filepath.Join(dir, runstore.SweepFile)); err == nil {
 		if err := json.Unmarshal(b, &prev); err != nil {
-			return fmt.Errorf("%s: %w", filepath.Join(dir, SweepFile), err)
+			return fmt.Errorf("%s: %w", filepath.Join(dir, runstore.SweepFile), err)
 		}
 		if !slices.Equal(prev.Args, o.args) {
-			return usage(fmt.Errorf("sweep_%s was run with %s, not %s; pass --name to start another sweep",
-				o.Name, strings.Join(prev.Args, " "), strings.Join(o.args, " ")))
+			return usage(fmt.Errorf("%s was run with %s, not %s; pass --name to start another sweep",
+				runstore.SweepDirName(o.Name), strings.Join(prev.Args, " "), strings.Join(o.args, " ")))
 		}
 		rec.Seeds = prev.Seeds
 	} else if !errors.Is(err, os.ErrNotExist) {
@@ -192,28 +191,29 @@ func (a *app) sweep(ctx context.Context, runsDir string, o *sweepOptions) error 
 			rec.Seeds = append(rec.Seeds, s)
 		}
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, runstore.SweepLogFile(0))), 0o755); err != nil {
 		return err
 	}
 	b, _ := json.MarshalIndent(rec, "", "  ")
-	if err := os.WriteFile(filepath.Join(dir, SweepFile), append(b, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, runstore.SweepFile), append(b, '\n'), 0o644); err != nil {
 		return err
 	}
 	jobs := o.Jobs
 	if jobs == 0 {
 		jobs = max(1, runtime.NumCPU()/2)
 	}
-	fmt.Fprintf(a.streams.Err, "sia: sweep_%s · %d seeds · %d at a time · %s\n", o.Name, len(o.Seeds), jobs, dir)
+	fmt.Fprintf(a.streams.Err, "sia: %s · %d seeds · %d at a time · %s\n", runstore.SweepDirName(o.Name), len(o.Seeds), jobs, dir)
 	var (
 		mu     sync.Mutex
 		failed []string
 	)
+	status := &lockedWriter{w: a.streams.Err} // seeds run in parallel
 	one := func(ctx context.Context, seed int64) {
-		err := a.sweepRun(ctx, dir, seed, o, jobs)
+		err := a.sweepRun(ctx, dir, seed, o, jobs, status)
 		mu.Lock()
 		defer mu.Unlock()
 		if err != nil && ctx.Err() == nil {
-			failed = append(failed, fmt.Sprintf("seed %d (%v; logs/run_%d.log)", seed, err, seed))
+			failed = append(failed, fmt.Sprintf("seed %d (%v; %s)", seed, err, runstore.SweepLogFile(seed)))
 		}
 	}
 	seeds := o.Seeds
@@ -238,19 +238,20 @@ func (a *app) sweep(ctx context.Context, runsDir string, o *sweepOptions) error 
 		return err
 	}
 	if len(failed) > 0 {
-		return fmt.Errorf("sweep_%s: %d of %d runs failed: %s", o.Name, len(failed), len(o.Seeds), strings.Join(failed, "; "))
+		return fmt.Errorf("%s: %d of %d runs failed: %s", runstore.SweepDirName(o.Name), len(failed), len(o.Seeds), strings.Join(failed, "; "))
 	}
 	return nil
 }
 
 // sweepRun runs one seed to its end: a fresh run, a resume of an
 // unfinished one, or nothing for a finished one.
-func (a *app) sweepRun(ctx context.Context, dir string, seed int64, o *sweepOptions, jobs int) error {
-	runDir := filepath.Join(dir, fmt.Sprintf("run_%d", seed))
+// Its status lines go to status.
+func (a *app) sweepRun(ctx context.Context, dir string, seed int64, o *sweepOptions, jobs int, status io.Writer) error {
+	runDir := filepath.Join(dir, runstore.SeedRunDirName(seed))
 	var args []string
-	if _, err := os.Stat(filepath.Join(runDir, "run.json")); err == nil {
+	if runstore.IsRunDir(runDir) {
 		if s, err := report.Load(runDir); err == nil && s.Finished {
-			fmt.Fprintf(a.streams.Err, "sia: %s seed %d: finished before, test %s\n", filepath.Base(dir), seed, scoreOrDash(s.TestScore))
+			fmt.Fprintf(status, "sia: %s seed %d: finished before, test %s\n", filepath.Base(dir), seed, scoreOrDash(s.TestScore))
 			return nil
 		}
 		args = []string{"run", "--resume", runDir}
@@ -263,13 +264,13 @@ func (a *app) sweepRun(ctx context.Context, dir string, seed int64, o *sweepOpti
 			args = append(args, "--parallel", strconv.Itoa(max(1, runtime.NumCPU()/jobs)))
 		}
 	}
-	log, err := os.Create(filepath.Join(dir, "logs", fmt.Sprintf("run_%d.log", seed)))
+	log, err := os.Create(filepath.Join(dir, runstore.SweepLogFile(seed)))
 	if err != nil {
 		return err
 	}
 	defer log.Close()
 	start := time.Now()
-	fmt.Fprintf(a.streams.Err, "sia: %s seed %d: %s\n", filepath.Base(dir), seed, strings.Join(args[:2], " "))
+	fmt.Fprintf(status, "sia: %s seed %d: %s\n", filepath.Base(dir), seed, strings.Join(args[:2], " "))
 	cmd := exec.CommandContext(ctx, o.exe, args...)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGINT) } // a killed run resumes
@@ -281,9 +282,21 @@ func (a *app) sweepRun(ctx context.Context, dir string, seed int64, o *sweepOpti
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.streams.Err, "sia: %s seed %d: done in %s, test %s\n", filepath.Base(dir), seed,
+	fmt.Fprintf(status, "sia: %s seed %d: done in %s, test %s\n", filepath.Base(dir), seed,
 		time.Since(start).Round(time.Second), scoreOrDash(s.TestScore))
 	return nil
+}
+
+// lockedWriter serialises writes from the goroutines of a sweep.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func scoreOrDash(v *float64) string {

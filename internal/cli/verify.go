@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sia-agent/sia/runstore"
 	"github.com/sia-agent/sia/task"
 	"github.com/sia-agent/sia/verify"
 )
@@ -39,7 +40,7 @@ func newVerifyCmd(a *app) *cobra.Command {
 			}
 			out := o.Out
 			if out == "" {
-				out = filepath.Join(filepath.Dir(o.Submission), "results.json")
+				out = filepath.Join(filepath.Dir(o.Submission), runstore.ResultsFile)
 			}
 			if samePath(out, o.Submission) {
 				return fmt.Errorf("writing %s would overwrite the submission; pass --out FILE", out)

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/sia-agent/sia/runstore"
 	"github.com/sia-agent/sia/web"
 )
 
@@ -124,7 +125,7 @@ func (a *app) webBeside(ctx context.Context, o *runOptions) (stop func(), err er
 	}
 	wo := &webOptions{RunsDir: o.RunsDir, Addr: o.WebAddr}
 	ctx, cancel := context.WithCancel(ctx)
-	wait, err := a.startWeb(ctx, wo, "/run/run_"+o.RunID)
+	wait, err := a.startWeb(ctx, wo, "/run/"+runstore.RunDirName(o.RunID))
 	if err != nil {
 		cancel()
 		return nil, err

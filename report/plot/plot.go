@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -14,6 +15,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/sia-agent/sia/report"
+	"github.com/sia-agent/sia/runstore"
 )
 
 // Series colours. Each series has its own, so a test (or a reader of a
@@ -92,8 +94,10 @@ func Figures(r *report.Run) ([]Figure, error) {
 		}
 		for _, c := range curves {
 			name := fmt.Sprintf("train_gen%d", g.Gen)
-			if base := filepath.Base(c.File); base != "train.jsonl" || strings.Contains(c.File, "adapter/") {
-				name += "_" + strings.TrimSuffix(strings.ReplaceAll(strings.TrimPrefix(c.File, fmt.Sprintf("gen_%d/", g.Gen)), "/", "_"), ".jsonl")
+			// train_gen<n> for the last round's curve; train_gen<n>_train_<k>,
+			// train_gen<n>_adapter_train for the others.
+			if rel := strings.TrimPrefix(c.File, runstore.GenDirName(g.Gen)+"/"); rel != runstore.TrainLogFile {
+				name += "_" + strings.ReplaceAll(strings.TrimSuffix(rel, path.Ext(rel)), "/", "_")
 			}
 			fig, err := Training(name, fmt.Sprintf("gen %d: %s update", g.Gen, algorithmOf(g)), c)
 			if err != nil {

@@ -96,10 +96,11 @@ func base() (*tinylm.Model, string, error) {
 	return baseM, basePath, baseErr
 }
 
-// MakeRun runs the loop into runsDir/run_<id>/ and returns that folder.
+// MakeRun runs the loop into runsDir/run_<id>/ (runstore.RunDirName) and
+// returns that folder.
 func MakeRun(ctx context.Context, runsDir string, o Options) (string, error) {
 	o.applyDefaults()
-	dir := filepath.Join(runsDir, "run_"+o.RunID)
+	dir := filepath.Join(runsDir, runstore.RunDirName(o.RunID))
 	store, err := runstore.Create(dir, nil)
 	if err != nil {
 		return "", err
@@ -117,7 +118,7 @@ func Resume(ctx context.Context, dir string, o Options) error {
 	}
 	defer store.Close()
 	var prev loop.Config
-	if err := store.ReadJSON("run.json", &prev); err != nil {
+	if err := store.ReadConfig(&prev); err != nil {
 		return err
 	}
 	if o.MaxGen > prev.MaxGen {
@@ -125,7 +126,7 @@ func Resume(ctx context.Context, dir string, o Options) error {
 			return err
 		}
 		prev.MaxGen = o.MaxGen
-		if err := store.WriteJSON("run.json", prev); err != nil {
+		if err := store.WriteConfig(prev); err != nil {
 			return err
 		}
 	}
@@ -154,7 +155,7 @@ func run(ctx context.Context, store *runstore.Store, events []runstore.Event, o 
 		HigherIsBetter: tk.Spec.HigherIsBetter(), MetaProfile: "builtin", TargetProfile: "embedded", Trainer: "embedded"}
 	cfg = cfg.WithDefaults()
 	if len(events) == 0 {
-		if err := store.WriteJSON("run.json", cfg); err != nil {
+		if err := store.WriteConfig(cfg); err != nil {
 			return err
 		}
 	}
