@@ -1,16 +1,14 @@
 package ciphersplit
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
 	"slices"
 	"strings"
-	"testing/fstest"
 
 	"github.com/sia-agent/sia/llm"
+	"github.com/sia-agent/sia/task"
 )
 
 // Sizes of the generated world.
@@ -252,41 +250,24 @@ func Prompt(variant, word string) string {
 // with translations and val and test without; private/ the val and test
 // gold the verifier reads.
 func (w *World) Files() (fs.FS, error) {
-	m := fstest.MapFS{}
-	put := func(name, prefix string, words []string, withWord, withGold bool) error {
-		var buf bytes.Buffer
+	records := func(prefix string, words []string, withWord, withGold bool) []map[string]string {
+		out := make([]map[string]string, len(words))
 		for i, x := range words {
-			rec := map[string]string{"id": fmt.Sprintf("%s-%03d", prefix, i)}
+			out[i] = map[string]string{"id": fmt.Sprintf("%s-%03d", prefix, i)}
 			if withWord {
-				rec["word"] = x
+				out[i]["word"] = x
 			}
 			if withGold {
-				rec["script"] = w.Write(x)
+				out[i]["script"] = w.Write(x)
 			}
-			b, err := json.Marshal(rec)
-			if err != nil {
-				return fmt.Errorf("encode %s: %w", name, err)
-			}
-			buf.Write(b)
-			buf.WriteByte('\n')
 		}
-		m[name] = &fstest.MapFile{Data: buf.Bytes(), Mode: 0o444}
-		return nil
+		return out
 	}
-	for _, f := range []struct {
-		name, prefix       string
-		words              []string
-		withWord, withGold bool
-	}{
-		{"public/train.jsonl", "train", w.Train, true, true},
-		{"public/val.jsonl", "val", w.Val, true, false},
-		{"public/test.jsonl", "test", w.Test, true, false},
-		{"private/val.jsonl", "val", w.Val, false, true},
-		{"private/test.jsonl", "test", w.Test, false, true},
-	} {
-		if err := put(f.name, f.prefix, f.words, f.withWord, f.withGold); err != nil {
-			return nil, err
-		}
-	}
-	return m, nil
+	return task.JSONLFiles(map[string][]map[string]string{
+		"public/train.jsonl": records("train", w.Train, true, true),
+		"public/val.jsonl":   records("val", w.Val, true, false),
+		"public/test.jsonl":  records("test", w.Test, true, false),
+		"private/val.jsonl":  records("val", w.Val, false, true),
+		"private/test.jsonl": records("test", w.Test, false, true),
+	})
 }
