@@ -135,16 +135,6 @@ func Pretrain(ctx context.Context, cfg Config, corpus [][]int, opt PretrainOptio
 		switch {
 		case err != nil:
 			opt.log(fmt.Sprintf("not resuming pretraining from %s: %v; starting afresh", opt.Resume, err))
-			if m, err = New(cfg); err != nil { // loadResume may have written part of the weights
-				return nil, fmt.Errorf("pretrain: %w", err)
-			}
-			ps = m.params()
-			for _, p := range ps {
-				p.trainable()
-			}
-			adam = NewAdamW(opt.LR, 0.9, 0.95, 1e-8, opt.WeightDecay)
-			pcg = rand.NewPCG(uint64(opt.Seed), 0x9e7a_1)
-			rng = rand.New(pcg) //nolint:gosec // reproducible sampling
 		case done > 0:
 			first = done
 			opt.log(fmt.Sprintf("resuming pretraining at step %d of %d from %s", done, opt.Steps, opt.Resume))

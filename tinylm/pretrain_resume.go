@@ -74,7 +74,8 @@ func saveResume(path, key string, step int, m *Model, adam *AdamW, rng *rand.PCG
 // loadResume restores m, adam and rng from path when it holds a state for
 // key, and returns the steps it had completed. A missing file returns 0
 // and no error; a file for another pretraining, or one that cannot be
-// read, returns 0 and an error saying why (the caller starts afresh).
+// read, returns 0 and an error saying why, and leaves m, adam and rng as
+// they were (the caller starts afresh).
 func loadResume(path, key string, m *Model, adam *AdamW, rng *rand.PCG) (int, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -100,19 +101,28 @@ func loadResume(path, key string, m *Model, adam *AdamW, rng *rand.PCG) (int, er
 	if err := errors.Join(err1, err2, err3); err != nil {
 		return 0, err
 	}
+	var pcg rand.PCG
+	if err := pcg.UnmarshalBinary(r); err != nil {
+		return 0, err
+	}
+	// Read everything into fresh tensors first, so a bad file changes
+	// nothing.
 	ps := m.params()
+	ws := make([]*tensor, len(ps))
 	ms := make([]*tensor, len(ps))
 	vs := make([]*tensor, len(ps))
 	for i, p := range ps {
+		ws[i] = newTensor(p.name, p.shape...)
 		ms[i] = newTensor("adam_m."+p.name, p.shape...)
 		vs[i] = newTensor("adam_v."+p.name, p.shape...)
 	}
-	if err := readTensors(st, append(append(append([]*tensor{}, ps...), ms...), vs...)); err != nil {
+	if err := readTensors(st, append(append(append([]*tensor{}, ws...), ms...), vs...)); err != nil {
 		return 0, err
 	}
-	if err := rng.UnmarshalBinary(r); err != nil {
-		return 0, err
+	for i, p := range ps {
+		copy(p.w, ws[i].w)
 	}
+	*rng = pcg
 	adam.steps = adamSteps
 	adam.state = make(map[*tensor]*adamState, len(ps))
 	for i, p := range ps {
