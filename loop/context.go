@@ -115,7 +115,6 @@ func (r *runner) addFeedbackContext(in *agent.FeedbackInput) error {
 // the generation it was decided after), so each row reads as "why this
 // generation exists".
 func (r *runner) history() []agent.GenSummary {
-	accepted := r.acceptedGens()
 	var out []agent.GenSummary
 	for _, g := range r.st.Gens {
 		if !g.Verified {
@@ -124,7 +123,7 @@ func (r *runner) history() []agent.GenSummary {
 		src, _ := r.readHarness(g.Gen)
 		s := agent.GenSummary{Gen: g.Gen, Action: g.Action, Parent: g.Parent, Algorithm: g.Algorithm, Score: g.Score,
 			HarnessSHA: g.HarnessSHA, Knobs: src.Knobs, AdapterVersion: g.AdapterVersion, Rationale: r.madeBecause(g.Gen),
-			Incumbent: g.Gen == r.st.BestGen, Accepted: accepted[g.Gen], DurationS: round3(g.DurationS), Tokens: g.Tokens,
+			Incumbent: g.Gen == r.st.BestGen, Accepted: g.Accepted, DurationS: round3(g.DurationS), Tokens: g.Tokens,
 			CostUSD: g.CostUSD, Training: r.training(g.Gen), Acceptance: r.acceptance(g.Gen)}
 		var res verify.Result
 		if err := r.d.Store.ReadJSON(runstore.GenFile(g.Gen, runstore.ResultsFile), &res); err == nil {

@@ -35,7 +35,6 @@ func (r *runner) buildMemory() (*agent.Memory, error) {
 	if b, err := r.readBaseline(); err == nil && b != nil {
 		m.Baseline = &agent.Baseline{HarnessSHA: b.HarnessSHA, Val: b.Val, Test: b.Test}
 	}
-	accepted := r.acceptedGens()
 	rewards := map[int]map[string]float64{}
 	itemRewards := func(gen int) map[string]float64 {
 		if v, ok := rewards[gen]; ok {
@@ -54,7 +53,7 @@ func (r *runner) buildMemory() (*agent.Memory, error) {
 			continue
 		}
 		c := agent.Change{Gen: g.Gen, Parent: g.Parent, Lever: g.Action, Algorithm: g.Algorithm, HarnessSHA: g.HarnessSHA,
-			AdapterVersion: g.AdapterVersion, Val: g.Score, Accepted: accepted[g.Gen], DurationS: round3(g.DurationS),
+			AdapterVersion: g.AdapterVersion, Val: g.Score, Accepted: g.Accepted, DurationS: round3(g.DurationS),
 			Tokens: g.Tokens, CostUSD: g.CostUSD}
 		var dec agent.Decision
 		if err := r.d.Store.ReadJSON(runstore.GenFile(g.Gen, runstore.DecisionFile), &dec); err == nil {
@@ -134,19 +133,6 @@ func (r *runner) addTestScores(m *agent.Memory) {
 		carried := (valGain > 0) == (testGain > 0)
 		c.Carried = &carried
 	}
-}
-
-// acceptedGens is the recorded keep-best: a generation is accepted when
-// its verified event made it the incumbent (runstore.Replay applies the
-// run's acceptance rule, the paired test included).
-func (r *runner) acceptedGens() map[int]bool {
-	out := map[int]bool{}
-	for _, g := range r.st.Gens {
-		if g.Verified && g.Accepted {
-			out[g.Gen] = true
-		}
-	}
-	return out
 }
 
 // pairedDiffs is b − a per item both hold, in item order.
